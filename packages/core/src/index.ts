@@ -1,0 +1,25 @@
+/** @coffer/core: the pure model, schemas, crypto, ACL and references every Coffer part shares. */
+export * from "./errors.js";
+export * from "./model/limits.js";
+export * from "./model/types.js";
+export * from "./schemas.js";
+export * from "./validation.js";
+
+export * from "./crypto/access-key.js";
+export * from "./crypto/envelope.js";
+export * from "./crypto/keyring.js";
+export * from "./crypto/random-secret.js";
+export * from "./crypto/tokens.js";
+export { BASE62, randomString } from "./crypto/random-string.js";
+
+export * from "./acl/decide.js";
+export * from "./acl/levels.js";
+
+export * from "./references/env-backend-rules.js";
+export * from "./references/find-references.js";
+export * from "./references/json-key.js";
+export * from "./references/reference-error.js";
+export * from "./references/resolve.js";
+export * from "./references/secret-uri.js";
+export * from "./references/template.js";
+export * from "./references/vault-reference.js";

@@ -1,0 +1,83 @@
+/**
+ * One ajv instance, every schema compiled once at import, and one way to turn a failed
+ * validation into the SPEC's INVALID_REQUEST error. Error text names the field and the rule,
+ * never the rejected data.
+ */
+import { Buffer } from "node:buffer";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { invalidRequest, type ErrorBody } from "./errors.js";
+import type { Grant, RandomSecretOptions, TokenScope } from "./model/types.js";
+import * as schemas from "./schemas.js";
+
+export const ajv = new Ajv({ strict: true, allErrors: false, coerceTypes: false });
+
+ajv.addKeyword({
+  keyword: "utf8MaxBytes",
+  type: "string",
+  schemaType: "number",
+  errors: true,
+  validate: function utf8MaxBytes(limit: number, data: string): boolean {
+    const self = utf8MaxBytes as { errors?: Partial<ErrorObject>[] };
+    if (!data.isWellFormed()) {
+      self.errors = [{ keyword: "utf8MaxBytes", message: "must be valid UTF-8 text", params: {} }];
+      return false;
+    }
+    if (Buffer.byteLength(data, "utf8") > limit) {
+      self.errors = [
+        { keyword: "utf8MaxBytes", message: `must be at most ${limit} bytes`, params: { limit } },
+      ];
+      return false;
+    }
+    return true;
+  },
+});
+
+/** Compiles a schema with the project's ajv instance (compile once, at module load). */
+export function compileSchema<T>(schema: object): ValidateFunction<T> {
+  return ajv.compile<T>(schema);
+}
+
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+const MAX_FIELD_NAME_SHOWN = 64;
+
+function describeIssue(error: ErrorObject): ValidationIssue {
+  const path = error.instancePath === "" ? "/" : error.instancePath;
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === "additionalProperties") {
+    const field = String(params["additionalProperty"]).slice(0, MAX_FIELD_NAME_SHOWN);
+    return { path, message: `unknown field "${field}"` };
+  }
+  return { path, message: error.message ?? `fails ${error.keyword}` };
+}
+
+/** Returns `data` typed when it passes, else throws INVALID_REQUEST naming what and where. */
+export function validateOrThrow<T>(validate: ValidateFunction<T>, data: unknown, what: string): T {
+  if (validate(data)) return data;
+  const issues = (validate.errors ?? []).map(describeIssue);
+  const first = issues[0];
+  const where = first && first.path !== "/" ? ` at ${first.path}` : "";
+  throw invalidRequest(`invalid ${what}${where}: ${first?.message ?? "rejected"}`, {
+    issues,
+  });
+}
+
+export const validators = {
+  principalName: compileSchema<string>(schemas.principalNameSchema),
+  orgName: compileSchema<string>(schemas.orgNameSchema),
+  secretName: compileSchema<string>(schemas.secretNameSchema),
+  secretValue: compileSchema<string>(schemas.secretValueSchema),
+  description: compileSchema<string>(schemas.descriptionSchema),
+  secretUri: compileSchema<string>(schemas.secretUriSchema),
+  grantResource: compileSchema<string>(schemas.grantResourceSchema),
+  scopeResource: compileSchema<string>(schemas.scopeResourceSchema),
+  grant: compileSchema<Grant>(schemas.grantSchema),
+  tokenScope: compileSchema<TokenScope>(schemas.tokenScopeSchema),
+  tokenScopes: compileSchema<TokenScope[]>(schemas.tokenScopesSchema),
+  randomSecretOptions: compileSchema<RandomSecretOptions>(schemas.randomSecretOptionsSchema),
+  referenceText: compileSchema<string>(schemas.referenceTextSchema),
+  errorBody: compileSchema<ErrorBody>(schemas.errorBodySchema),
+} as const;
