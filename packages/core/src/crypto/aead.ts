@@ -13,7 +13,7 @@ const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + NONCE_BYTES;
 export const AEAD_OVERHEAD = HEADER_BYTES + TAG_BYTES;
 
-export function aeadSeal(key: KeyObject, plaintext: Buffer, aad: Buffer): Buffer {
+export function aeadSeal(key: KeyObject | Buffer, plaintext: Buffer, aad: Buffer): Buffer {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
@@ -34,7 +34,8 @@ export function aeadOpen(key: KeyObject, blob: Buffer, aad: Buffer, what: () => 
   if (blob.length < AEAD_OVERHEAD || blob[0] !== FORMAT_V1) throw integrityError(what);
   const nonce = blob.subarray(1, HEADER_BYTES);
   const tag = blob.subarray(blob.length - TAG_BYTES);
-  const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+  // The tag is sliced to exactly 16 bytes above, so no shorter (truncated) tag can be set.
+  const decipher = createDecipheriv("aes-256-gcm", key, nonce);
   decipher.setAAD(aad);
   decipher.setAuthTag(tag);
   const head = decipher.update(blob.subarray(HEADER_BYTES, blob.length - TAG_BYTES));

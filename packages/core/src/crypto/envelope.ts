@@ -78,11 +78,12 @@ export function toKeyObject(material: Buffer): KeyObject {
 
 export function sealValue(value: string, ctx: VersionContext, pk: ProtectionKey): SealedValue {
   if (!value.isWellFormed()) throw invalidRequest("a secret value must be valid UTF-8 text");
+  // The data key is used once, so it stays a Buffer (a KeyObject would cost more to make
+  // than it saves) and is zeroed as soon as it has sealed the value.
   const material = newKeyMaterial();
-  const dataKey = toKeyObject(material);
   const wrappedDataKey = aeadSeal(pk.key, material, dataKeyAad(ctx, pk.id));
+  const ciphertext = aeadSeal(material, Buffer.from(value, "utf8"), valueAad(ctx));
   material.fill(0);
-  const ciphertext = aeadSeal(dataKey, Buffer.from(value, "utf8"), valueAad(ctx));
   return { protectionKeyId: pk.id, wrappedDataKey, ciphertext };
 }
 
@@ -97,13 +98,14 @@ export function unwrapDataKey(
   return key;
 }
 
+/** `aad` must be valueAad(ctx); callers that keep it from an earlier open may pass it. */
 export function openWithDataKey(
   sealed: SealedValue,
   ctx: VersionContext,
   dataKey: KeyObject,
+  aad: Buffer = valueAad(ctx),
 ): string {
-  const plain = aeadOpen(dataKey, sealed.ciphertext, valueAad(ctx), valueOf(ctx));
-  return plain.toString("utf8");
+  return aeadOpen(dataKey, sealed.ciphertext, aad, valueOf(ctx)).toString("utf8");
 }
 
 /** A change of protection key: the data key is re-wrapped, the ciphertext stays as it is. */

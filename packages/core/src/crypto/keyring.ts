@@ -24,6 +24,7 @@ import {
   sealValue,
   toKeyObject,
   unwrapDataKey,
+  valueAad,
   type ProtectionKey,
   type SealedValue,
   type StoredProtectionKey,
@@ -36,6 +37,24 @@ export interface KeyringOptions {
   dataKeyCacheMax?: number;
   /** Longest a data key stays unwrapped in memory, in ms (default 10 minutes). */
   dataKeyTtlMs?: number;
+}
+
+/** An unwrapped data key, the wrap it came from, its place and that place's value AAD. */
+interface WarmDataKey extends VersionContext {
+  key: KeyObject;
+  protectionKeyId: string;
+  wrapped: Buffer;
+  aad: Buffer;
+}
+
+/**
+ * The data-key cache's key: the 16-byte GCM tag of the wrapped data key, as a short string
+ * (this is hashed on every reveal). A hit counts only when the whole wrap and its protection
+ * key id are the same bytes, so an altered row fails whether or not its key is warm.
+ */
+function warmKeyId(sealed: SealedValue): string {
+  const wrapped = sealed.wrappedDataKey;
+  return wrapped.toString("latin1", wrapped.length - 16);
 }
 
 interface RootKey {
@@ -62,7 +81,7 @@ export class Keyring {
   readonly org: string;
   #roots: RootKey[] = [];
   #protectionKeys = new Map<string, ProtectionKey>();
-  #dataKeys: LRUCache<string, KeyObject>;
+  #dataKeys: LRUCache<string, WarmDataKey>;
 
   /** `rootKeys[0]` is the active root key; the others only unwrap older protection keys. */
   constructor(org: string, rootKeys: readonly Buffer[], options: KeyringOptions = {}) {
@@ -138,13 +157,31 @@ export class Keyring {
   }
 
   open(sealed: SealedValue, ctx: VersionContext): string {
-    const cacheKey = `${sealed.protectionKeyId}:${sealed.wrappedDataKey.toString("latin1")}`;
-    let dataKey = this.#dataKeys.get(cacheKey);
-    if (!dataKey) {
-      dataKey = unwrapDataKey(sealed, ctx, this.#protectionKey(sealed.protectionKeyId));
-      this.#dataKeys.set(cacheKey, dataKey);
+    const cacheKey = warmKeyId(sealed);
+    let warm = this.#dataKeys.get(cacheKey);
+    if (
+      !warm ||
+      warm.protectionKeyId !== sealed.protectionKeyId ||
+      !warm.wrapped.equals(sealed.wrappedDataKey)
+    ) {
+      const key = unwrapDataKey(sealed, ctx, this.#protectionKey(sealed.protectionKeyId));
+      warm = {
+        key,
+        protectionKeyId: sealed.protectionKeyId,
+        wrapped: Buffer.from(sealed.wrappedDataKey),
+        ...ctx,
+        aad: valueAad(ctx),
+      };
+      this.#dataKeys.set(cacheKey, warm);
     }
-    return openWithDataKey(sealed, ctx, dataKey);
+    // The stored additional data is reused only for the very place it was made for; a row
+    // that carries this data key elsewhere is checked against its own place, and fails.
+    const samePlace =
+      warm.version === ctx.version &&
+      warm.name === ctx.name &&
+      warm.owner === ctx.owner &&
+      warm.org === ctx.org;
+    return openWithDataKey(sealed, ctx, warm.key, samePlace ? warm.aad : valueAad(ctx));
   }
 
   /** A change of the secret's protection key: only the data key is re-wrapped. */
