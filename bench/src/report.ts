@@ -23,6 +23,8 @@ export interface PairResult {
   baselineOps: number;
   candidateOps: number;
   ratio: number;
+  /** The lowest and highest per-round ratio: the spread to read the median against. */
+  ratioRange: [number, number];
   target?: number;
 }
 
@@ -76,6 +78,7 @@ export async function runPairs(
       baselineOps: median(base),
       candidateOps: median(cand),
       ratio: median(ratios),
+      ratioRange: [Math.min(...ratios), Math.max(...ratios)],
     };
     if (pair.target !== undefined) result.target = pair.target;
     results.push(result);
@@ -94,13 +97,15 @@ export function machine(): string {
 export function printPairs(title: string, results: readonly PairResult[]): void {
   console.log(`\n### ${title}\n`);
   console.log(`Machine: ${machine()}\n`);
-  console.log("| case | baseline ops/s | Coffer ops/s | ratio | target |");
-  console.log("|---|---:|---:|---:|---|");
+  console.log(
+    "| case | baseline ops/s | Coffer ops/s | ratio (median) | range over rounds | target |",
+  );
+  console.log("|---|---:|---:|---:|---|---|");
   for (const r of results) {
     const target =
       r.target === undefined ? "" : `≥ ${r.target}× ${r.ratio >= r.target ? "met" : "MISSED"}`;
     console.log(
-      `| ${r.name} | ${fmt(r.baselineOps)} (${r.baselineName}) | ${fmt(r.candidateOps)} | ${r.ratio.toFixed(2)}× | ${target} |`,
+      `| ${r.name} | ${fmt(r.baselineOps)} (${r.baselineName}) | ${fmt(r.candidateOps)} | ${r.ratio.toFixed(2)}× | ${r.ratioRange[0].toFixed(2)}–${r.ratioRange[1].toFixed(2)} | ${target} |`,
     );
   }
 }

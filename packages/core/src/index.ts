@@ -23,3 +23,10 @@ export * from "./references/resolve.js";
 export * from "./references/secret-uri.js";
 export * from "./references/template.js";
 export * from "./references/vault-reference.js";
+
+export * from "./api/audit.js";
+export * from "./api/common.js";
+export * from "./api/grants.js";
+export * from "./api/principals.js";
+export * from "./api/secrets.js";
+export * from "./api/tokens.js";

@@ -29,7 +29,7 @@ export const levelSchema = { type: "string", enum: [...LEVELS] } as const;
 
 export const secretUriSchema = {
   type: "string",
-  pattern: `^secret://${P}/${P}/${S}(#[1-9][0-9]{0,9})?$`,
+  pattern: `^secret://${P}/${P}/${S}(#[1-9][0-9]{0,8})?$`,
   maxLength: 256,
 } as const;
 

@@ -130,6 +130,8 @@ describe("secret URIs", () => {
     ["secret://default/alice/db", true],
     ["secret://default/alice/db#12", true],
     ["secret://default/alice/db#0", false],
+    ["secret://default/alice/db#01", false],
+    ["secret://default/alice/db#999999999", true],
     ["secret://default/alice/*", false],
     ["secret://default/alice", false],
     ["secrets://default/alice/db", false],
@@ -149,4 +151,23 @@ describe("random secret options", () => {
     expect(validators.randomSecretOptions({ length: 2.5 })).toBe(false);
     expect(validators.randomSecretOptions({ excludeNumbers: "yes" })).toBe(false);
   });
+});
+
+describe("the URI schema and parser agree", () => {
+  it.each(["#1", "#12", "#01", "#0", "#999999999", "#2147483647", "#9999999999", "#-1", "#"])(
+    "%s",
+    async (suffix) => {
+      const { parseSecretUri } = await import("./references/secret-uri.js");
+      const uri = `secret://default/alice/db${suffix}`;
+      let parsed = true;
+      try {
+        parseSecretUri(uri);
+      } catch {
+        parsed = false;
+      }
+      // The schema is the narrower of the two (at most 9 digits); it never accepts what the parser refuses.
+      if (validators.secretUri(uri)) expect(parsed).toBe(true);
+      if (suffix === "#01" || suffix === "#0") expect(parsed).toBe(false);
+    },
+  );
 });

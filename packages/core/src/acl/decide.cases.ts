@@ -78,7 +78,7 @@ export const grants: readonly Grant[] = [
 ];
 
 export const credentials = {
-  none: undefined,
+  none: null,
   all: { scopes: [{ resource: "*", level: "manage" }] },
   allRead: { scopes: [{ resource: "*", level: "read" }] },
   aliceSharedRead: { scopes: [{ resource: "secret://default/alice/shared_key", level: "read" }] },
@@ -90,7 +90,7 @@ export const credentials = {
       { resource: "secret://default/alice/own_key", level: "write" },
     ],
   },
-} as const satisfies Record<string, { scopes: readonly TokenScope[] } | undefined>;
+} as const satisfies Record<string, { scopes: readonly TokenScope[] } | null>;
 
 export interface DecisionCase {
   who: keyof typeof principals;

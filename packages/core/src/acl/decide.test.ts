@@ -67,7 +67,7 @@ describe("decide: laws", () => {
             resource: r,
             level,
           });
-          const without = decide({ principal: p, grants, resource: r, level });
+          const without = decide({ principal: p, credential: null, grants, resource: r, level });
           if (withToken.allow) expect(without.allow).toBe(true);
           const held = heldLevel(p, r, grants);
           expect(without.allow).toBe(includes(held, level));
@@ -94,7 +94,9 @@ describe("decide: laws", () => {
       teams: [],
     };
     for (const r of [resources.aliceKey, resources.mlModel, resources.opsDb, resources.teamMl]) {
-      expect(decide({ principal: stranger, grants, resource: r, level: "list" }).allow).toBe(false);
+      expect(
+        decide({ principal: stranger, credential: null, grants, resource: r, level: "list" }).allow,
+      ).toBe(false);
     }
   });
 
@@ -105,6 +107,10 @@ describe("decide: laws", () => {
     expect(patternCovers("secret://default/alice/x", "secret://default/alice/*")).toBe(false);
     expect(patternCovers("secret://default/alice/x", "secret://default/alice/xy")).toBe(false);
     expect(patternCovers("secret://other/alice/*", "secret://default/alice/x")).toBe(false);
+    // Malformed wildcards cover nothing, even if they reached storage unvalidated.
+    expect(patternCovers("secret://default/*", "secret://default/alice/x")).toBe(false);
+    expect(patternCovers("secret://*", "secret://default/alice/x")).toBe(false);
+    expect(patternCovers("*", "secret://default/alice/x")).toBe(false);
   });
 
   it("levels: min, max and includes", () => {

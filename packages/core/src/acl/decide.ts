@@ -48,8 +48,11 @@ export interface Credential {
 
 export interface AccessRequest {
   principal: Principal;
-  /** The token or access key in use; without one, the principal's own rights apply. */
-  credential?: Credential | undefined;
+  /**
+   * The token or access key in use; `null` only where a principal acts without one (the
+   * server's own bootstrap). Required, so that forgetting it cannot grant full rights.
+   */
+  credential: Credential | null;
   /** Grants that may apply (those to the principal and its teams); others are ignored. */
   grants: readonly Grant[];
   resource: Resource;
@@ -68,10 +71,16 @@ export function secretResourceUri(resource: Extract<Resource, { kind: "secret" }
   return `secret://${resource.org}/${resource.owner.name}/${resource.name}`;
 }
 
-/** A grant or scope pattern covers a URI when equal, or when it is `…/owner/*` over it. */
+const OWNER_WILDCARD_RE = /^secret:\/\/[^/]+\/[^/]+\/\*$/;
+
+/**
+ * A grant or scope pattern covers a URI when equal, or when it is `secret://ORG/OWNER/*` over
+ * it. The wildcard's shape is checked here too, not only by the schemas: a malformed pattern
+ * such as `secret://org/*` that reached storage some other way covers nothing.
+ */
 export function patternCovers(pattern: string, uri: string): boolean {
   if (pattern === uri) return true;
-  return pattern.endsWith("/*") && uri.startsWith(pattern.slice(0, -1));
+  return OWNER_WILDCARD_RE.test(pattern) && uri.startsWith(pattern.slice(0, -1));
 }
 
 function subjectsOf(principal: Principal): string[] {

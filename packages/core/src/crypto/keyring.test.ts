@@ -357,15 +357,37 @@ describe("Keyring: seal and open", () => {
     expectUnknownProtectionKey(() => keyring.rewrap(sealed, ctx, "pk_missing"), "pk_missing");
   });
 
-  it("opens again after the data-key cache entry expires", async () => {
-    const keyring = new Keyring(ORG, [ROOT_A], { dataKeyTtlMs: 1, dataKeyCacheMax: 1 });
+  it("holds a data key warm until its time is up, then unwraps it again", async () => {
+    const keyring = new Keyring(ORG, [ROOT_A], { dataKeyTtlMs: 30 });
+    const stored = keyring.createProtectionKey();
+    const a = keyring.seal(CANARY, ctx, stored.id);
+    expect(keyring.isWarm(a)).toBe(false);
+    expect(keyring.open(a, ctx)).toBe(CANARY);
+    expect(keyring.isWarm(a)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(keyring.isWarm(a)).toBe(false);
+    expect(keyring.open(a, ctx)).toBe(CANARY);
+    expect(keyring.isWarm(a)).toBe(true);
+  });
+
+  it("is bounded in count: the least recently used data key leaves first", () => {
+    const keyring = new Keyring(ORG, [ROOT_A], { dataKeyCacheMax: 1 });
     const stored = keyring.createProtectionKey();
     const a = keyring.seal(CANARY, ctx, stored.id);
     const b = keyring.seal("fake-value-b", { ...ctx, version: 3 }, stored.id);
-    expect(keyring.open(a, ctx)).toBe(CANARY);
-    expect(keyring.open(b, { ...ctx, version: 3 })).toBe("fake-value-b");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(keyring.open(a, ctx)).toBe(CANARY);
+    keyring.open(a, ctx);
+    keyring.open(b, { ...ctx, version: 3 });
+    expect(keyring.isWarm(a)).toBe(false);
+    expect(keyring.isWarm(b)).toBe(true);
+  });
+
+  it("a context with extra fields (a whole database row, say) cannot spoil the cache entry", () => {
+    const keyring = new Keyring(ORG, [ROOT_A]);
+    const stored = keyring.createProtectionKey();
+    const sealed = keyring.seal(CANARY, ctx, stored.id);
+    const row = { ...ctx, key: "username", wrapped: "x", protectionKeyId: "pk_other", aad: "y" };
+    expect(keyring.open(sealed, row)).toBe(CANARY);
+    expect(keyring.open(sealed, row)).toBe(CANARY);
   });
 });
 
@@ -409,11 +431,10 @@ describe("Keyring: root key rotation", () => {
     const keyring = new Keyring(ORG, [OLD]);
     const created = keyring.createProtectionKey("pk_1");
     const sealed = keyring.seal(CANARY, ctx, "pk_1");
-    // A key loaded (not created) by this keyring is rewrapped too.
+    // A key made by another replica and never loaded here is rewrapped too.
     const elsewhere = new Keyring(ORG, [OLD]).createProtectionKey("pk_2");
-    keyring.loadProtectionKey(elsewhere);
 
-    const rewrapped = keyring.rewrapProtectionKeys(NEW);
+    const rewrapped = keyring.rewrapProtectionKeys([created, elsewhere], NEW);
     expect(rewrapped.map((s) => s.id).sort()).toEqual(["pk_1", "pk_2"]);
     for (const stored of rewrapped) {
       expect(stored.rootKeyId).toBe(rootKeyId(NEW));
@@ -481,13 +502,32 @@ describe("Keyring: root key rotation", () => {
 
   it("the full online rotation: rewrap, store, useRootKey, and a restart with the new root only", () => {
     const keyring = new Keyring(ORG, [OLD]);
-    keyring.createProtectionKey("pk_1");
+    const created = keyring.createProtectionKey("pk_1");
     const sealed = keyring.seal(CANARY, ctx, "pk_1");
-    const stored = keyring.rewrapProtectionKeys(NEW);
+    const stored = keyring.rewrapProtectionKeys([created], NEW);
     keyring.useRootKey(NEW);
     expect(keyring.open(sealed, ctx)).toBe(CANARY);
     const restarted = new Keyring(ORG, [NEW]);
     for (const s of stored) restarted.loadProtectionKey(s);
     expect(restarted.open(sealed, ctx)).toBe(CANARY);
+  });
+});
+
+describe("Keyring.deriveKey", () => {
+  it("is stable per protection key and label, differs across either, and survives root rotation", () => {
+    const root = Buffer.alloc(32, 7);
+    const keyring = new Keyring("default", [root]);
+    const a = keyring.createProtectionKey("pk_a");
+    const b = keyring.createProtectionKey("pk_b");
+    const k1 = keyring.deriveKey("pk_a", "coffer/audit-chain/v1");
+    expect(k1).toHaveLength(32);
+    expect(keyring.deriveKey("pk_a", "coffer/audit-chain/v1").equals(k1)).toBe(true);
+    expect(keyring.deriveKey("pk_a", "other").equals(k1)).toBe(false);
+    expect(keyring.deriveKey("pk_b", "coffer/audit-chain/v1").equals(k1)).toBe(false);
+    const newRoot = Buffer.alloc(32, 9);
+    const [rewrapped] = keyring.rewrapProtectionKeys([a, b], newRoot).filter((k) => k.id === a.id);
+    const after = new Keyring("default", [newRoot]);
+    after.loadProtectionKey(rewrapped!);
+    expect(after.deriveKey("pk_a", "coffer/audit-chain/v1").equals(k1)).toBe(true);
   });
 });

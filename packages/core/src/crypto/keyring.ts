@@ -11,7 +11,7 @@
  *   open, so a ciphertext moved to another row still fails.
  */
 import { Buffer } from "node:buffer";
-import { createHmac, randomUUID } from "node:crypto";
+import { createHmac, hkdfSync, randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { CofferError, invalidRequest } from "../errors.js";
 import { aeadOpen, aeadSeal } from "./aead.js";
@@ -109,14 +109,7 @@ export class Keyring {
 
   /** Unwraps a stored protection key with the root key that wrapped it, and holds it. */
   loadProtectionKey(stored: StoredProtectionKey): void {
-    const root = this.#roots.find((r) => r.id === stored.rootKeyId);
-    if (!root) {
-      throw new CofferError(
-        "INTERNAL_SERVER_ERROR",
-        `protection key ${stored.id} is wrapped by root key ${stored.rootKeyId}, which this server does not have`,
-        { reason: "unknown-root-key" },
-      );
-    }
+    const root = this.#root(stored);
     const material = aeadOpen(
       root.key,
       stored.wrapped,
@@ -127,22 +120,48 @@ export class Keyring {
     material.fill(0);
   }
 
+  /**
+   * A key for another purpose derived from a protection key (HKDF-SHA256 with `label`), e.g.
+   * the audit chain's HMAC key. It survives root-key rotation, as protection keys do.
+   */
+  deriveKey(protectionKeyId: string, label: string): Buffer {
+    const material = this.#protectionKey(protectionKeyId).key.export();
+    const derived = Buffer.from(hkdfSync("sha256", material, Buffer.alloc(0), label, KEY_BYTES));
+    material.fill(0);
+    return derived;
+  }
+
+  /** True while the data key of `sealed` is held unwrapped (for tests and metrics). */
+  isWarm(sealed: SealedValue): boolean {
+    const warm = this.#dataKeys.get(warmKeyId(sealed));
+    return warm !== undefined && warm.wrapped.equals(sealed.wrappedDataKey);
+  }
+
   hasProtectionKey(id: string): boolean {
     return this.#protectionKeys.has(id);
   }
 
   /**
-   * Root-key rotation, step one: every held protection key wrapped by `newRoot`, to be stored
-   * in one transaction. Step two, `useRootKey(newRoot)`, once that has committed. Protection
-   * and data keys are unchanged, so reveals go on meanwhile.
+   * Root-key rotation, step one: the stored protection keys given (all of them, read from the
+   * database in the rotating transaction, including keys this process never loaded) wrapped
+   * by `newRoot`, to be written back in that transaction. Step two, `useRootKey(newRoot)`,
+   * once it has committed. Protection and data keys are unchanged, so reveals go on meanwhile.
    */
-  rewrapProtectionKeys(newRoot: Buffer): StoredProtectionKey[] {
+  rewrapProtectionKeys(
+    stored: readonly StoredProtectionKey[],
+    newRoot: Buffer,
+  ): StoredProtectionKey[] {
     const root = toRoot(newRoot);
-    return [...this.#protectionKeys.values()].map((pk) => {
-      const material = pk.key.export();
-      const stored = this.#wrap(pk.id, material, root);
+    return stored.map((entry) => {
+      const material = aeadOpen(
+        this.#root(entry).key,
+        entry.wrapped,
+        protectionKeyAad(this.org, entry.id, entry.rootKeyId),
+        () => `protection key ${entry.id}`,
+      );
+      const rewrapped = this.#wrap(entry.id, material, root);
       material.fill(0);
-      return stored;
+      return rewrapped;
     });
   }
 
@@ -169,7 +188,11 @@ export class Keyring {
         key,
         protectionKeyId: sealed.protectionKeyId,
         wrapped: Buffer.from(sealed.wrappedDataKey),
-        ...ctx,
+        // Only the four fields: a caller's richer object must not overwrite the entry's own.
+        org: ctx.org,
+        owner: ctx.owner,
+        name: ctx.name,
+        version: ctx.version,
         aad: valueAad(ctx),
       };
       this.#dataKeys.set(cacheKey, warm);
@@ -192,6 +215,18 @@ export class Keyring {
       this.#protectionKey(sealed.protectionKeyId),
       this.#protectionKey(toProtectionKeyId),
     );
+  }
+
+  #root(stored: StoredProtectionKey): RootKey {
+    const root = this.#roots.find((r) => r.id === stored.rootKeyId);
+    if (!root) {
+      throw new CofferError(
+        "INTERNAL_SERVER_ERROR",
+        `protection key ${stored.id} is wrapped by root key ${stored.rootKeyId}, which this server does not have`,
+        { reason: "unknown-root-key" },
+      );
+    }
+    return root;
   }
 
   #protectionKey(id: string): ProtectionKey {

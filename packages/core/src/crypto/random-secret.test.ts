@@ -243,7 +243,8 @@ describe("generateRandomSecret", () => {
         const alphabetSize = included.reduce((n, t) => n + t.length, 0) + (spaceAllowed ? 1 : 0);
         const required = options.requireEachIncludedType === false ? [] : included;
 
-        if (alphabetSize === 0 || required.length > length) {
+        const onlySpace = alphabetSize === (spaceAllowed ? 1 : 0);
+        if (alphabetSize === 0 || onlySpace || required.length > length) {
           expectInvalidRequest(() => generateRandomSecret(options));
           return;
         }
@@ -281,8 +282,8 @@ describe("generateRandomSecret", () => {
     expect(generateRandomSecret({ length: 64, excludeCharacters: "abc012!\"'\\" })).toMatch(
       /^[^abc012!"'\\]{64}$/,
     );
-    // Only the space is left: allowed, and no type is required.
-    expect(
+    // Only the space is left: a secret of spaces is no secret, so it is refused.
+    expectInvalidRequest(() =>
       generateRandomSecret({
         length: 5,
         includeSpace: true,
@@ -291,7 +292,7 @@ describe("generateRandomSecret", () => {
         excludeUppercase: true,
         excludeLowercase: true,
       }),
-    ).toBe("     ");
+    );
     // A length smaller than the number of types is fine when nothing is required.
     expect(generateRandomSecret({ length: 1, requireEachIncludedType: false })).toHaveLength(1);
     expect(generateRandomSecret({ length: 4 })).toHaveLength(4);

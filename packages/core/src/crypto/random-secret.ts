@@ -138,8 +138,8 @@ export function generateRandomSecret(input: RandomSecretOptions = {}): string {
   const options = validateOrThrow(validators.randomSecretOptions, input, "random secret options");
   const length = options.length ?? DEFAULT_RANDOM_LENGTH;
   const { alphabet, required, optional } = randomAlphabet(options);
-  if (alphabet.length === 0) {
-    throw invalidRequest("random secret options exclude every character");
+  if (alphabet.trim().length === 0) {
+    throw invalidRequest("random secret options exclude every character but, at most, the space");
   }
   if (required.length > length) {
     throw invalidRequest(

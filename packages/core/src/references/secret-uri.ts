@@ -17,8 +17,12 @@ function readVersion(text: string, hashAt: number): number | undefined {
   if (hashAt === -1) return undefined;
   const digits = text.slice(hashAt + 1);
   const n = Number(digits);
-  if (!/^[0-9]{1,10}$/.test(digits) || n < 1 || n > MAX_VERSION_NUMBER) {
-    throw new ReferenceSyntaxError("# takes a version number from 1", text, hashAt + 1);
+  if (!/^[1-9][0-9]{0,9}$/.test(digits) || n > MAX_VERSION_NUMBER) {
+    throw new ReferenceSyntaxError(
+      `# takes a version number from 1 to ${MAX_VERSION_NUMBER}, without leading zeros`,
+      text,
+      hashAt + 1,
+    );
   }
   return n;
 }

@@ -160,7 +160,7 @@ describe("parseTemplate", () => {
       const error = syntaxError(() => parseTemplate(template));
       expect(error.position, template).toBe(position);
       expect(error.reason, template).toMatch(reason);
-      const shown = reference.length > 120 ? `${reference.slice(0, 120)}…` : reference;
+      const shown = reference.length > 80 ? `${reference.slice(0, 80)}…` : reference;
       expect(error.details["reference"], template).toBe(shown);
       expect(error.errorCode).toBe("INVALID_REQUEST");
     }

@@ -527,9 +527,13 @@ describe("the overall shape", () => {
     expect(error.httpStatus).toBe(400);
     expect(error.position).toBe(14);
     expect(error.message).toBe(
-      `bad reference "${text}" at character 15: spaces, control characters and braces must be percent-encoded`,
+      `bad reference "{vault://env/a…" at character 15: spaces, control characters and braces must be percent-encoded`,
     );
-    expect(error.details).toStrictEqual({ reference: text, position: 14, reason: error.reason });
+    expect(error.details).toStrictEqual({
+      reference: "{vault://env/a…",
+      position: 14,
+      reason: error.reason,
+    });
   });
 
   it("points at the offending character", () => {
