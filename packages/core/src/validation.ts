@@ -9,6 +9,9 @@ import { invalidRequest, type ErrorBody } from "./errors.js";
 import type { Grant, RandomSecretOptions, TokenScope } from "./model/types.js";
 import * as schemas from "./schemas.js";
 
+/** A compiled schema: a type guard that leaves its errors in `.errors`. */
+export type Validator<T> = ValidateFunction<T>;
+
 export const ajv = new Ajv({ strict: true, allErrors: false, coerceTypes: false });
 
 ajv.addKeyword({

@@ -1,0 +1,61 @@
+/**
+ * The server's one gate around core's `decide`: every procedure that touches a secret, a team
+ * or the org asks here. A caller with no access at all to a secret is told it does not exist
+ * (its existence is not theirs to learn); one who can see it but lacks the level is told so.
+ */
+import {
+  decide,
+  forbidden,
+  heldLevel,
+  notFound,
+  secretResourceUri,
+  type Level,
+  type Resource,
+} from "@coffer/core";
+import type { Actor } from "./auth/actor.js";
+
+export function describeResource(resource: Resource): string {
+  switch (resource.kind) {
+    case "secret":
+      return secretResourceUri(resource);
+    case "team":
+      return `team ${resource.name}`;
+    case "org":
+      return "the org";
+  }
+}
+
+export function can(actor: Actor, resource: Resource, level: Level): boolean {
+  return decide({
+    principal: actor.principal,
+    credential: actor.credential,
+    grants: actor.grants,
+    resource,
+    level,
+  }).allow;
+}
+
+/** Throws NOT_FOUND (no access at all to a secret) or FORBIDDEN unless `level` is allowed. */
+export function requireAccess(actor: Actor, resource: Resource, level: Level): void {
+  const decision = decide({
+    principal: actor.principal,
+    credential: actor.credential,
+    grants: actor.grants,
+    resource,
+    level,
+  });
+  if (decision.allow) return;
+  const what = describeResource(resource);
+  if (resource.kind === "secret" && decision.effective === null) {
+    throw notFound(`${what} not found`, { uri: what });
+  }
+  const held = heldLevel(actor.principal, resource, actor.grants);
+  const why =
+    decision.reason === "outside-scope"
+      ? `this token's scopes allow ${decision.effective ?? "nothing"} there`
+      : `you have ${held ?? "no access"}`;
+  throw forbidden(`${level} on ${what} is needed; ${why}`, {
+    needed: level,
+    reason: decision.reason,
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * tRPC context in two steps: the inner one holds the services (built once), the outer one
+ * adds what the request says (address, request id, a way to authenticate its headers).
+ * Tests call procedures with `createCaller(innerContext + actor)`, without HTTP.
+ */
+import { randomUUID } from "node:crypto";
+import type { Actor, RequestMeta } from "./auth/actor.js";
+import type { Authenticator, Headers } from "./auth/authenticate.js";
+import type { Deps } from "./deps.js";
+import type { Services } from "./services/services.js";
+
+export interface Context {
+  deps: Deps;
+  services: Services;
+  meta: RequestMeta;
+  /** Set by tests that act as someone without a token. */
+  actor?: Actor;
+  authenticate: () => Promise<Actor>;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function requestIdFrom(headers: Headers): string {
+  const given = headers["x-request-id"];
+  const text = Array.isArray(given) ? given[0] : given;
+  return text !== undefined && REQUEST_ID_RE.test(text) ? text : randomUUID();
+}
+
+export function createContext(
+  deps: Deps,
+  services: Services,
+  authenticator: Authenticator,
+  request: { headers: Headers; ip: string; requestId: string },
+): Context {
+  return {
+    deps,
+    services,
+    meta: { ip: request.ip, requestId: request.requestId },
+    authenticate: () => authenticator.authenticate(request.headers, request.ip),
+  };
+}

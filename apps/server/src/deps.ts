@@ -1,0 +1,19 @@
+/** What every service and procedure may use: the inner context, wired once in main.ts. */
+import type { Keyring } from "@coffer/core";
+import type { Database } from "./db/database.js";
+import type { Config } from "./env.js";
+import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
+import type { ProtectionKeyStore } from "./protection-keys.js";
+
+export interface Deps {
+  db: Database;
+  keyring: Keyring;
+  protectionKeys: ProtectionKeyStore;
+  org: string;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  /** The clock; tests move it. */
+  now: () => Date;
+}

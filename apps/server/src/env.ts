@@ -1,0 +1,96 @@
+/**
+ * The server's configuration, read from the environment here and nowhere else, and checked
+ * at start with one clear message per bad value (never echoing a key).
+ */
+import path from "node:path";
+import { PRINCIPAL_NAME_RE } from "@coffer/core";
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** A PostgreSQL server; without it, embedded PGlite in `<dataDir>/db`. */
+  databaseUrl: string | undefined;
+  org: string;
+  /** Base64 root key (COFFER_ROOT_KEY), or a file holding one (COFFER_ROOT_KEY_FILE). */
+  rootKey: string | undefined;
+  rootKeyFile: string | undefined;
+  /** Older root keys, comma-separated base64, still able to unwrap after a rotation. */
+  previousRootKeys: string[];
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Longest a token may live, in days (SPEC §4: configurable, default 1 year). */
+  maxTokenTtlDays: number;
+  /** How often background jobs look for work, in ms. */
+  jobIntervalMs: number;
+  /** Failed authentications allowed per client address and token prefix per minute. */
+  authFailuresPerMinute: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`bad configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/**
+ * Relative paths are read from where the user typed the command: pnpm runs a package's script
+ * in the package's folder, and says where it was started in INIT_CWD.
+ */
+export function readConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = env["INIT_CWD"] ?? process.cwd(),
+): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      problems.push(
+        `${name} must be a whole number from ${min} to ${max} (got "${raw.slice(0, 20)}")`,
+      );
+      return fallback;
+    }
+    return n;
+  };
+  const org = env["COFFER_ORG"] || "default";
+  if (!PRINCIPAL_NAME_RE.test(org)) {
+    problems.push(
+      "COFFER_ORG must be a lowercase letter, then up to 38 lowercase letters, digits or -",
+    );
+  }
+  const databaseUrl = env["DATABASE_URL"] || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push("DATABASE_URL must start with postgres:// or postgresql://");
+  }
+  const logLevel = (env["COFFER_LOG_LEVEL"] || "info") as Config["logLevel"];
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`COFFER_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+  const config: Config = {
+    host: env["COFFER_HOST"] || "127.0.0.1",
+    port: int("COFFER_PORT", 7700, 0, 65535),
+    dataDir: path.resolve(cwd, env["COFFER_DATA_DIR"] || ".coffer"),
+    databaseUrl,
+    org,
+    rootKey: env["COFFER_ROOT_KEY"] || undefined,
+    rootKeyFile: env["COFFER_ROOT_KEY_FILE"]
+      ? path.resolve(cwd, env["COFFER_ROOT_KEY_FILE"])
+      : undefined,
+    previousRootKeys: (env["COFFER_PREVIOUS_ROOT_KEYS"] ?? "")
+      .split(",")
+      .map((k) => k.trim())
+      .filter((k) => k !== ""),
+    logLevel,
+    maxTokenTtlDays: int("COFFER_MAX_TOKEN_TTL_DAYS", 365, 1, 3650),
+    jobIntervalMs: int("COFFER_JOB_INTERVAL_MS", 60_000, 100, 86_400_000),
+    authFailuresPerMinute: int("COFFER_AUTH_FAILURES_PER_MINUTE", 20, 1, 100_000),
+  };
+  if (config.rootKey !== undefined && config.rootKeyFile !== undefined) {
+    problems.push("set COFFER_ROOT_KEY or COFFER_ROOT_KEY_FILE, not both");
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

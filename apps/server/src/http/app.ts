@@ -1,0 +1,106 @@
+/**
+ * The HTTP surface: tRPC at /trpc, /healthz, /readyz, /metrics. Every response carries
+ * `Cache-Control: no-store` and an `x-request-id`; every error leaves in the SPEC's format.
+ */
+import { CofferError } from "@coffer/core";
+import { createExpressMiddleware } from "@trpc/server/adapters/express";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Authenticator } from "../auth/authenticate.js";
+import { createContext, requestIdFrom } from "../context.js";
+import type { Deps } from "../deps.js";
+import { latestMigration } from "../db/migrate.js";
+import { appRouter } from "../routers/_app.js";
+import type { Services } from "../services/services.js";
+import { cofferErrorOf } from "../trpc.js";
+
+/** A 64 KiB value can grow six-fold as JSON escapes; nothing else comes close. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function sendError(res: Response, error: CofferError): void {
+  res.status(error.httpStatus).json(error.toBody());
+}
+
+export async function createApp(
+  deps: Deps,
+  services: Services,
+  authenticator: Authenticator,
+): Promise<express.Express> {
+  const app = express();
+  const latest = await latestMigration();
+  app.disable("x-powered-by");
+  app.disable("etag");
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    res.setHeader("Cache-Control", "no-store");
+    const requestId = requestIdFrom(req.headers);
+    res.locals["requestId"] = requestId;
+    res.setHeader("x-request-id", requestId);
+    next();
+  });
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  app.get("/readyz", (_req, res, next) => {
+    deps.db
+      .query<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations")
+      .then(([row]) => {
+        const ready = row?.version === latest;
+        res
+          .status(ready ? 200 : 503)
+          .json({ status: ready ? "ready" : "not migrated", migration: row?.version ?? null });
+      })
+      .catch(() => {
+        res.status(503).json({ status: "database unreachable" });
+      })
+      .catch(next);
+  });
+
+  app.get("/metrics", (_req, res, next) => {
+    deps.metrics.registry
+      .metrics()
+      .then((text) => {
+        res.type(deps.metrics.registry.contentType).send(text);
+      })
+      .catch(next);
+  });
+
+  app.use(
+    "/trpc",
+    createExpressMiddleware({
+      router: appRouter,
+      maxBodySize: MAX_BODY_BYTES,
+      createContext: ({ req, res }) =>
+        createContext(deps, services, authenticator, {
+          headers: req.headers,
+          ip: req.socket.remoteAddress ?? "unknown",
+          requestId: String(res.locals["requestId"]),
+        }),
+      onError: ({ error, path }) => {
+        const coffer = cofferErrorOf(error);
+        deps.metrics.requests.inc({ procedure: path ?? "unknown", outcome: coffer.errorCode });
+        // Never the input: it may hold a value. The cause is logged only for unexpected errors.
+        if (coffer.errorCode === "INTERNAL_SERVER_ERROR") {
+          deps.log.error({ err: error.cause ?? error, path }, "procedure failed");
+        }
+      },
+    }),
+  );
+
+  app.use((_req, res) => {
+    sendError(res, new CofferError("NOT_FOUND", "no such route; the API is at /trpc"));
+  });
+
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    deps.log.error({ err: error }, "request failed");
+    sendError(
+      res,
+      error instanceof CofferError
+        ? error
+        : new CofferError("INTERNAL_SERVER_ERROR", "internal error"),
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,36 @@
+/** Prometheus metrics (/metrics). Labels hold procedure names and outcomes, never values. */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<"procedure" | "outcome">;
+  duration: Histogram<"procedure">;
+  authFailures: Counter<"reason">;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "coffer_" });
+  return {
+    registry,
+    requests: new Counter({
+      name: "coffer_requests_total",
+      help: "API calls by procedure and outcome (ok or error code)",
+      labelNames: ["procedure", "outcome"],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: "coffer_request_duration_seconds",
+      help: "API call duration by procedure",
+      labelNames: ["procedure"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: "coffer_auth_failures_total",
+      help: "Refused authentications by reason",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+  };
+}

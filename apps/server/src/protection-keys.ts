@@ -1,0 +1,76 @@
+/**
+ * Protection keys as stored (wrapped by the root key) and as held (in the keyring). A key
+ * made by another replica is loaded on first use.
+ */
+import { CofferError, type Keyring, type StoredProtectionKey } from "@coffer/core";
+import type { Database, Queryable } from "./db/database.js";
+
+export interface ProtectionKeyInfo {
+  id: string;
+  rootKeyId: string;
+  isDefault: boolean;
+  createdAt: Date;
+}
+
+export class ProtectionKeyStore {
+  constructor(
+    private readonly db: Database,
+    private readonly keyring: Keyring,
+  ) {}
+
+  /** Loads every stored key (at start); a key the root keys cannot open fails the start. */
+  async loadAll(): Promise<void> {
+    for (const stored of await this.#stored(this.db)) this.keyring.loadProtectionKey(stored);
+  }
+
+  async ensureLoaded(id: string, q: Queryable = this.db): Promise<void> {
+    if (this.keyring.hasProtectionKey(id)) return;
+    const [stored] = await this.#stored(q, id);
+    if (!stored) throw new CofferError("NOT_FOUND", `no protection key ${id}`);
+    this.keyring.loadProtectionKey(stored);
+  }
+
+  async defaultId(q: Queryable = this.db): Promise<string> {
+    const [row] = await q.query<{ id: string }>("SELECT id FROM protection_keys WHERE is_default");
+    if (!row) throw new CofferError("INTERNAL_SERVER_ERROR", "no default protection key");
+    await this.ensureLoaded(row.id, q);
+    return row.id;
+  }
+
+  async create(q: Queryable, isDefault = false): Promise<string> {
+    const stored = this.keyring.createProtectionKey();
+    if (isDefault) await q.query("UPDATE protection_keys SET is_default = false WHERE is_default");
+    await q.query(
+      "INSERT INTO protection_keys (id, root_key_id, wrapped, is_default) VALUES ($1, $2, $3, $4)",
+      [stored.id, stored.rootKeyId, stored.wrapped, isDefault],
+    );
+    return stored.id;
+  }
+
+  async list(q: Queryable = this.db): Promise<ProtectionKeyInfo[]> {
+    const rows = await q.query<{
+      id: string;
+      root_key_id: string;
+      is_default: boolean;
+      created_at: Date;
+    }>(
+      "SELECT id, root_key_id, is_default, created_at FROM protection_keys ORDER BY created_at, id",
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      rootKeyId: r.root_key_id,
+      isDefault: r.is_default,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async #stored(q: Queryable, id?: string): Promise<StoredProtectionKey[]> {
+    const rows = await q.query<{ id: string; root_key_id: string; wrapped: Buffer }>(
+      id === undefined
+        ? "SELECT id, root_key_id, wrapped FROM protection_keys"
+        : "SELECT id, root_key_id, wrapped FROM protection_keys WHERE id = $1",
+      id === undefined ? [] : [id],
+    );
+    return rows.map((r) => ({ id: r.id, rootKeyId: r.root_key_id, wrapped: r.wrapped }));
+  }
+}

@@ -1,0 +1,18 @@
+/** The whole API; clients import `AppRouter` as a type only. */
+import { router } from "../trpc.js";
+import { auditRouter } from "./audit.js";
+import { grantRouter } from "./grants.js";
+import { teamRouter, userRouter } from "./principals.js";
+import { secretRouter } from "./secrets.js";
+import { tokenRouter } from "./tokens.js";
+
+export const appRouter = router({
+  user: userRouter,
+  team: teamRouter,
+  secret: secretRouter,
+  grant: grantRouter,
+  token: tokenRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,21 @@
+import { secretInputs, tokenInputs as t } from "@coffer/core";
+import { authedProcedure, router } from "../trpc.js";
+import { input } from "./input.js";
+
+export const tokenRouter = router({
+  create: authedProcedure
+    .input(input(t.create, "token"))
+    .mutation(({ ctx, input }) => ctx.services.tokens.create(ctx.actor, ctx.meta, input)),
+  list: authedProcedure
+    .input(input(secretInputs.none))
+    .query(({ ctx }) => ctx.services.tokens.list(ctx.actor)),
+  disable: authedProcedure
+    .input(input(t.id))
+    .mutation(({ ctx, input }) => ctx.services.tokens.disable(ctx.actor, ctx.meta, input)),
+  enable: authedProcedure
+    .input(input(t.enable))
+    .mutation(({ ctx, input }) => ctx.services.tokens.enable(ctx.actor, ctx.meta, input)),
+  delete: authedProcedure
+    .input(input(t.id))
+    .mutation(({ ctx, input }) => ctx.services.tokens.remove(ctx.actor, ctx.meta, input)),
+});

@@ -1,0 +1,94 @@
+/**
+ * Assembles a Coffer server from its configuration: root keys, storage and migrations,
+ * keyring, bootstrap, services, HTTP, jobs. main.ts runs it; tests and benchmarks start it too.
+ */
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { Keyring } from "@coffer/core";
+import { Authenticator } from "./auth/authenticate.js";
+import { bootstrap } from "./bootstrap.js";
+import { openPglite, openPostgres, type Database } from "./db/database.js";
+import { migrate } from "./db/migrate.js";
+import type { Deps } from "./deps.js";
+import type { Config } from "./env.js";
+import { createApp } from "./http/app.js";
+import { JobRunner } from "./jobs/jobs.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createMetrics } from "./metrics.js";
+import { ProtectionKeyStore } from "./protection-keys.js";
+import { loadRootKeys } from "./root-key.js";
+import { createServices, type Services } from "./services/services.js";
+
+export interface CofferServer {
+  url: string;
+  deps: Deps;
+  services: Services;
+  jobs: JobRunner;
+  /** Printed once, on the first start only. */
+  adminToken?: string;
+  /** Set when this start created the root key file. */
+  createdRootKeyFile?: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  now?: () => Date;
+  /** An already open database (tests share one across restarts). */
+  db?: Database;
+  /** Background jobs on (default) or off (tests drive them). */
+  jobs?: boolean;
+}
+
+export async function startServer(
+  config: Config,
+  options: StartOptions = {},
+): Promise<CofferServer> {
+  const log = options.log ?? createLogger(config);
+  const roots = await loadRootKeys(config);
+  const db =
+    options.db ??
+    (config.databaseUrl !== undefined
+      ? openPostgres(config.databaseUrl)
+      : await openPglite(path.join(config.dataDir, "db")));
+  await migrate(db);
+  const keyring = new Keyring(config.org, roots.keys);
+  const protectionKeys = new ProtectionKeyStore(db, keyring);
+  const deps: Deps = {
+    db,
+    keyring,
+    protectionKeys,
+    org: config.org,
+    config,
+    log,
+    metrics: createMetrics(),
+    now: options.now ?? (() => new Date()),
+  };
+  const { adminToken } = await bootstrap(deps);
+  await protectionKeys.loadAll();
+  const services = createServices(deps);
+  const app = await createApp(deps, services, new Authenticator(deps));
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  const jobs = new JobRunner(deps, services);
+  if (options.jobs !== false) jobs.start();
+  const { port } = server.address() as AddressInfo;
+  const result: CofferServer = {
+    url: `http://${config.host}:${port}`,
+    deps,
+    services,
+    jobs,
+    async close() {
+      jobs.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      if (options.db === undefined) await db.close();
+    },
+  };
+  if (adminToken !== undefined) result.adminToken = adminToken;
+  if (roots.createdFile !== undefined) result.createdRootKeyFile = roots.createdFile;
+  return result;
+}

@@ -1,0 +1,104 @@
+/**
+ * Reading the audit log: org admins see every event; others see their own actions, and the
+ * events of secrets they may read. Verify (org admins) checks the hash chain.
+ */
+import { invalidRequest, type ListAuditInput } from "@coffer/core";
+import { can, requireAccess } from "../access.js";
+import type { Actor } from "../auth/actor.js";
+import type { Deps } from "../deps.js";
+import type { AuditChain, AuditVerification } from "../audit/audit-chain.js";
+import { addressOf, findSecret, missing, secretResource } from "./secret-lookup.js";
+import { secretUri } from "./secret-view.js";
+
+export interface AuditEventView {
+  id: number;
+  at: string;
+  actor: string | null;
+  tokenId: string | null;
+  action: string;
+  resource: string | null;
+  result: string;
+  ip: string | null;
+  requestId: string | null;
+  details: Record<string, unknown>;
+}
+
+export class AuditService {
+  constructor(
+    private readonly deps: Deps,
+    private readonly chain: AuditChain,
+  ) {}
+
+  async list(
+    actor: Actor,
+    input: ListAuditInput,
+  ): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
+    const limit = Math.min(input.limit ?? 100, 500);
+    let resource: string | null = null;
+    if (input.secret !== undefined) {
+      const addr = addressOf(input.secret, actor, this.deps.org);
+      const row = await findSecret(this.deps.db, addr.owner, addr.name);
+      if (!row) throw missing(this.deps.org, addr.owner, addr.name);
+      requireAccess(
+        actor,
+        secretResource(this.deps.org, row.owner, row.owner_kind, row.name),
+        "read",
+      );
+      resource = secretUri(this.deps.org, row.owner, row.name);
+    }
+    const admin = can(actor, { kind: "org" }, "manage");
+    const onlyActor = admin || resource !== null ? null : actor.label;
+    const since = input.since !== undefined ? new Date(input.since) : null;
+    if (since !== null && Number.isNaN(since.getTime()))
+      throw invalidRequest("since is not a date");
+    const before =
+      input.cursor !== undefined ? Number(Buffer.from(input.cursor, "base64url").toString()) : null;
+    const rows = await this.deps.db.query<{
+      id: number;
+      at: Date;
+      actor: string | null;
+      token_id: string | null;
+      action: string;
+      resource: string | null;
+      result: string;
+      ip: string | null;
+      request_id: string | null;
+      details: Record<string, unknown>;
+    }>(
+      `SELECT id, at, actor, token_id, action, resource, result, ip, request_id, details FROM audit_events
+       WHERE ($1::text IS NULL OR resource = $1) AND ($2::text IS NULL OR actor = $2)
+         AND ($3::text IS NULL OR actor = $3) AND ($4::text IS NULL OR action = $4)
+         AND ($5::timestamptz IS NULL OR at >= $5) AND ($6::bigint IS NULL OR id < $6)
+       ORDER BY id DESC LIMIT $7`,
+      [
+        resource,
+        onlyActor,
+        input.actor ?? null,
+        input.action ?? null,
+        since,
+        Number.isFinite(before) ? before : null,
+        limit + 1,
+      ],
+    );
+    const items = rows.slice(0, limit).map((r) => ({
+      id: r.id,
+      at: r.at.toISOString(),
+      actor: r.actor,
+      tokenId: r.token_id,
+      action: r.action,
+      resource: r.resource,
+      result: r.result,
+      ip: r.ip,
+      requestId: r.request_id,
+      details: r.details,
+    }));
+    const nextCursor =
+      rows.length > limit ? Buffer.from(String(items.at(-1)!.id)).toString("base64url") : null;
+    return { items, nextCursor };
+  }
+
+  async verify(actor: Actor): Promise<AuditVerification> {
+    requireAccess(actor, { kind: "org" }, "manage");
+    return this.chain.verify();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Runs a change in one transaction with its audit event; a refused or failed call is audited
+ * too (result `denied` or `failed`, with the error code), in a statement of its own.
+ */
+import { CofferError } from "@coffer/core";
+import type { Actor, RequestMeta } from "../auth/actor.js";
+import type { Queryable } from "../db/database.js";
+import type { Deps } from "../deps.js";
+import { recordAudit } from "../audit/audit-log.js";
+
+export interface AuditedResult<T> {
+  result: T;
+  /** The resource the event names, when only known inside the change. */
+  resource?: string;
+  details?: Record<string, unknown>;
+}
+
+const DENIALS = new Set(["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"]);
+
+export async function audited<T>(
+  deps: Deps,
+  actor: Actor,
+  meta: RequestMeta,
+  action: string,
+  resource: string | null,
+  change: (tx: Queryable) => Promise<AuditedResult<T>>,
+): Promise<T> {
+  try {
+    return await deps.db.transaction(async (tx) => {
+      const outcome = await change(tx);
+      await recordAudit(tx, actor, meta, {
+        action,
+        resource: outcome.resource ?? resource,
+        details: outcome.details ?? {},
+      });
+      return outcome.result;
+    });
+  } catch (error) {
+    await auditFailure(deps, actor, meta, action, resource, error);
+    throw error;
+  }
+}
+
+/** Records a refused or failed call; a failure to record is logged, the original error stands. */
+export async function auditFailure(
+  deps: Deps,
+  actor: Actor,
+  meta: RequestMeta,
+  action: string,
+  resource: string | null,
+  error: unknown,
+): Promise<void> {
+  const code = error instanceof CofferError ? error.errorCode : "INTERNAL_SERVER_ERROR";
+  await recordAudit(deps.db, actor, meta, {
+    action,
+    resource,
+    result: DENIALS.has(code) ? "denied" : "failed",
+    details: { errorCode: code },
+  }).catch((auditError: unknown) => {
+    deps.log.error({ err: auditError, action }, "could not record a refused call in the audit log");
+  });
+}

@@ -1,0 +1,141 @@
+/**
+ * Sharing (SPEC §3): a grant gives a user or team a level on one secret or on every secret of
+ * an owner. Only those with `manage` there may share or unshare.
+ */
+import {
+  invalidRequest,
+  notFound,
+  PRINCIPAL_NAME_RE,
+  type Level,
+  type ListGrantsInput,
+  type ShareInput,
+  type UnshareInput,
+} from "@coffer/core";
+import { requireAccess } from "../access.js";
+import type { Actor, RequestMeta } from "../auth/actor.js";
+import type { Queryable } from "../db/database.js";
+import type { Deps } from "../deps.js";
+import { audited } from "./audited.js";
+import { addressOf, findSecret, missing, ownerKind, secretResource } from "./secret-lookup.js";
+import { secretUri } from "./secret-view.js";
+
+export interface GrantInfo {
+  subject: string;
+  resource: string;
+  level: Level;
+  createdAt: string;
+  createdBy: string;
+}
+
+export class GrantService {
+  constructor(private readonly deps: Deps) {}
+
+  async share(actor: Actor, meta: RequestMeta, input: ShareInput): Promise<GrantInfo> {
+    const level = input.level ?? "read";
+    return audited(this.deps, actor, meta, "grant.share", null, async (tx) => {
+      const resource = await this.#target(tx, actor, input.resource);
+      const [subject] = await tx.query("SELECT 1 FROM principals WHERE name = $1", [input.subject]);
+      if (!subject) throw notFound(`no user or team named ${input.subject}`);
+      const [row] = await tx.query<{ created_at: Date; created_by: string }>(
+        `INSERT INTO grants (subject, resource, level, created_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (subject, resource) DO UPDATE SET level = EXCLUDED.level
+         RETURNING created_at, created_by`,
+        [input.subject, resource, level, actor.label],
+      );
+      return {
+        result: {
+          subject: input.subject,
+          resource,
+          level,
+          createdAt: row!.created_at.toISOString(),
+          createdBy: row!.created_by,
+        },
+        resource,
+        details: { subject: input.subject, level },
+      };
+    });
+  }
+
+  async unshare(
+    actor: Actor,
+    meta: RequestMeta,
+    input: UnshareInput,
+  ): Promise<{ subject: string; resource: string }> {
+    return audited(this.deps, actor, meta, "grant.unshare", null, async (tx) => {
+      const resource = await this.#target(tx, actor, input.resource);
+      const removed = await tx.query(
+        "DELETE FROM grants WHERE subject = $1 AND resource = $2 RETURNING id",
+        [input.subject, resource],
+      );
+      if (removed.length === 0) throw notFound(`${input.subject} has no grant on ${resource}`);
+      return {
+        result: { subject: input.subject, resource },
+        resource,
+        details: { subject: input.subject },
+      };
+    });
+  }
+
+  /** `toMe`: grants to the caller and its teams; `byMe`: grants the caller made. */
+  async list(actor: Actor, input: ListGrantsInput): Promise<GrantInfo[]> {
+    const rows =
+      input.direction === "byMe"
+        ? await this.deps.db.query<{
+            subject: string;
+            resource: string;
+            level: Level;
+            created_at: Date;
+            created_by: string;
+          }>(
+            "SELECT subject, resource, level, created_at, created_by FROM grants WHERE created_by = $1 ORDER BY resource, subject",
+            [actor.label],
+          )
+        : await this.deps.db.query<{
+            subject: string;
+            resource: string;
+            level: Level;
+            created_at: Date;
+            created_by: string;
+          }>(
+            "SELECT subject, resource, level, created_at, created_by FROM grants WHERE subject = ANY($1) ORDER BY resource, subject",
+            [subjectsOf(actor)],
+          );
+    return rows.map((r) => ({
+      subject: r.subject,
+      resource: r.resource,
+      level: r.level,
+      createdAt: r.created_at.toISOString(),
+      createdBy: r.created_by,
+    }));
+  }
+
+  /** The grant resource for what the caller typed, after checking `manage` on it. */
+  async #target(tx: Queryable, actor: Actor, text: string): Promise<string> {
+    const wildcard = /^(?:secret:\/\/([^/]+)\/)?([^/]+)\/\*$/.exec(text);
+    if (wildcard) {
+      const [, org = this.deps.org, owner = ""] = wildcard;
+      if (org !== this.deps.org) throw notFound(`no org "${org}" here`);
+      if (!PRINCIPAL_NAME_RE.test(owner))
+        throw invalidRequest(`"${owner.slice(0, 40)}" is not a user or team name`);
+      const kind = await ownerKind(tx, owner);
+      requireAccess(actor, secretResource(this.deps.org, owner, kind, "*"), "manage");
+      return `secret://${this.deps.org}/${owner}/*`;
+    }
+    const addr = addressOf(text, actor, this.deps.org);
+    const row = await findSecret(tx, addr.owner, addr.name);
+    if (!row) throw missing(this.deps.org, addr.owner, addr.name);
+    requireAccess(
+      actor,
+      secretResource(this.deps.org, row.owner, row.owner_kind, row.name),
+      "manage",
+    );
+    return secretUri(this.deps.org, row.owner, row.name);
+  }
+}
+
+function subjectsOf(actor: Actor): string[] {
+  const p = actor.principal;
+  if (p.kind === "user") return [p.name, ...p.teams.map((m) => m.team)];
+  if (p.kind === "team") return [p.name];
+  return [];
+}

@@ -1,0 +1,231 @@
+/** Users, teams and members (SPEC §2). Org admins manage users and teams; team admins their members. */
+import {
+  invalidRequest,
+  invalidStatus,
+  notFound,
+  type CreateUserInput,
+  type MemberInput,
+  type NameInput,
+  type OrgRole,
+  type TeamRole,
+  type TokenScope,
+} from "@coffer/core";
+import { requireAccess } from "../access.js";
+import type { Actor, RequestMeta } from "../auth/actor.js";
+import type { Queryable } from "../db/database.js";
+import type { Deps } from "../deps.js";
+import { audited } from "./audited.js";
+
+export interface UserInfo {
+  name: string;
+  orgRole: OrgRole;
+  status: "active" | "disabled";
+  teams: { team: string; role: TeamRole }[];
+  createdAt: string;
+}
+
+export interface Whoami {
+  org: string;
+  kind: "user" | "team" | "org";
+  name: string | null;
+  orgRole: OrgRole | null;
+  teams: { team: string; role: TeamRole }[];
+  tokenId: string;
+  scopes: TokenScope[];
+}
+
+export class PrincipalService {
+  constructor(private readonly deps: Deps) {}
+
+  whoami(actor: Actor): Whoami {
+    const p = actor.principal;
+    return {
+      org: this.deps.org,
+      kind: p.kind,
+      name: p.kind === "org" ? null : p.name,
+      orgRole: p.kind === "user" ? p.orgRole : null,
+      teams: p.kind === "user" ? [...p.teams] : [],
+      tokenId: actor.tokenId,
+      scopes: [...actor.credential.scopes],
+    };
+  }
+
+  async createUser(actor: Actor, meta: RequestMeta, input: CreateUserInput): Promise<UserInfo> {
+    return audited(this.deps, actor, meta, "user.create", `user:${input.name}`, async (tx) => {
+      requireAccess(actor, { kind: "org" }, "manage");
+      await this.#insertPrincipal(
+        tx,
+        input.name,
+        "user",
+        input.admin ? "admin" : "member",
+        actor.label,
+      );
+      return {
+        result: (await this.#user(tx, input.name))!,
+        details: { admin: input.admin === true },
+      };
+    });
+  }
+
+  async listUsers(actor: Actor): Promise<UserInfo[]> {
+    requireAccess(actor, { kind: "org" }, "list");
+    const names = await this.deps.db.query<{ name: string }>(
+      "SELECT name FROM principals WHERE kind = 'user' ORDER BY name",
+    );
+    const users = await Promise.all(names.map((n) => this.#user(this.deps.db, n.name)));
+    return users.filter((u): u is UserInfo => u !== undefined);
+  }
+
+  /** Disabling a user disables its tokens (SPEC §4); the last active admin stays. */
+  async setUserStatus(
+    actor: Actor,
+    meta: RequestMeta,
+    input: NameInput,
+    active: boolean,
+  ): Promise<UserInfo> {
+    const action = active ? "user.enable" : "user.disable";
+    return audited(this.deps, actor, meta, action, `user:${input.name}`, async (tx) => {
+      requireAccess(actor, { kind: "org" }, "manage");
+      const user = await this.#user(tx, input.name, true);
+      if (!user) throw notFound(`no user ${input.name}`);
+      if (!active && user.orgRole === "admin") {
+        const [others] = await tx.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM principals WHERE kind = 'user' AND org_role = 'admin' AND status = 'active' AND name <> $1",
+          [input.name],
+        );
+        if ((others?.n ?? 0) === 0) throw invalidStatus(`${input.name} is the last active admin`);
+      }
+      await tx.query("UPDATE principals SET status = $2 WHERE name = $1", [
+        input.name,
+        active ? "active" : "disabled",
+      ]);
+      if (!active) {
+        await tx.query(
+          "UPDATE tokens SET disabled_at = $2 WHERE owner = $1 AND kind = 'personal' AND disabled_at IS NULL",
+          [input.name, this.deps.now()],
+        );
+      }
+      return { result: (await this.#user(tx, input.name))! };
+    });
+  }
+
+  async createTeam(actor: Actor, meta: RequestMeta, input: NameInput): Promise<{ name: string }> {
+    return audited(this.deps, actor, meta, "team.create", `team:${input.name}`, async (tx) => {
+      requireAccess(actor, { kind: "org" }, "manage");
+      await this.#insertPrincipal(tx, input.name, "team", null, actor.label);
+      return { result: { name: input.name } };
+    });
+  }
+
+  async listTeams(actor: Actor): Promise<{ name: string; members: number }[]> {
+    requireAccess(actor, { kind: "org" }, "list");
+    return this.deps.db.query<{ name: string; members: number }>(
+      `SELECT p.name, (SELECT count(*)::int FROM team_members m WHERE m.team = p.name) AS members
+       FROM principals p WHERE p.kind = 'team' ORDER BY p.name`,
+    );
+  }
+
+  async members(actor: Actor, input: NameInput): Promise<{ user: string; role: TeamRole }[]> {
+    await this.#requireTeam(this.deps.db, input.name);
+    requireAccess(actor, { kind: "team", name: input.name }, "list");
+    return this.deps.db.query<{ user: string; role: TeamRole }>(
+      "SELECT member AS user, role FROM team_members WHERE team = $1 ORDER BY member",
+      [input.name],
+    );
+  }
+
+  async addMember(
+    actor: Actor,
+    meta: RequestMeta,
+    input: MemberInput,
+  ): Promise<{ team: string; user: string; role: TeamRole }> {
+    return audited(this.deps, actor, meta, "team.add-member", `team:${input.team}`, async (tx) => {
+      await this.#requireTeam(tx, input.team);
+      requireAccess(actor, { kind: "team", name: input.team }, "manage");
+      const user = await this.#user(tx, input.user);
+      if (!user) throw notFound(`no user ${input.user}`);
+      const role = input.role ?? "member";
+      await tx.query(
+        `INSERT INTO team_members (team, member, role) VALUES ($1, $2, $3)
+         ON CONFLICT (team, member) DO UPDATE SET role = EXCLUDED.role`,
+        [input.team, input.user, role],
+      );
+      return {
+        result: { team: input.team, user: input.user, role },
+        details: { user: input.user, role },
+      };
+    });
+  }
+
+  async removeMember(
+    actor: Actor,
+    meta: RequestMeta,
+    input: MemberInput,
+  ): Promise<{ team: string; user: string }> {
+    return audited(
+      this.deps,
+      actor,
+      meta,
+      "team.remove-member",
+      `team:${input.team}`,
+      async (tx) => {
+        await this.#requireTeam(tx, input.team);
+        requireAccess(actor, { kind: "team", name: input.team }, "manage");
+        const removed = await tx.query(
+          "DELETE FROM team_members WHERE team = $1 AND member = $2 RETURNING member",
+          [input.team, input.user],
+        );
+        if (removed.length === 0) throw notFound(`${input.user} is not in team ${input.team}`);
+        return { result: { team: input.team, user: input.user }, details: { user: input.user } };
+      },
+    );
+  }
+
+  async #insertPrincipal(
+    tx: Queryable,
+    name: string,
+    kind: "user" | "team",
+    role: OrgRole | null,
+    by: string,
+  ): Promise<void> {
+    const inserted = await tx.query(
+      `INSERT INTO principals (name, kind, org_role, created_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (name) DO NOTHING RETURNING name`,
+      [name, kind, role, by],
+    );
+    if (inserted.length === 0)
+      throw invalidStatus(`the name ${name} is taken (users and teams share names)`);
+  }
+
+  async #requireTeam(q: Queryable, team: string): Promise<void> {
+    const [row] = await q.query<{ kind: string }>("SELECT kind FROM principals WHERE name = $1", [
+      team,
+    ]);
+    if (!row) throw notFound(`no team ${team}`);
+    if (row.kind !== "team") throw invalidRequest(`${team} is a user, not a team`);
+  }
+
+  async #user(q: Queryable, name: string, lock = false): Promise<UserInfo | undefined> {
+    const [row] = await q.query<{
+      name: string;
+      org_role: OrgRole;
+      status: "active" | "disabled";
+      created_at: Date;
+    }>(
+      `SELECT name, org_role, status, created_at FROM principals WHERE name = $1 AND kind = 'user'${lock ? " FOR UPDATE" : ""}`,
+      [name],
+    );
+    if (!row) return undefined;
+    const teams = await q.query<{ team: string; role: TeamRole }>(
+      "SELECT team, role FROM team_members WHERE member = $1 ORDER BY team",
+      [name],
+    );
+    return {
+      name: row.name,
+      orgRole: row.org_role,
+      status: row.status,
+      teams,
+      createdAt: row.created_at.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,350 @@
+/**
+ * Reading secrets: list and describe (metadata, `list`), reveal and batch reveal (values,
+ * `read`, audited before the value leaves), versions, where-used.
+ */
+import {
+  CofferError,
+  invalidRequest,
+  invalidStatus,
+  notFound,
+  patternCovers,
+  pickJsonKey,
+  type BatchRevealInput,
+  type ListSecretsInput,
+  type RevealInput,
+  type SecretInput,
+} from "@coffer/core";
+import { can, requireAccess } from "../access.js";
+import type { Actor, RequestMeta } from "../auth/actor.js";
+import type { Deps } from "../deps.js";
+import { recordAudit, type AuditEvent } from "../audit/audit-log.js";
+import { DAY_MS } from "../time.js";
+import { auditFailure } from "./audited.js";
+import {
+  addressOf,
+  findSecret,
+  missing,
+  SECRET_COLUMNS,
+  secretResource,
+  type SecretAddress,
+  type SecretRow,
+} from "./secret-lookup.js";
+import { secretUri, stagesOf, toMeta, versionContext, type SecretMeta } from "./secret-view.js";
+
+export interface Revealed {
+  uri: string;
+  version: number;
+  value: string;
+}
+
+export type BatchItemResult =
+  | ({ ok: true } & Revealed)
+  | { ok: false; secret: string; error: { errorCode: string; message: string } };
+
+export interface VersionInfo {
+  version: number;
+  stages: ("current" | "previous" | "pending")[];
+  createdAt: string;
+  createdBy: string;
+}
+
+interface RevealRow extends SecretRow {
+  v_version: number | null;
+  v_protection_key_id: string | null;
+  v_wrapped_data_key: Buffer | null;
+  v_ciphertext: Buffer | null;
+}
+
+/** One query for many (owner, name, version?, stage?) targets, with the chosen version. */
+const REVEAL_QUERY = `
+  SELECT t.i, ${SECRET_COLUMNS}, v.version AS v_version, v.protection_key_id AS v_protection_key_id,
+         v.wrapped_data_key AS v_wrapped_data_key, v.ciphertext AS v_ciphertext
+  FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) WITH ORDINALITY AS t(owner, name, version, stage, i)
+  JOIN secrets s ON s.owner = t.owner AND s.name = t.name
+  JOIN principals p ON p.name = s.owner
+  LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.version = COALESCE(t.version,
+    CASE t.stage WHEN 'previous' THEN s.previous_version WHEN 'pending' THEN s.pending_version
+                 ELSE s.current_version END)`;
+
+const MAX_PAGE = 500;
+
+export class SecretReader {
+  constructor(private readonly deps: Deps) {}
+
+  async describe(actor: Actor, input: SecretInput): Promise<SecretMeta> {
+    const addr = addressOf(input.secret, actor, this.deps.org);
+    const row = await findSecret(this.deps.db, addr.owner, addr.name);
+    if (!row) throw missing(this.deps.org, addr.owner, addr.name);
+    requireAccess(actor, this.#resource(row), "list");
+    return toMeta(this.deps.org, row);
+  }
+
+  async versions(actor: Actor, input: SecretInput): Promise<VersionInfo[]> {
+    const addr = addressOf(input.secret, actor, this.deps.org);
+    const row = await findSecret(this.deps.db, addr.owner, addr.name);
+    if (!row) throw missing(this.deps.org, addr.owner, addr.name);
+    requireAccess(actor, this.#resource(row), "list");
+    const versions = await this.deps.db.query<{
+      version: number;
+      created_at: Date;
+      created_by: string;
+    }>(
+      "SELECT version, created_at, created_by FROM secret_versions WHERE secret_id = $1 ORDER BY version DESC",
+      [row.id],
+    );
+    return versions.map((v) => ({
+      version: v.version,
+      stages: stagesOf(row, v.version),
+      createdAt: v.created_at.toISOString(),
+      createdBy: v.created_by,
+    }));
+  }
+
+  async reveal(actor: Actor, meta: RequestMeta, input: RevealInput): Promise<Revealed> {
+    const [result] = await this.#revealMany(actor, meta, [input], "secret.reveal");
+    if (!result!.ok) throw result!.cause;
+    return result!.revealed;
+  }
+
+  /** Up to 100 reveals in one round trip; each item succeeds or fails on its own. */
+  async batchReveal(
+    actor: Actor,
+    meta: RequestMeta,
+    input: BatchRevealInput,
+  ): Promise<BatchItemResult[]> {
+    const results = await this.#revealMany(actor, meta, input.items, "secret.reveal");
+    return results.map((r, i) =>
+      r.ok
+        ? { ok: true as const, ...r.revealed }
+        : {
+            ok: false as const,
+            secret: input.items[i]!.secret,
+            error: { errorCode: r.cause.errorCode, message: r.cause.message },
+          },
+    );
+  }
+
+  async #revealMany(
+    actor: Actor,
+    meta: RequestMeta,
+    items: readonly RevealInput[],
+    action: string,
+  ): Promise<({ ok: true; revealed: Revealed } | { ok: false; cause: CofferError })[]> {
+    const addrs: (SecretAddress | CofferError)[] = items.map((item) => {
+      try {
+        if (item.version !== undefined && item.stage !== undefined) {
+          throw invalidRequest("give a version or a stage, not both");
+        }
+        return addressOf(item.secret, actor, this.deps.org);
+      } catch (error) {
+        if (error instanceof CofferError) return error;
+        throw error;
+      }
+    });
+    const ok = addrs.filter((a): a is SecretAddress => !(a instanceof CofferError));
+    const rows = new Map<number, RevealRow>();
+    if (ok.length > 0) {
+      const targets = items.map((item, i) => {
+        const a = addrs[i]!;
+        return a instanceof CofferError ? null : { item, a };
+      });
+      const found = await this.deps.db.query<RevealRow & { i: number }>(REVEAL_QUERY, [
+        targets.map((t) => t?.a.owner ?? ""),
+        targets.map((t) => t?.a.name ?? ""),
+        targets.map((t) => t?.item.version ?? t?.a.version ?? null),
+        targets.map((t) => t?.item.stage ?? null),
+      ]);
+      for (const row of found) rows.set(Number(row.i) - 1, row);
+    }
+    const events: AuditEvent[] = [];
+    const results = items.map((item, i) => {
+      const addr = addrs[i]!;
+      try {
+        if (addr instanceof CofferError) throw addr;
+        const row = rows.get(i);
+        if (!row) throw missing(this.deps.org, addr.owner, addr.name);
+        const revealed = this.#open(actor, row, item);
+        events.push({ action, resource: revealed.uri, details: { version: revealed.version } });
+        return { ok: true as const, revealed };
+      } catch (error) {
+        if (!(error instanceof CofferError)) throw error;
+        const resource =
+          addr instanceof CofferError ? null : secretUri(this.deps.org, addr.owner, addr.name);
+        const denied = ["FORBIDDEN", "NOT_FOUND", "UNAUTHORIZED"].includes(error.errorCode);
+        events.push({
+          action,
+          resource,
+          result: denied ? "denied" : "failed",
+          details: { errorCode: error.errorCode },
+        });
+        return { ok: false as const, cause: error };
+      }
+    });
+    // Durable before any value leaves: if this write fails, the call fails.
+    try {
+      await recordAudit(this.deps.db, actor, meta, events);
+    } catch (error) {
+      await auditFailure(this.deps, actor, meta, action, null, error);
+      throw error;
+    }
+    return results;
+  }
+
+  #open(actor: Actor, row: RevealRow, item: RevealInput): Revealed {
+    requireAccess(actor, this.#resource(row), "read");
+    const uri = secretUri(this.deps.org, row.owner, row.name);
+    if (row.status === "disabled")
+      throw invalidStatus(`${uri} is disabled`, { status: row.status });
+    if (row.status === "pending_deletion") {
+      throw invalidStatus(`${uri} is scheduled for deletion; restore it to read it`, {
+        status: row.status,
+      });
+    }
+    if (row.v_version === null || row.v_protection_key_id === null) {
+      const which =
+        item.version !== undefined
+          ? `version ${item.version}`
+          : `a ${item.stage ?? "current"} version`;
+      throw notFound(`${uri} has no ${which}`, { uri });
+    }
+    if (!this.deps.keyring.hasProtectionKey(row.v_protection_key_id)) {
+      throw new CofferError(
+        "INTERNAL_SERVER_ERROR",
+        `protection key ${row.v_protection_key_id} is not loaded`,
+      );
+    }
+    const value = this.deps.keyring.open(
+      {
+        protectionKeyId: row.v_protection_key_id,
+        wrappedDataKey: row.v_wrapped_data_key!,
+        ciphertext: row.v_ciphertext!,
+      },
+      versionContext(this.deps.org, row, row.v_version),
+    );
+    const picked =
+      item.key === undefined ? value : pickJsonKey(value, item.key, `${uri}#${row.v_version}`);
+    return { uri, version: row.v_version, value: picked };
+  }
+
+  /**
+   * Secrets the actor may list, ordered by (owner, name), a page at a time. Candidates are
+   * the owners the actor could reach (itself, its teams, every team for org admins and the org,
+   * owners named in its grants); each is then checked with the one ACL function.
+   */
+  async list(
+    actor: Actor,
+    input: ListSecretsInput,
+  ): Promise<{ items: SecretMeta[]; nextCursor: string | null }> {
+    const limit = Math.min(input.limit ?? 100, MAX_PAGE);
+    const owners = await this.#reachableOwners(actor);
+    if (input.owner !== undefined && !owners.includes(input.owner))
+      return { items: [], nextCursor: null };
+    let after = input.cursor === undefined ? ["", ""] : decodeCursor(input.cursor);
+    const items: SecretMeta[] = [];
+    const prefix = (input.prefix ?? "").replace(/[\\%_]/g, (c) => `\\${c}`);
+    for (;;) {
+      const rows = await this.deps.db.query<SecretRow>(
+        `SELECT ${SECRET_COLUMNS} FROM secrets s JOIN principals p ON p.name = s.owner
+         WHERE s.owner = ANY($1) AND s.name LIKE $2 || '%' AND (s.owner, s.name) > ($3, $4)
+         ORDER BY s.owner, s.name LIMIT $5`,
+        [input.owner !== undefined ? [input.owner] : owners, prefix, after[0], after[1], limit + 1],
+      );
+      for (const row of rows.slice(0, limit)) {
+        after = [row.owner, row.name];
+        if (!can(actor, this.#resource(row), "list")) continue;
+        if (input.shared && !this.#sharedWith(actor, row)) continue;
+        items.push(toMeta(this.deps.org, row));
+        if (items.length === limit) {
+          return {
+            items,
+            nextCursor: rows.length > limit || row !== rows.at(-1) ? encodeCursor(after) : null,
+          };
+        }
+      }
+      if (rows.length <= limit) return { items, nextCursor: null };
+    }
+  }
+
+  /** Which tokens and identities read this secret in the last 30 days (from the audit log). */
+  async whereUsed(
+    actor: Actor,
+    input: SecretInput,
+  ): Promise<
+    { actor: string | null; tokenId: string | null; reads: number; lastReadAt: string }[]
+  > {
+    const addr = addressOf(input.secret, actor, this.deps.org);
+    const row = await findSecret(this.deps.db, addr.owner, addr.name);
+    if (!row) throw missing(this.deps.org, addr.owner, addr.name);
+    requireAccess(actor, this.#resource(row), "read");
+    const since = new Date(this.deps.now().getTime() - 30 * DAY_MS);
+    const rows = await this.deps.db.query<{
+      actor: string | null;
+      token_id: string | null;
+      reads: number;
+      last: Date;
+    }>(
+      `SELECT actor, token_id, count(*)::int AS reads, max(at) AS last FROM audit_events
+       WHERE resource = $1 AND action = 'secret.reveal' AND result = 'ok' AND at >= $2
+       GROUP BY actor, token_id ORDER BY max(at) DESC`,
+      [secretUri(this.deps.org, row.owner, row.name), since],
+    );
+    return rows.map((r) => ({
+      actor: r.actor,
+      tokenId: r.token_id,
+      reads: r.reads,
+      lastReadAt: r.last.toISOString(),
+    }));
+  }
+
+  async #reachableOwners(actor: Actor): Promise<string[]> {
+    const owners = new Set<string>();
+    const p = actor.principal;
+    const seesAllTeams = p.kind === "org" || (p.kind === "user" && p.orgRole === "admin");
+    if (p.kind === "user") {
+      owners.add(p.name);
+      for (const m of p.teams) owners.add(m.team);
+    }
+    if (p.kind === "team") owners.add(p.name);
+    if (seesAllTeams) {
+      for (const t of await this.deps.db.query<{ name: string }>(
+        "SELECT name FROM principals WHERE kind = 'team'",
+      )) {
+        owners.add(t.name);
+      }
+    }
+    for (const g of actor.grants) {
+      const owner = g.resource.split("/")[3];
+      if (owner) owners.add(owner);
+    }
+    return [...owners].sort();
+  }
+
+  #sharedWith(actor: Actor, row: SecretRow): boolean {
+    const uri = secretUri(this.deps.org, row.owner, row.name);
+    return actor.grants.some((g) => patternCovers(g.resource, uri));
+  }
+
+  #resource(row: SecretRow) {
+    return secretResource(this.deps.org, row.owner, row.owner_kind, row.name);
+  }
+}
+
+function encodeCursor(after: string[]): string {
+  return Buffer.from(JSON.stringify(after)).toString("base64url");
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      parsed.every((p) => typeof p === "string")
+    ) {
+      return [parsed[0] as string, parsed[1] as string];
+    }
+  } catch {
+    // fall through
+  }
+  throw invalidRequest("cursor is not one this server gave");
+}

@@ -1,0 +1,32 @@
+/** The services, built once from the dependencies (the one place they are wired). */
+import { AuditChain } from "../audit/audit-chain.js";
+import type { Deps } from "../deps.js";
+import { AuditService } from "./audit-service.js";
+import { GrantService } from "./grant-service.js";
+import { PrincipalService } from "./principal-service.js";
+import { SecretReader } from "./secret-reader.js";
+import { SecretWriter } from "./secret-writer.js";
+import { TokenService } from "./token-service.js";
+
+export interface Services {
+  secretReader: SecretReader;
+  secretWriter: SecretWriter;
+  principals: PrincipalService;
+  grants: GrantService;
+  tokens: TokenService;
+  audit: AuditService;
+  auditChain: AuditChain;
+}
+
+export function createServices(deps: Deps): Services {
+  const auditChain = new AuditChain(deps);
+  return {
+    secretReader: new SecretReader(deps),
+    secretWriter: new SecretWriter(deps),
+    principals: new PrincipalService(deps),
+    grants: new GrantService(deps),
+    tokens: new TokenService(deps),
+    audit: new AuditService(deps, auditChain),
+    auditChain,
+  };
+}

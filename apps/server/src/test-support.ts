@@ -1,0 +1,105 @@
+/**
+ * Test helpers: the same suites run on PGlite always and, when COFFER_TEST_DATABASE_URL is set
+ * (.ci/run sets it), on the PostgreSQL server too, each test database in a schema of its own.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import type { Actor } from "./auth/actor.js";
+import { Authenticator } from "./auth/authenticate.js";
+import { openPglite, openPostgres, type Database } from "./db/database.js";
+import { readConfig, type Config } from "./env.js";
+import { createLogger } from "./logger.js";
+import { startServer, type CofferServer, type StartOptions } from "./server.js";
+
+export const POSTGRES_URL = process.env["COFFER_TEST_DATABASE_URL"];
+
+export type Engine = "pglite" | "postgres";
+
+/** The engines to run storage suites on. */
+export const ENGINES: Engine[] = POSTGRES_URL ? ["pglite", "postgres"] : ["pglite"];
+
+export interface TestDatabase {
+  db: Database;
+  /** A second, independent connection to the same database (a second replica). */
+  open(): Promise<Database>;
+  drop(): Promise<void>;
+}
+
+export async function testDatabase(engine: Engine): Promise<TestDatabase> {
+  if (engine === "pglite") {
+    const db = await openPglite(undefined);
+    return { db, open: () => Promise.resolve(db), drop: () => db.close() };
+  }
+  const schema = `t_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const url = new URL(POSTGRES_URL!);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  const opened: Database[] = [];
+  const open = (): Promise<Database> => {
+    const db = openPostgres(url.toString(), { max: 60 });
+    opened.push(db);
+    return Promise.resolve(db);
+  };
+  const db = await open();
+  return {
+    db,
+    open,
+    async drop() {
+      for (const d of opened) await d.close();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+}
+
+export interface TestServer extends CofferServer {
+  adminToken: string;
+  config: Config;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** A server on a free port with its own data dir and database; jobs off unless asked. */
+export async function startTestServer(
+  engine: Engine = "pglite",
+  options: StartOptions & { env?: Record<string, string>; database?: TestDatabase } = {},
+): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "coffer-test-"));
+  const database = options.database ?? (await testDatabase(engine));
+  const config = readConfig(
+    { COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent", ...options.env },
+    dataDir,
+  );
+  const server = await startServer(config, {
+    jobs: false,
+    log: createLogger({ logLevel: "silent" }),
+    ...options,
+    db: database.db,
+  });
+  if (server.adminToken === undefined) throw new Error("a test server starts on an empty database");
+  return {
+    ...server,
+    adminToken: server.adminToken,
+    config,
+    dataDir,
+    async stop() {
+      await server.close();
+      if (options.database === undefined) await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The actor a token stands for, as the HTTP layer would authenticate it. */
+export function actorFor(server: CofferServer, token: string): Promise<Actor> {
+  return new Authenticator(server.deps).authenticate(
+    { authorization: `Bearer ${token}` },
+    "127.0.0.1",
+  );
+}
+
+export const META = { ip: "127.0.0.1", requestId: "test" };
