@@ -1,6 +1,6 @@
 import { grantInputs as g } from "@coffer/core";
 import { authedProcedure, router } from "../trpc.js";
-import { input } from "./input.js";
+import { input, optionalInput } from "./input.js";
 
 export const grantRouter = router({
   share: authedProcedure
@@ -10,6 +10,6 @@ export const grantRouter = router({
     .input(input(g.unshare, "grant"))
     .mutation(({ ctx, input }) => ctx.services.grants.unshare(ctx.actor, ctx.meta, input)),
   list: authedProcedure
-    .input(input(g.list))
+    .input(optionalInput(g.list))
     .query(({ ctx, input }) => ctx.services.grants.list(ctx.actor, input)),
 });

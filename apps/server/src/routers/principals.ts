@@ -1,16 +1,16 @@
 import { principalInputs as p, secretInputs } from "@coffer/core";
 import { authedProcedure, router } from "../trpc.js";
-import { input } from "./input.js";
+import { input, optionalInput } from "./input.js";
 
 export const userRouter = router({
   whoami: authedProcedure
-    .input(input(secretInputs.none))
+    .input(optionalInput(secretInputs.none))
     .query(({ ctx }) => ctx.services.principals.whoami(ctx.actor)),
   create: authedProcedure
     .input(input(p.createUser, "user"))
     .mutation(({ ctx, input }) => ctx.services.principals.createUser(ctx.actor, ctx.meta, input)),
   list: authedProcedure
-    .input(input(secretInputs.none))
+    .input(optionalInput(secretInputs.none))
     .query(({ ctx }) => ctx.services.principals.listUsers(ctx.actor)),
   disable: authedProcedure
     .input(input(p.name))
@@ -29,7 +29,7 @@ export const teamRouter = router({
     .input(input(p.name, "team"))
     .mutation(({ ctx, input }) => ctx.services.principals.createTeam(ctx.actor, ctx.meta, input)),
   list: authedProcedure
-    .input(input(secretInputs.none))
+    .input(optionalInput(secretInputs.none))
     .query(({ ctx }) => ctx.services.principals.listTeams(ctx.actor)),
   members: authedProcedure
     .input(input(p.name))

@@ -1,13 +1,13 @@
 import { secretInputs as s } from "@coffer/core";
 import { authedProcedure, router } from "../trpc.js";
-import { input } from "./input.js";
+import { input, optionalInput } from "./input.js";
 
 export const secretRouter = router({
   create: authedProcedure
     .input(input(s.create, "secret"))
     .mutation(({ ctx, input }) => ctx.services.secretWriter.create(ctx.actor, ctx.meta, input)),
   list: authedProcedure
-    .input(input(s.list, "listing"))
+    .input(optionalInput(s.list, "listing"))
     .query(({ ctx, input }) => ctx.services.secretReader.list(ctx.actor, input)),
   describe: authedProcedure
     .input(input(s.secret))

@@ -1,13 +1,13 @@
 import { secretInputs, tokenInputs as t } from "@coffer/core";
 import { authedProcedure, router } from "../trpc.js";
-import { input } from "./input.js";
+import { input, optionalInput } from "./input.js";
 
 export const tokenRouter = router({
   create: authedProcedure
     .input(input(t.create, "token"))
     .mutation(({ ctx, input }) => ctx.services.tokens.create(ctx.actor, ctx.meta, input)),
   list: authedProcedure
-    .input(input(secretInputs.none))
+    .input(optionalInput(secretInputs.none))
     .query(({ ctx }) => ctx.services.tokens.list(ctx.actor)),
   disable: authedProcedure
     .input(input(t.id))

@@ -14,7 +14,11 @@ import { requireAccess } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
+import { addDays } from "../time.js";
 import { audited } from "./audited.js";
+import { ALL_SCOPES, insertToken } from "./token-service.js";
+
+const FIRST_TOKEN_DAYS = 30;
 
 export interface UserInfo {
   name: string;
@@ -50,7 +54,15 @@ export class PrincipalService {
     };
   }
 
-  async createUser(actor: Actor, meta: RequestMeta, input: CreateUserInput): Promise<UserInfo> {
+  /**
+   * A new user comes with a first personal token (all it holds, 30 days or the maximum if
+   * shorter), returned once for the admin to hand over: a user has no other way to sign in.
+   */
+  async createUser(
+    actor: Actor,
+    meta: RequestMeta,
+    input: CreateUserInput,
+  ): Promise<UserInfo & { token: string; tokenId: string; tokenExpiresAt: string }> {
     return audited(this.deps, actor, meta, "user.create", `user:${input.name}`, async (tx) => {
       requireAccess(actor, { kind: "org" }, "manage");
       await this.#insertPrincipal(
@@ -60,9 +72,21 @@ export class PrincipalService {
         input.admin ? "admin" : "member",
         actor.label,
       );
+      const days = Math.min(FIRST_TOKEN_DAYS, this.deps.config.maxTokenTtlDays);
+      const expiresAt = addDays(this.deps.now(), days);
+      const { id, token } = await insertToken(tx, {
+        kind: "personal",
+        ownerKind: "user",
+        owner: input.name,
+        name: "first token",
+        scopes: ALL_SCOPES,
+        expiresAt,
+        createdBy: actor.label,
+      });
+      const user = (await this.#user(tx, input.name))!;
       return {
-        result: (await this.#user(tx, input.name))!,
-        details: { admin: input.admin === true },
+        result: { ...user, token, tokenId: id, tokenExpiresAt: expiresAt.toISOString() },
+        details: { admin: input.admin === true, tokenId: id },
       };
     });
   }
