@@ -35,8 +35,17 @@ export function can(actor: Actor, resource: Resource, level: Level): boolean {
   }).allow;
 }
 
-/** Throws NOT_FOUND (no access at all to a secret) or FORBIDDEN unless `level` is allowed. */
-export function requireAccess(actor: Actor, resource: Resource, level: Level): void {
+/**
+ * Throws NOT_FOUND (no access at all to a secret) or FORBIDDEN unless `level` is allowed.
+ * `hideExistence: false` for creation: the secret may not exist, and saying FORBIDDEN there
+ * reveals nothing (the check comes before any look at what exists).
+ */
+export function requireAccess(
+  actor: Actor,
+  resource: Resource,
+  level: Level,
+  { hideExistence = true }: { hideExistence?: boolean } = {},
+): void {
   const decision = decide({
     principal: actor.principal,
     credential: actor.credential,
@@ -46,7 +55,7 @@ export function requireAccess(actor: Actor, resource: Resource, level: Level): v
   });
   if (decision.allow) return;
   const what = describeResource(resource);
-  if (resource.kind === "secret" && decision.effective === null) {
+  if (hideExistence && resource.kind === "secret" && decision.effective === null) {
     throw notFound(`${what} not found`, { uri: what });
   }
   const held = heldLevel(actor.principal, resource, actor.grants);

@@ -30,12 +30,22 @@ export function createContext(
   deps: Deps,
   services: Services,
   authenticator: Authenticator,
-  request: { headers: Headers; ip: string; requestId: string },
+  request: {
+    headers: Headers;
+    ip: string;
+    requestId: string;
+    method: string;
+    pathAndQuery: string;
+  },
 ): Context {
   return {
     deps,
     services,
     meta: { ip: request.ip, requestId: request.requestId },
-    authenticate: () => authenticator.authenticate(request.headers, request.ip),
+    authenticate: () =>
+      authenticator.authenticate(request.headers, request.ip, {
+        method: request.method,
+        pathAndQuery: request.pathAndQuery,
+      }),
   };
 }

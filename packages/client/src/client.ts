@@ -2,7 +2,13 @@
  * The typed client every other part uses (CLI, gateway, Action): never a request built by hand.
  * Calls made together go out in one HTTP request (tRPC batching).
  */
-import { CofferError, ERROR_CODES, type ErrorCode } from "@coffer/core";
+import {
+  CofferError,
+  ERROR_CODES,
+  signRequest,
+  type ErrorCode,
+  type MintedAccessKey,
+} from "@coffer/core";
 import type { AppRouter } from "@coffer/server";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import { retryingFetch, type RetryOptions } from "./retrying-fetch.js";
@@ -11,6 +17,8 @@ export interface ClientOptions extends RetryOptions {
   /** The server, e.g. `http://127.0.0.1:7700`. */
   url: string;
   token?: string;
+  /** Sign every request with an access key instead of sending a token. */
+  accessKey?: MintedAccessKey;
   headers?: Record<string, string>;
 }
 
@@ -25,11 +33,20 @@ export function createCofferClient(options: ClientOptions): CofferClient {
         url: `${options.url.replace(/\/+$/, "")}/trpc`,
         headers: () => headers,
         // tRPC's fetch type differs from the DOM's only in optional-property strictness.
-        fetch: retryingFetch(options) as NonNullable<Parameters<typeof httpBatchLink>[0]["fetch"]>,
+        fetch: retryingFetch({ ...options, ...signer(options.accessKey) }) as NonNullable<
+          Parameters<typeof httpBatchLink>[0]["fetch"]
+        >,
         maxItems: 100,
       }),
     ],
   });
+}
+
+function signer(key: MintedAccessKey | undefined): Pick<RetryOptions, "sign"> {
+  if (key === undefined) return {};
+  return {
+    sign: (method, url) => signRequest({ method, pathAndQuery: url.pathname + url.search }, key),
+  };
 }
 
 /** The SPEC's error from anything a client call threw (network errors become INTERNAL). */

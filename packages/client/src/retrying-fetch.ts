@@ -17,6 +17,8 @@ export interface RetryOptions {
   fetch?: typeof fetch;
   /** Called before every attempt (request counting in tests and benchmarks). */
   onAttempt?: (attempt: number) => void;
+  /** Extra headers for each attempt (a signature is made afresh per attempt: replays are refused). */
+  sign?: (method: string, url: URL) => Record<string, string>;
 }
 
 const NOT_RUN_STATUSES = new Set([429, 502, 503, 504]);
@@ -52,7 +54,13 @@ export function retryingFetch(options: RetryOptions = {}): typeof fetch {
       try {
         const timeout = AbortSignal.timeout(timeoutMs);
         const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-        response = await base(input, { ...init, signal });
+        const headers = new Headers(init?.headers);
+        if (options.sign) {
+          const url = new URL(input instanceof Request ? input.url : input.toString());
+          for (const [name, value] of Object.entries(options.sign(method, url)))
+            headers.set(name, value);
+        }
+        response = await base(input, { ...init, headers, signal });
       } catch (error) {
         const retryable = idempotent || NEVER_CONNECTED.has(errorCode(error) ?? "");
         if (!retryable || attempt >= retries) throw error;

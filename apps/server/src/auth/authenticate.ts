@@ -1,12 +1,15 @@
 /**
  * Turns request headers into an Actor, or refuses with UNAUTHORIZED / RATE_LIMITED. Tokens
- * come as `Authorization: Bearer <token>` or `X-Coffer-Token: <token>`. One query loads the
+ * come as `Authorization: Bearer <token>` or `X-Coffer-Token: <token>`; machines sign requests
+ * with an access key (x-coffer-timestamp, x-coffer-access-key, x-coffer-signature). One query loads the
  * token, its owner, the owner's teams and the grants that apply: rights are read at every
  * request, so a disabled user or a revoked grant takes effect at once.
  */
 import {
   CofferError,
+  SIGNATURE_HEADERS,
   tokenLookupHash,
+  verifySignedRequest,
   unauthorized,
   type Grant,
   type Membership,
@@ -15,7 +18,9 @@ import {
 } from "@coffer/core";
 import type { Deps } from "../deps.js";
 import type { Actor } from "./actor.js";
+import { accessKeyContext } from "../services/access-key-service.js";
 import { FailureLimiter } from "./failure-limiter.js";
+import { DatabaseReplayStore } from "./replay-store.js";
 
 export type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -50,7 +55,8 @@ interface TokenRow {
   grants: Grant[];
 }
 
-const TOKEN_QUERY = `
+/** Tokens and access keys alike: the credential, its owner, the owner's teams and grants. */
+const credentialQuery = (table: "tokens" | "access_keys", key: "hash" | "id"): string => `
   SELECT t.id, t.owner_kind, t.owner, t.scopes, t.expires_at, t.disabled_at, p.status, p.org_role,
     COALESCE((SELECT json_agg(json_build_object('team', m.team, 'role', m.role))
               FROM team_members m WHERE m.member = t.owner), '[]'::json) AS teams,
@@ -58,20 +64,30 @@ const TOKEN_QUERY = `
               FROM grants g
               WHERE g.subject = t.owner
                  OR g.subject IN (SELECT m.team FROM team_members m WHERE m.member = t.owner)), '[]'::json) AS grants
-  FROM tokens t LEFT JOIN principals p ON p.name = t.owner
-  WHERE t.hash = $1`;
+  FROM ${table} t LEFT JOIN principals p ON p.name = t.owner
+  WHERE t.${key} = $1`;
+const TOKEN_QUERY = credentialQuery("tokens", "hash");
+const ACCESS_KEY_QUERY = credentialQuery("access_keys", "id");
+
+/** The request as sent, for signed requests: method and path with query string. */
+export interface SignedTarget {
+  method: string;
+  pathAndQuery: string;
+}
 
 export class Authenticator {
   readonly #limiter: FailureLimiter;
+  readonly #replays: DatabaseReplayStore;
 
   constructor(private readonly deps: Deps) {
     this.#limiter = new FailureLimiter(deps.config.authFailuresPerMinute);
+    this.#replays = new DatabaseReplayStore(deps.db);
   }
 
-  async authenticate(headers: Headers, ip: string): Promise<Actor> {
+  async authenticate(headers: Headers, ip: string, target?: SignedTarget): Promise<Actor> {
     let token: string | undefined;
     try {
-      token = presentedToken(headers);
+      token = presentedToken(headers) ?? header(headers, SIGNATURE_HEADERS.accessKey);
     } catch (error) {
       this.#failed(FailureLimiter.key(ip, undefined), error);
     }
@@ -84,12 +100,14 @@ export class Authenticator {
       });
     }
     try {
+      if (header(headers, SIGNATURE_HEADERS.signature) !== undefined) {
+        if (target === undefined) throw unauthorized("signed requests are not accepted here");
+        return await this.#fromSignature(headers, target, now);
+      }
       if (token === undefined) {
         throw unauthorized(
-          "no credentials: send `Authorization: Bearer <token>` or `X-Coffer-Token`",
-          {
-            reason: "no-credentials",
-          },
+          "no credentials: send `Authorization: Bearer <token>`, `X-Coffer-Token`, or a signed request",
+          { reason: "no-credentials" },
         );
       }
       return await this.#fromToken(token, now);
@@ -110,11 +128,54 @@ export class Authenticator {
   async #fromToken(token: string, now: Date): Promise<Actor> {
     const hash = tokenLookupHash(token);
     const [row] = await this.deps.db.query<TokenRow>(TOKEN_QUERY, [hash]);
-    if (!row) throw unauthorized("unknown token", { reason: "unknown-token" });
+    return this.#actor(row, now, "token");
+  }
+
+  async #fromSignature(headers: Headers, target: SignedTarget, now: Date): Promise<Actor> {
+    const { accessKeyId } = await verifySignedRequest(
+      { method: target.method, pathAndQuery: target.pathAndQuery, headers },
+      {
+        secretFor: (id) => this.#accessKeySecret(id, now),
+        replayStore: this.#replays,
+        now: now.getTime(),
+      },
+    );
+    const [row] = await this.deps.db.query<TokenRow>(ACCESS_KEY_QUERY, [accessKeyId]);
+    return this.#actor(row, now, "access key");
+  }
+
+  /** The access key's secret when it exists, is enabled and unexpired; opened from its seal. */
+  async #accessKeySecret(id: string, now: Date): Promise<string | undefined> {
+    const [row] = await this.deps.db.query<{
+      protection_key_id: string;
+      wrapped_data_key: Buffer;
+      ciphertext: Buffer;
+      disabled_at: Date | null;
+      expires_at: Date;
+    }>(
+      "SELECT protection_key_id, wrapped_data_key, ciphertext, disabled_at, expires_at FROM access_keys WHERE id = $1",
+      [id],
+    );
+    if (!row || row.disabled_at !== null || row.expires_at.getTime() <= now.getTime())
+      return undefined;
+    await this.deps.protectionKeys.ensureLoaded(row.protection_key_id);
+    return this.deps.keyring.open(
+      {
+        protectionKeyId: row.protection_key_id,
+        wrappedDataKey: row.wrapped_data_key,
+        ciphertext: row.ciphertext,
+      },
+      accessKeyContext(this.deps.org, id),
+    );
+  }
+
+  #actor(row: TokenRow | undefined, now: Date, what: "token" | "access key"): Actor {
+    const reason = what === "token" ? "token" : "access-key";
+    if (!row) throw unauthorized(`unknown ${what}`, { reason: `unknown-${reason}` });
     if (row.disabled_at !== null)
-      throw unauthorized("this token is disabled", { reason: "disabled-token" });
+      throw unauthorized(`this ${what} is disabled`, { reason: `disabled-${reason}` });
     if (row.expires_at.getTime() <= now.getTime()) {
-      throw unauthorized("this token has expired", { reason: "expired-token" });
+      throw unauthorized(`this ${what} has expired`, { reason: `expired-${reason}` });
     }
     const principal = toPrincipal(row);
     if (principal.kind === "user" && principal.status !== "active") {

@@ -76,6 +76,8 @@ export async function createApp(
           headers: req.headers,
           ip: req.socket.remoteAddress ?? "unknown",
           requestId: String(res.locals["requestId"]),
+          method: req.method,
+          pathAndQuery: req.originalUrl,
         }),
       onError: ({ error, path }) => {
         const coffer = cofferErrorOf(error);

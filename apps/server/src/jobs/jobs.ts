@@ -51,6 +51,7 @@ export function coreJobs(deps: Deps): Job[] {
           "UPDATE tokens SET disabled_at = expires_at WHERE disabled_at IS NULL AND expires_at <= $1",
           [now],
         );
+        await tx.query("DELETE FROM signature_replays WHERE expires_at <= $1", [now]);
         const purged = await tx.query<{ id: string }>(
           "DELETE FROM tokens WHERE disabled_at <= $1 RETURNING id",
           [new Date(now.getTime() - 7 * DAY_MS)],

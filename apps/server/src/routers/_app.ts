@@ -1,5 +1,6 @@
 /** The whole API; clients import `AppRouter` as a type only. */
 import { router } from "../trpc.js";
+import { accessKeyRouter } from "./access-keys.js";
 import { auditRouter } from "./audit.js";
 import { grantRouter } from "./grants.js";
 import { teamRouter, userRouter } from "./principals.js";
@@ -12,6 +13,7 @@ export const appRouter = router({
   secret: secretRouter,
   grant: grantRouter,
   token: tokenRouter,
+  accessKey: accessKeyRouter,
   audit: auditRouter,
 });
 

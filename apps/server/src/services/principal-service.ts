@@ -128,6 +128,10 @@ export class PrincipalService {
           "UPDATE tokens SET disabled_at = $2 WHERE owner = $1 AND kind = 'personal' AND disabled_at IS NULL",
           [input.name, this.deps.now()],
         );
+        await tx.query(
+          "UPDATE access_keys SET disabled_at = $2 WHERE owner = $1 AND owner_kind = 'user' AND disabled_at IS NULL",
+          [input.name, this.deps.now()],
+        );
       }
       return { result: (await this.#user(tx, input.name))! };
     });

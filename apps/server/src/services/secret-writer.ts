@@ -65,7 +65,9 @@ export class SecretWriter {
     const uri = secretUri(this.deps.org, addr.owner, addr.name);
     return audited(this.deps, actor, meta, "secret.create", uri, async (tx) => {
       const kind = await ownerKind(tx, addr.owner);
-      requireAccess(actor, secretResource(this.deps.org, addr.owner, kind, addr.name), "manage");
+      requireAccess(actor, secretResource(this.deps.org, addr.owner, kind, addr.name), "manage", {
+        hideExistence: false,
+      });
       const value = valueFrom(input);
       const pkId = await this.deps.protectionKeys.defaultId(tx);
       const inserted = await tx.query<{ id: number }>(

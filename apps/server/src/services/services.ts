@@ -1,6 +1,7 @@
 /** The services, built once from the dependencies (the one place they are wired). */
 import { AuditChain } from "../audit/audit-chain.js";
 import type { Deps } from "../deps.js";
+import { AccessKeyService } from "./access-key-service.js";
 import { AuditService } from "./audit-service.js";
 import { GrantService } from "./grant-service.js";
 import { PrincipalService } from "./principal-service.js";
@@ -14,6 +15,7 @@ export interface Services {
   principals: PrincipalService;
   grants: GrantService;
   tokens: TokenService;
+  accessKeys: AccessKeyService;
   audit: AuditService;
   auditChain: AuditChain;
 }
@@ -26,6 +28,7 @@ export function createServices(deps: Deps): Services {
     principals: new PrincipalService(deps),
     grants: new GrantService(deps),
     tokens: new TokenService(deps),
+    accessKeys: new AccessKeyService(deps),
     audit: new AuditService(deps, auditChain),
     auditChain,
   };

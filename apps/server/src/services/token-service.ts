@@ -6,30 +6,24 @@
  */
 import {
   BASE62,
-  forbidden,
-  invalidRequest,
   invalidStatus,
   mintToken,
   notFound,
   randomString,
-  scopeIsWithinHeld,
   type CreateTokenInput,
   type EnableTokenInput,
-  type Grant,
-  type Principal,
-  type Resource,
   type TokenIdInput,
   type TokenScope,
 } from "@coffer/core";
-import { can, requireAccess } from "../access.js";
+import { can } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { addSeconds } from "../time.js";
 import { audited } from "./audited.js";
-import { ownerKind } from "./secret-lookup.js";
+import { CredentialIssuer } from "./credential-issuer.js";
 
-export const ALL_SCOPES: TokenScope[] = [{ resource: "*", level: "manage" }];
+export { ALL_SCOPES } from "./credential-issuer.js";
 
 export interface TokenInfo {
   id: string;
@@ -97,54 +91,30 @@ export async function insertToken(
 }
 
 export class TokenService {
-  constructor(private readonly deps: Deps) {}
+  readonly #issuer: CredentialIssuer;
+
+  constructor(private readonly deps: Deps) {
+    this.#issuer = new CredentialIssuer(deps);
+  }
 
   async create(
     actor: Actor,
     meta: RequestMeta,
     input: CreateTokenInput,
   ): Promise<{ id: string; token: string; expiresAt: string }> {
-    this.#requireFullCredential(actor);
-    const maxSeconds = this.deps.config.maxTokenTtlDays * 86_400;
-    if (input.expiresInSeconds > maxSeconds) {
-      throw invalidRequest(`a token lives at most ${this.deps.config.maxTokenTtlDays} days`);
-    }
-    const scopes = input.scopes ?? ALL_SCOPES;
-    const expiresAt = addSeconds(this.deps.now(), input.expiresInSeconds);
-    let result: { id: string; token: string } | undefined;
-    await audited(this.deps, actor, meta, "token.create", null, async (tx) => {
-      const owner = await this.#owner(tx, actor, input);
-      for (const scope of scopes) {
-        const target = await this.#scopeResource(tx, scope);
-        if (!scopeIsWithinHeld(owner.principal, scope, target, owner.grants)) {
-          throw forbidden(
-            `scope ${scope.level} on ${scope.resource} is more than the token's owner holds`,
-            {
-              scope,
-            },
-          );
-        }
-      }
-      result = await insertToken(tx, {
-        kind: input.shared ? "shared" : "personal",
-        ownerKind: owner.principal.kind,
-        owner: owner.principal.kind === "org" ? null : owner.principal.name,
-        name: input.name,
-        scopes,
-        expiresAt,
-        createdBy: actor.label,
-      });
+    return audited(this.deps, actor, meta, "token.create", null, async (tx) => {
+      const plan = await this.#issuer.plan(tx, actor, input, "token");
+      const made = await insertToken(tx, { ...plan, name: input.name, createdBy: actor.label });
       return {
-        result: undefined,
-        resource: `token:${result.id}`,
-        details: { name: input.name, scopes: scopes.length },
+        result: { ...made, expiresAt: plan.expiresAt.toISOString() },
+        resource: `token:${made.id}`,
+        details: { name: input.name, scopes: plan.scopes.length },
       };
     });
-    return { ...result!, expiresAt: expiresAt.toISOString() };
   }
 
   async list(actor: Actor): Promise<TokenInfo[]> {
-    this.#requireFullCredential(actor);
+    this.#issuer.requireFullCredential(actor, "token");
     const admin = can(actor, { kind: "org" }, "manage");
     const self = actor.principal.kind === "user" ? actor.principal.name : null;
     const rows = await this.deps.db.query<TokenRow>(
@@ -165,9 +135,7 @@ export class TokenService {
 
   /** Enabling needs a new expiry (SPEC §4). */
   async enable(actor: Actor, meta: RequestMeta, input: EnableTokenInput): Promise<TokenInfo> {
-    if (input.expiresInSeconds > this.deps.config.maxTokenTtlDays * 86_400) {
-      throw invalidRequest(`a token lives at most ${this.deps.config.maxTokenTtlDays} days`);
-    }
+    this.#issuer.checkLifetime(input.expiresInSeconds, "token");
     return this.#update(actor, meta, input.id, "token.enable", async (tx, row) => {
       if (row.disabled_at === null) throw invalidStatus(`token ${row.id} is not disabled`);
       if (row.owner_kind === "user") {
@@ -203,19 +171,14 @@ export class TokenService {
     action: string,
     change: (tx: Queryable, row: TokenRow) => Promise<void>,
   ): Promise<TokenInfo> {
-    this.#requireFullCredential(actor);
+    this.#issuer.requireFullCredential(actor, "token");
     return audited(this.deps, actor, meta, action, `token:${id}`, async (tx) => {
       const [row] = await tx.query<TokenRow>(
         `SELECT id, name, hint, kind, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at
          FROM tokens WHERE id = $1 FOR UPDATE`,
         [id],
       );
-      const mine =
-        row?.kind === "personal" &&
-        actor.principal.kind === "user" &&
-        row.owner === actor.principal.name;
-      const adminOfShared = row?.kind === "shared" && can(actor, { kind: "org" }, "manage");
-      if (!row || !(mine || adminOfShared)) throw notFound(`no token ${id} of yours`);
+      if (!row || !this.#issuer.mayManage(actor, row)) throw notFound(`no token ${id} of yours`);
       await change(tx, row);
       const [after] = await tx.query<TokenRow>(
         `SELECT id, name, hint, kind, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at
@@ -224,46 +187,6 @@ export class TokenService {
       );
       return { result: after ? this.#info(after) : this.#info(row) };
     });
-  }
-
-  #requireFullCredential(actor: Actor): void {
-    if (!actor.credential.scopes.some((s) => s.resource === "*")) {
-      throw forbidden("managing tokens needs a token with the * scope");
-    }
-  }
-
-  async #owner(
-    tx: Queryable,
-    actor: Actor,
-    input: CreateTokenInput,
-  ): Promise<{ principal: Principal; grants: readonly Grant[] }> {
-    if (!input.shared) {
-      if (actor.principal.kind !== "user") {
-        throw invalidRequest(
-          "a personal token belongs to a user; this caller is not one (make a shared token)",
-        );
-      }
-      return { principal: actor.principal, grants: actor.grants };
-    }
-    requireAccess(actor, { kind: "org" }, "manage");
-    const team = input.shared.owner;
-    if (team === undefined) return { principal: { kind: "org" }, grants: [] };
-    if ((await ownerKind(tx, team)) !== "team")
-      throw invalidRequest(`${team} is a user, not a team`);
-    const grants = await tx.query<Grant>(
-      "SELECT subject, resource, level FROM grants WHERE subject = $1",
-      [team],
-    );
-    return { principal: { kind: "team", name: team }, grants };
-  }
-
-  /** The resource a scope names, with its owner's kind looked up; null for `*`. */
-  async #scopeResource(tx: Queryable, scope: TokenScope): Promise<Resource | null> {
-    if (scope.resource === "*") return null;
-    const [, , org, owner, name] = scope.resource.split("/");
-    if (org !== this.deps.org) throw invalidRequest(`scope ${scope.resource} names another org`);
-    const kind = await ownerKind(tx, owner!);
-    return { kind: "secret", org, owner: { kind, name: owner! }, name: name! };
   }
 
   #info(r: TokenRow): TokenInfo {

@@ -46,3 +46,30 @@ export const tokenInputs = {
     objectSchema({ id: tokenId, expiresInSeconds: lifetime }, ["id", "expiresInSeconds"]),
   ),
 } as const;
+
+export interface CreateAccessKeyInput {
+  name: string;
+  expiresInSeconds: number;
+  scopes?: TokenScope[];
+  shared?: { owner?: string };
+}
+export interface AccessKeyIdInput {
+  id: string;
+}
+
+const accessKeyId = { type: "string", pattern: "^cfk_[0-9A-Za-z]{20}$" } as const;
+
+export const accessKeyInputs = {
+  create: compileSchema<CreateAccessKeyInput>(
+    objectSchema(
+      {
+        name: tokenName,
+        expiresInSeconds: lifetime,
+        scopes: tokenScopesSchema,
+        shared: objectSchema({ owner: principalNameSchema }, []),
+      },
+      ["name", "expiresInSeconds"],
+    ),
+  ),
+  id: compileSchema<AccessKeyIdInput>(objectSchema({ id: accessKeyId }, ["id"])),
+} as const;

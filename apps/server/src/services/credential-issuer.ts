@@ -1,0 +1,124 @@
+/**
+ * What tokens and access keys share when they are made and managed (SPEC §3–§4): who may own
+ * one (a user its personal ones; org admins shared ones for a team or the org), a required and
+ * bounded lifetime, scopes never more than the owner holds when made, and a caller credential
+ * with the `*` scope (so a narrow credential cannot mint a wide one).
+ */
+import {
+  forbidden,
+  invalidRequest,
+  scopeIsWithinHeld,
+  type Grant,
+  type Principal,
+  type Resource,
+  type TokenScope,
+} from "@coffer/core";
+import { can, requireAccess } from "../access.js";
+import type { Actor } from "../auth/actor.js";
+import type { Queryable } from "../db/database.js";
+import type { Deps } from "../deps.js";
+import { addSeconds } from "../time.js";
+import { ownerKind } from "./secret-lookup.js";
+
+export const ALL_SCOPES: TokenScope[] = [{ resource: "*", level: "manage" }];
+
+export interface CredentialRequest {
+  expiresInSeconds: number;
+  scopes?: TokenScope[];
+  shared?: { owner?: string };
+}
+
+export interface CredentialPlan {
+  kind: "personal" | "shared";
+  ownerKind: "user" | "team" | "org";
+  owner: string | null;
+  scopes: TokenScope[];
+  expiresAt: Date;
+}
+
+export class CredentialIssuer {
+  constructor(private readonly deps: Deps) {}
+
+  requireFullCredential(actor: Actor, what: string): void {
+    if (!actor.credential.scopes.some((s) => s.resource === "*")) {
+      throw forbidden(`managing ${what}s needs a credential with the * scope`);
+    }
+  }
+
+  checkLifetime(seconds: number, what: string): void {
+    if (seconds > this.deps.config.maxTokenTtlDays * 86_400) {
+      throw invalidRequest(`a ${what} lives at most ${this.deps.config.maxTokenTtlDays} days`);
+    }
+  }
+
+  /** Checks everything about a new credential and says what to store. */
+  async plan(
+    tx: Queryable,
+    actor: Actor,
+    request: CredentialRequest,
+    what: string,
+  ): Promise<CredentialPlan> {
+    this.requireFullCredential(actor, what);
+    this.checkLifetime(request.expiresInSeconds, what);
+    const owner = await this.#owner(tx, actor, request, what);
+    const scopes = request.scopes ?? ALL_SCOPES;
+    for (const scope of scopes) {
+      const target = await this.#scopeResource(tx, scope);
+      if (!scopeIsWithinHeld(owner.principal, scope, target, owner.grants)) {
+        throw forbidden(
+          `scope ${scope.level} on ${scope.resource} is more than the ${what}'s owner holds`,
+          { scope },
+        );
+      }
+    }
+    return {
+      kind: request.shared ? "shared" : "personal",
+      ownerKind: owner.principal.kind,
+      owner: owner.principal.kind === "org" ? null : owner.principal.name,
+      scopes,
+      expiresAt: addSeconds(this.deps.now(), request.expiresInSeconds),
+    };
+  }
+
+  /** Its user manages a personal credential; org admins manage shared ones. */
+  mayManage(actor: Actor, row: { kind: "personal" | "shared"; owner: string | null }): boolean {
+    if (row.kind === "personal")
+      return actor.principal.kind === "user" && row.owner === actor.principal.name;
+    return can(actor, { kind: "org" }, "manage");
+  }
+
+  async #owner(
+    tx: Queryable,
+    actor: Actor,
+    request: CredentialRequest,
+    what: string,
+  ): Promise<{ principal: Principal; grants: readonly Grant[] }> {
+    if (!request.shared) {
+      if (actor.principal.kind !== "user") {
+        throw invalidRequest(
+          `a personal ${what} belongs to a user; this caller is not one (make a shared one)`,
+        );
+      }
+      return { principal: actor.principal, grants: actor.grants };
+    }
+    requireAccess(actor, { kind: "org" }, "manage");
+    const team = request.shared.owner;
+    if (team === undefined) return { principal: { kind: "org" }, grants: [] };
+    if ((await ownerKind(tx, team)) !== "team")
+      throw invalidRequest(`${team} is a user, not a team`);
+    const grants = await tx.query<Grant>(
+      "SELECT subject, resource, level FROM grants WHERE subject = $1",
+      [team],
+    );
+    return { principal: { kind: "team", name: team }, grants };
+  }
+
+  /** The resource a scope names, with its owner's kind looked up; null for `*`. */
+  async #scopeResource(tx: Queryable, scope: TokenScope): Promise<Resource | null> {
+    if (scope.resource === "*") return null;
+    const [, , org, owner, name] = scope.resource.split("/");
+    if (org !== this.deps.org) throw invalidRequest(`scope ${scope.resource} names another org`);
+    const kind = await ownerKind(tx, owner!);
+    return { kind: "secret", org, owner: { kind, name: owner! }, name: name! };
+  }
+}
