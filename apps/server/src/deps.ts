@@ -14,6 +14,8 @@ export interface Deps {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /** The active root key (it changes when the root key is rotated). */
+  root: { active: Buffer };
   /** The clock; tests move it. */
   now: () => Date;
 }

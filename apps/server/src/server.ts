@@ -62,6 +62,7 @@ export async function startServer(
     config,
     log,
     metrics: createMetrics(),
+    root: { active: roots.keys[0]! },
     now: options.now ?? (() => new Date()),
   };
   const { adminToken } = await bootstrap(deps);

@@ -66,10 +66,19 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Duration and success count per procedure (errors are counted in the HTTP layer's onError). */
+const measured = t.middleware(async ({ ctx, path, next }) => {
+  const end = ctx.deps.metrics.duration.startTimer({ procedure: path });
+  const result = await next();
+  end();
+  if (result.ok) ctx.deps.metrics.requests.inc({ procedure: path, outcome: "ok" });
+  return result;
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
-export const publicProcedure = t.procedure.use(mapErrors);
+export const publicProcedure = t.procedure.use(measured).use(mapErrors);
 
 /** Every call but the health checks: the caller is authenticated first. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {

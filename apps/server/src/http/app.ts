@@ -35,6 +35,21 @@ export async function createApp(
     const requestId = requestIdFrom(req.headers);
     res.locals["requestId"] = requestId;
     res.setHeader("x-request-id", requestId);
+    const started = process.hrtime.bigint();
+    const path = req.path; // read now: mounted routers rewrite req.url while they run
+    // The path only: a tRPC query carries its input in the query string.
+    res.on("finish", () => {
+      deps.log.info(
+        {
+          method: req.method,
+          path,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          requestId,
+        },
+        "request",
+      );
+    });
     next();
   });
 

@@ -2,6 +2,7 @@
 import { router } from "../trpc.js";
 import { accessKeyRouter } from "./access-keys.js";
 import { auditRouter } from "./audit.js";
+import { keyRouter, randomRouter } from "./keys.js";
 import { grantRouter } from "./grants.js";
 import { teamRouter, userRouter } from "./principals.js";
 import { secretRouter } from "./secrets.js";
@@ -15,6 +16,8 @@ export const appRouter = router({
   token: tokenRouter,
   accessKey: accessKeyRouter,
   audit: auditRouter,
+  key: keyRouter,
+  random: randomRouter,
 });
 
 export type AppRouter = typeof appRouter;

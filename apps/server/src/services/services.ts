@@ -4,6 +4,7 @@ import type { Deps } from "../deps.js";
 import { AccessKeyService } from "./access-key-service.js";
 import { AuditService } from "./audit-service.js";
 import { GrantService } from "./grant-service.js";
+import { KeyService } from "./key-service.js";
 import { PrincipalService } from "./principal-service.js";
 import { SecretReader } from "./secret-reader.js";
 import { SecretWriter } from "./secret-writer.js";
@@ -17,6 +18,7 @@ export interface Services {
   tokens: TokenService;
   accessKeys: AccessKeyService;
   audit: AuditService;
+  keys: KeyService;
   auditChain: AuditChain;
 }
 
@@ -30,6 +32,7 @@ export function createServices(deps: Deps): Services {
     tokens: new TokenService(deps),
     accessKeys: new AccessKeyService(deps),
     audit: new AuditService(deps, auditChain),
+    keys: new KeyService(deps),
     auditChain,
   };
 }

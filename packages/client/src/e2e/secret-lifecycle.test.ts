@@ -120,6 +120,11 @@ describe("the life of a secret", () => {
     }
     expect(JSON.stringify(audit)).not.toMatch(/fake-pass/);
     expect((await e2e.admin.audit.verify.query()).ok).toBe(true);
+    // The server logged every request, and no value or token.
+    const logs = e2e.logs();
+    expect(logs).toContain('"path":"/trpc/secret.reveal"');
+    expect(logs).not.toMatch(/fake-pass/);
+    expect(logs).not.toContain(e2e.adminToken);
   });
 
   it("batch reveal: up to 100 in one request, each item on its own", async () => {

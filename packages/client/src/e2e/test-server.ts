@@ -2,7 +2,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { readConfig, startServer, type CofferServer } from "@coffer/server";
+import { Writable } from "node:stream";
+import { createLogger, readConfig, startServer, type CofferServer } from "@coffer/server";
 import { createCofferClient, type CofferClient } from "../client.js";
 
 export interface E2eServer {
@@ -11,6 +12,8 @@ export interface E2eServer {
   adminToken: string;
   admin: CofferClient;
   clock: { offsetMs: number };
+  /** Everything the server logged (at debug level and above). */
+  logs(): string;
   as(token: string): CofferClient;
   stop(): Promise<void>;
 }
@@ -22,9 +25,17 @@ export async function startE2eServer(): Promise<E2eServer> {
     { COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent" },
     dataDir,
   );
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString("utf8"));
+      done();
+    },
+  });
   const server = await startServer(config, {
     jobs: false,
     now: () => new Date(Date.now() + clock.offsetMs),
+    log: createLogger({ logLevel: "debug" }, sink),
   });
   const as = (token: string) => createCofferClient({ url: server.url, token, retries: 0 });
   return {
@@ -33,6 +44,7 @@ export async function startE2eServer(): Promise<E2eServer> {
     adminToken: server.adminToken!,
     admin: as(server.adminToken!),
     clock,
+    logs: () => lines.join(""),
     as,
     async stop() {
       await server.close();
