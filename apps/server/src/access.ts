@@ -68,3 +68,13 @@ export function requireAccess(
     reason: decision.reason,
   });
 }
+
+/**
+ * Calls that reach beyond one resource (managing credentials, listing one's grants or audit
+ * trail) need a credential with the `*` scope: a narrowly scoped token sees only its scope.
+ */
+export function requireFullScope(actor: Actor, what: string): void {
+  if (!actor.credential.scopes.some((s) => s.resource === "*")) {
+    throw forbidden(`${what} needs a credential with the * scope`, { reason: "outside-scope" });
+  }
+}

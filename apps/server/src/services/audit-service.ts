@@ -3,7 +3,7 @@
  * events of secrets they may read. Verify (org admins) checks the hash chain.
  */
 import { invalidRequest, type ListAuditInput } from "@coffer/core";
-import { can, requireAccess } from "../access.js";
+import { can, requireAccess, requireFullScope } from "../access.js";
 import type { Actor } from "../auth/actor.js";
 import type { Deps } from "../deps.js";
 import type { AuditChain, AuditVerification } from "../audit/audit-chain.js";
@@ -46,6 +46,8 @@ export class AuditService {
       );
       resource = secretUri(this.deps.org, row.owner, row.name);
     }
+    // Without a secret to filter on, the listing reaches beyond any one resource.
+    if (resource === null) requireFullScope(actor, "listing the audit log beyond one secret");
     const admin = can(actor, { kind: "org" }, "manage");
     const onlyActor = admin || resource !== null ? null : actor.label;
     const since = input.since !== undefined ? new Date(input.since) : null;

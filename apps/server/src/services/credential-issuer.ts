@@ -13,7 +13,7 @@ import {
   type Resource,
   type TokenScope,
 } from "@coffer/core";
-import { can, requireAccess } from "../access.js";
+import { can, requireAccess, requireFullScope } from "../access.js";
 import type { Actor } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
@@ -40,9 +40,7 @@ export class CredentialIssuer {
   constructor(private readonly deps: Deps) {}
 
   requireFullCredential(actor: Actor, what: string): void {
-    if (!actor.credential.scopes.some((s) => s.resource === "*")) {
-      throw forbidden(`managing ${what}s needs a credential with the * scope`);
-    }
+    requireFullScope(actor, `managing ${what}s`);
   }
 
   checkLifetime(seconds: number, what: string): void {

@@ -11,7 +11,7 @@ import {
   type ShareInput,
   type UnshareInput,
 } from "@coffer/core";
-import { requireAccess } from "../access.js";
+import { requireAccess, requireFullScope } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
@@ -78,6 +78,7 @@ export class GrantService {
 
   /** `toMe`: grants to the caller and its teams; `byMe`: grants the caller made. */
   async list(actor: Actor, input: ListGrantsInput): Promise<GrantInfo[]> {
+    requireFullScope(actor, "listing grants");
     const rows =
       input.direction === "byMe"
         ? await this.deps.db.query<{

@@ -1,0 +1,139 @@
+/**
+ * The authorisation matrix as data: for every procedure of the API, what each kind of caller
+ * gets (SPEC §3, §4, §7). `allow` means the call succeeds; otherwise the SPEC error code.
+ * The suite in `authorization-matrix.test.ts` calls each cell over HTTP with input that is
+ * valid for that caller, so that only authorisation decides, and compares.
+ *
+ * Callers:
+ * - `none`: no credentials at all.
+ * - `expired`, `disabled`: a personal token of the member, past its expiry / disabled.
+ * - `member`: `mia`, a plain member of team `ml` (org role member), token with scope `*`.
+ * - `teamAdmin`: `tara`, admin of team `ml` (org role member), token with scope `*`.
+ * - `orgAdmin`: the bootstrap `admin`, token with scope `*`.
+ * - `scoped`: a token of the member narrowed to `read` on one secret: the row's target
+ *   secret when the row has one, else `ml/model_key`.
+ *
+ * Targets, unless a row says otherwise: secret procedures act on a secret of team `ml`;
+ * team procedures on team `ml`; token and access-key procedures on the caller's own
+ * personal credentials (the member's, for the callers that are not a user with `*`).
+ */
+import type { AppRouter } from "@coffer/server";
+import type { inferRouterInputs } from "@trpc/server";
+
+export const CALLERS = [
+  "none",
+  "expired",
+  "disabled",
+  "member",
+  "teamAdmin",
+  "orgAdmin",
+  "scoped",
+] as const;
+export type Caller = (typeof CALLERS)[number];
+
+export type Outcome = "allow" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND";
+/** One outcome per caller, in the order of CALLERS. */
+export type Row = readonly [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome, Outcome];
+
+type Inputs = inferRouterInputs<AppRouter>;
+/** Every procedure of the router, as `router.procedure`. */
+export type ProcedurePath = {
+  [R in Extract<keyof Inputs, string>]: `${R}.${Extract<keyof Inputs[R], string>}`;
+}[Extract<keyof Inputs, string>];
+/** A further row for a procedure on another kind of target, named in parentheses. */
+export type VariantId = `${ProcedurePath} (${string})`;
+
+const A = "allow";
+const U = "UNAUTHORIZED";
+const F = "FORBIDDEN";
+const N = "NOT_FOUND";
+
+/** One row per procedure of the router (checked against the router itself at run time). */
+// prettier-ignore
+export const EXPECTED = {
+  //                                   none expired disabled member teamAdmin orgAdmin scoped
+  // Users: administration needs org admin and a `*` token; the directory is readable by all.
+  "user.whoami":                      [U,   U,      U,       A,     A,        A,       A],
+  "user.create":                      [U,   U,      U,       F,     F,        A,       F],
+  "user.list":                        [U,   U,      U,       A,     A,        A,       F],
+  "user.disable":                     [U,   U,      U,       F,     F,        A,       F],
+  "user.enable":                      [U,   U,      U,       F,     F,        A,       F],
+  // Teams: org admins create; team admins (and org admins) manage members of team ml.
+  "team.create":                      [U,   U,      U,       F,     F,        A,       F],
+  "team.list":                        [U,   U,      U,       A,     A,        A,       F],
+  "team.members":                     [U,   U,      U,       A,     A,        A,       F],
+  "team.addMember":                   [U,   U,      U,       F,     A,        A,       F],
+  "team.removeMember":                [U,   U,      U,       F,     A,        A,       F],
+  // A team secret: members read, team and org admins manage; the scoped token reads it.
+  "secret.create":                    [U,   U,      U,       F,     A,        A,       F],
+  "secret.list":                      [U,   U,      U,       A,     A,        A,       A],
+  "secret.describe":                  [U,   U,      U,       A,     A,        A,       A],
+  "secret.reveal":                    [U,   U,      U,       A,     A,        A,       A],
+  "secret.batchReveal":               [U,   U,      U,       A,     A,        A,       A],
+  "secret.put":                       [U,   U,      U,       F,     A,        A,       F],
+  "secret.versions":                  [U,   U,      U,       A,     A,        A,       A],
+  "secret.moveStage":                 [U,   U,      U,       F,     A,        A,       F],
+  "secret.rollback":                  [U,   U,      U,       F,     A,        A,       F],
+  "secret.disable":                   [U,   U,      U,       F,     A,        A,       F],
+  "secret.enable":                    [U,   U,      U,       F,     A,        A,       F],
+  "secret.delete":                    [U,   U,      U,       F,     A,        A,       F],
+  "secret.restore":                   [U,   U,      U,       F,     A,        A,       F],
+  "secret.setDescription":            [U,   U,      U,       F,     A,        A,       F],
+  "secret.changeProtectionKey":       [U,   U,      U,       F,     A,        A,       F],
+  "secret.whereUsed":                 [U,   U,      U,       A,     A,        A,       A],
+  // Sharing a team secret needs manage on it; listing one's grants needs nothing more.
+  "grant.share":                      [U,   U,      U,       F,     A,        A,       F],
+  "grant.unshare":                    [U,   U,      U,       F,     A,        A,       F],
+  "grant.list":                       [U,   U,      U,       A,     A,        A,       F],
+  // One's own personal credentials: any user with a `*` token; a narrow token cannot.
+  "token.create":                     [U,   U,      U,       A,     A,        A,       F],
+  "token.list":                       [U,   U,      U,       A,     A,        A,       F],
+  "token.disable":                    [U,   U,      U,       A,     A,        A,       F],
+  "token.enable":                     [U,   U,      U,       A,     A,        A,       F],
+  "token.delete":                     [U,   U,      U,       A,     A,        A,       F],
+  "accessKey.create":                 [U,   U,      U,       A,     A,        A,       F],
+  "accessKey.list":                   [U,   U,      U,       A,     A,        A,       F],
+  "accessKey.disable":                [U,   U,      U,       A,     A,        A,       F],
+  "accessKey.delete":                 [U,   U,      U,       A,     A,        A,       F],
+  // Audit of ml/model_key needs read on it; verifying the org-wide chain needs org admin.
+  "audit.list":                       [U,   U,      U,       A,     A,        A,       A],
+  "audit.verify":                     [U,   U,      U,       F,     F,        A,       F],
+  // Protection keys and the root key: org admins. Random values: anyone signed in.
+  "key.list":                         [U,   U,      U,       F,     F,        A,       F],
+  "key.create":                       [U,   U,      U,       F,     F,        A,       F],
+  "key.rotateRoot":                   [U,   U,      U,       F,     F,        A,       F],
+  "random.generate":                  [U,   U,      U,       A,     A,        A,       A],
+} as const satisfies Record<ProcedurePath, Row>;
+
+/**
+ * Further rows: the same procedures on other targets, where the answer differs.
+ * "personal": a personal secret of the member (`mia/…`), which nobody else holds anything
+ * on, org admins included, so they are told it does not exist; creating one there is
+ * FORBIDDEN (a secret not yet made has no existence to hide).
+ */
+// prettier-ignore
+export const VARIANTS = {
+  //                                                  none expired disabled member teamAdmin orgAdmin scoped
+  "secret.create (personal)":                        [U,   U,      U,       A,     F,        F,       F],
+  "secret.describe (personal)":                      [U,   U,      U,       A,     N,        N,       A],
+  "secret.reveal (personal)":                        [U,   U,      U,       A,     N,        N,       A],
+  "secret.put (personal)":                           [U,   U,      U,       A,     N,        N,       F],
+  "secret.delete (personal)":                        [U,   U,      U,       A,     N,        N,       F],
+  "grant.share (personal)":                          [U,   U,      U,       A,     N,        N,       F],
+  // ml/other_key, while the scoped token is narrowed to ml/model_key: nothing to see there.
+  "secret.reveal (outside the token's scope)":       [U,   U,      U,       A,     A,        A,       N],
+  "secret.describe (outside the token's scope)":     [U,   U,      U,       A,     A,        A,       N],
+  // Shared credentials, for team ml: made and managed by org admins only.
+  "token.create (shared)":                           [U,   U,      U,       F,     F,        A,       F],
+  "token.disable (shared)":                          [U,   U,      U,       N,     N,        A,       F],
+  "accessKey.create (shared)":                       [U,   U,      U,       F,     F,        A,       F],
+  // Without a secret to filter on, the audit log reaches beyond any scope: `*` only.
+  "audit.list (unfiltered)":                         [U,   U,      U,       A,     A,        A,       F],
+} as const satisfies Record<VariantId, Row>;
+
+export type CaseId = keyof typeof EXPECTED | keyof typeof VARIANTS;
+
+/** The procedure a row calls: `secret.reveal (personal)` → `secret.reveal`. */
+export function procedureOf(id: string): string {
+  return id.split(" ")[0]!;
+}

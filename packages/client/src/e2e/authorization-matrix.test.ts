@@ -1,0 +1,504 @@
+/**
+ * The authorisation matrix over real HTTP with the typed client: every procedure of the
+ * router × {no credentials, expired token, disabled token, member, team admin, org admin,
+ * narrowly scoped token}, against the table in `authorization-matrix.cases.ts`.
+ *
+ * Each cell makes its own targets (secrets, users, tokens… with names no other cell uses)
+ * before the call, so a call that changes state never changes another cell's answer, and
+ * calls with input valid for that caller, so that only authorisation decides. Values are fake.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { CofferError, type ErrorCode } from "@coffer/core";
+import { appRouter, readConfig, startServer } from "@coffer/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCofferClient, toCofferError, type CofferClient } from "../client.js";
+import {
+  CALLERS,
+  EXPECTED,
+  procedureOf,
+  VARIANTS,
+  type Caller,
+  type CaseId,
+  type Outcome,
+  type Row,
+} from "./authorization-matrix.cases.js";
+
+/** What this suite needs of a running server. */
+interface MatrixServer {
+  url: string;
+  admin: CofferClient;
+  clock: { offsetMs: number };
+  as(token: string): CofferClient;
+  stop(): Promise<void>;
+}
+
+const ORG = "default";
+const TEAM = "ml";
+const HOUR = 3600;
+
+/**
+ * As `startE2eServer`, with the failed-authentication limit raised: this suite fails to
+ * authenticate on purpose over a hundred times a minute from one address (the limiter has its
+ * own test in tokens.test.ts).
+ */
+async function startMatrixServer(): Promise<MatrixServer> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "coffer-matrix-"));
+  const clock = { offsetMs: 0 };
+  const config = readConfig(
+    {
+      COFFER_PORT: "0",
+      COFFER_DATA_DIR: dataDir,
+      COFFER_LOG_LEVEL: "silent",
+      COFFER_AUTH_FAILURES_PER_MINUTE: "100000",
+    },
+    dataDir,
+  );
+  const server = await startServer(config, {
+    jobs: false,
+    now: () => new Date(Date.now() + clock.offsetMs),
+  });
+  const as = (token: string) => createCofferClient({ url: server.url, token, retries: 0 });
+  return {
+    url: server.url,
+    admin: as(server.adminToken!),
+    clock,
+    as,
+    async stop() {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Person {
+  name: string;
+  client: CofferClient;
+}
+
+let e2e: MatrixServer;
+let admin: Person;
+let mia: Person; // plain member of ml
+let tara: Person; // admin of ml
+let anonymous: CofferClient;
+let expired: CofferClient;
+let disabled: CofferClient;
+/** Tokens of the member narrowed to `read` on one secret, by secret. */
+const scopedTokens = new Map<string, CofferClient>();
+
+/** A name no other cell uses: valid as a secret name and, with a prefix, as a principal name. */
+let counter = 0;
+const fresh = (): string => `c${++counter}`;
+
+/** What a cell needs to make its targets. */
+interface Cell {
+  caller: Caller;
+  /** The user behind the caller: itself, or the member for the callers that are not one with `*`. */
+  self: Person;
+}
+
+interface Prepared {
+  /** The secret (`OWNER/NAME`) the scoped caller's token reads; `ml/model_key` when absent. */
+  scope?: string;
+  call(as: CofferClient): Promise<unknown>;
+}
+
+type Scenario = (cell: Cell) => Promise<Prepared>;
+
+// Targets, made by their owners with full tokens.
+
+async function teamSecret(): Promise<string> {
+  const secret = `${TEAM}/${fresh()}`;
+  await admin.client.secret.create.mutate({ secret, value: `fake-${secret}` });
+  return secret;
+}
+
+async function personalSecret(): Promise<string> {
+  const secret = `${mia.name}/${fresh()}`;
+  await mia.client.secret.create.mutate({ secret, value: `fake-${secret}` });
+  return secret;
+}
+
+async function newUser(): Promise<string> {
+  const name = `u-${fresh()}`;
+  await admin.client.user.create.mutate({ name });
+  return name;
+}
+
+async function ownToken(cell: Cell): Promise<string> {
+  return (
+    await cell.self.client.token.create.mutate({
+      name: `matrix ${fresh()}`,
+      expiresInSeconds: HOUR,
+    })
+  ).id;
+}
+
+async function ownAccessKey(cell: Cell): Promise<string> {
+  return (
+    await cell.self.client.accessKey.create.mutate({
+      name: `matrix ${fresh()}`,
+      expiresInSeconds: HOUR,
+    })
+  ).id;
+}
+
+/** batchReveal answers per item: its cell takes the outcome of its one item. */
+async function revealOneInBatch(as: CofferClient, secret: string): Promise<unknown> {
+  const [item] = await as.secret.batchReveal.mutate({ items: [{ secret }] });
+  if (item && !item.ok)
+    throw new CofferError(item.error.errorCode as ErrorCode, item.error.message);
+  return item;
+}
+
+/** Rows run after all others: what they change, every cell would feel. */
+const LAST: readonly CaseId[] = ["key.rotateRoot"];
+
+const MODEL_KEY = `${TEAM}/model_key`;
+const OTHER_KEY = `${TEAM}/other_key`;
+const DIARY = "mia/diary";
+
+const SCENARIOS: Record<CaseId, Scenario> = {
+  "user.whoami": () => Promise.resolve({ call: (as) => as.user.whoami.query() }),
+  "user.create": () =>
+    Promise.resolve({ call: (as) => as.user.create.mutate({ name: `u-${fresh()}` }) }),
+  "user.list": () => Promise.resolve({ call: (as) => as.user.list.query() }),
+  "user.disable": async () => {
+    const name = await newUser();
+    return { call: (as) => as.user.disable.mutate({ name }) };
+  },
+  "user.enable": async () => {
+    const name = await newUser();
+    await admin.client.user.disable.mutate({ name });
+    return { call: (as) => as.user.enable.mutate({ name }) };
+  },
+
+  "team.create": () =>
+    Promise.resolve({ call: (as) => as.team.create.mutate({ name: `t-${fresh()}` }) }),
+  "team.list": () => Promise.resolve({ call: (as) => as.team.list.query() }),
+  "team.members": () => Promise.resolve({ call: (as) => as.team.members.query({ name: TEAM }) }),
+  "team.addMember": async () => {
+    const user = await newUser();
+    return { call: (as) => as.team.addMember.mutate({ team: TEAM, user }) };
+  },
+  "team.removeMember": async () => {
+    const user = await newUser();
+    await admin.client.team.addMember.mutate({ team: TEAM, user });
+    return { call: (as) => as.team.removeMember.mutate({ team: TEAM, user }) };
+  },
+
+  "secret.create": () => {
+    const secret = `${TEAM}/${fresh()}`;
+    return Promise.resolve({
+      scope: secret,
+      call: (as) => as.secret.create.mutate({ secret, value: "fake-created" }),
+    });
+  },
+  "secret.list": () => Promise.resolve({ call: (as) => as.secret.list.query({ owner: TEAM }) }),
+  "secret.describe": () =>
+    Promise.resolve({ call: (as) => as.secret.describe.query({ secret: MODEL_KEY }) }),
+  "secret.reveal": () =>
+    Promise.resolve({ call: (as) => as.secret.reveal.mutate({ secret: MODEL_KEY }) }),
+  "secret.batchReveal": () => Promise.resolve({ call: (as) => revealOneInBatch(as, MODEL_KEY) }),
+  "secret.put": async () => {
+    const secret = await teamSecret();
+    return { scope: secret, call: (as) => as.secret.put.mutate({ secret, value: "fake-v2" }) };
+  },
+  "secret.versions": () =>
+    Promise.resolve({ call: (as) => as.secret.versions.query({ secret: MODEL_KEY }) }),
+  "secret.moveStage": async () => {
+    const secret = await teamSecret();
+    await admin.client.secret.put.mutate({ secret, value: "fake-v2" });
+    return {
+      scope: secret,
+      call: (as) => as.secret.moveStage.mutate({ secret, stage: "pending", version: 1 }),
+    };
+  },
+  "secret.rollback": async () => {
+    const secret = await teamSecret();
+    await admin.client.secret.put.mutate({ secret, value: "fake-v2" });
+    return { scope: secret, call: (as) => as.secret.rollback.mutate({ secret }) };
+  },
+  "secret.disable": async () => {
+    const secret = await teamSecret();
+    return { scope: secret, call: (as) => as.secret.disable.mutate({ secret }) };
+  },
+  "secret.enable": async () => {
+    const secret = await teamSecret();
+    await admin.client.secret.disable.mutate({ secret });
+    return { scope: secret, call: (as) => as.secret.enable.mutate({ secret }) };
+  },
+  "secret.delete": async () => {
+    const secret = await teamSecret();
+    return {
+      scope: secret,
+      call: (as) => as.secret.delete.mutate({ secret, recoveryDays: 7 }),
+    };
+  },
+  "secret.restore": async () => {
+    const secret = await teamSecret();
+    await admin.client.secret.delete.mutate({ secret, recoveryDays: 7 });
+    return { scope: secret, call: (as) => as.secret.restore.mutate({ secret }) };
+  },
+  "secret.setDescription": async () => {
+    const secret = await teamSecret();
+    return {
+      scope: secret,
+      call: (as) => as.secret.setDescription.mutate({ secret, description: "fake description" }),
+    };
+  },
+  "secret.changeProtectionKey": async () => {
+    const secret = await teamSecret();
+    const { protectionKeyId } = await admin.client.secret.describe.query({ secret });
+    return {
+      scope: secret,
+      call: (as) => as.secret.changeProtectionKey.mutate({ secret, protectionKeyId }),
+    };
+  },
+  "secret.whereUsed": () =>
+    Promise.resolve({ call: (as) => as.secret.whereUsed.query({ secret: MODEL_KEY }) }),
+
+  "grant.share": async () => {
+    const secret = await teamSecret();
+    return {
+      scope: secret,
+      call: (as) => as.grant.share.mutate({ resource: secret, subject: "otto", level: "read" }),
+    };
+  },
+  "grant.unshare": async () => {
+    const secret = await teamSecret();
+    await admin.client.grant.share.mutate({ resource: secret, subject: "otto", level: "read" });
+    return {
+      scope: secret,
+      call: (as) => as.grant.unshare.mutate({ resource: secret, subject: "otto" }),
+    };
+  },
+  "grant.list": () => Promise.resolve({ call: (as) => as.grant.list.query({ direction: "toMe" }) }),
+
+  "token.create": () =>
+    Promise.resolve({
+      call: (as) => as.token.create.mutate({ name: `matrix ${fresh()}`, expiresInSeconds: HOUR }),
+    }),
+  "token.list": () => Promise.resolve({ call: (as) => as.token.list.query() }),
+  "token.disable": async (cell) => {
+    const id = await ownToken(cell);
+    return { call: (as) => as.token.disable.mutate({ id }) };
+  },
+  "token.enable": async (cell) => {
+    const id = await ownToken(cell);
+    await cell.self.client.token.disable.mutate({ id });
+    return { call: (as) => as.token.enable.mutate({ id, expiresInSeconds: HOUR }) };
+  },
+  "token.delete": async (cell) => {
+    const id = await ownToken(cell);
+    return { call: (as) => as.token.delete.mutate({ id }) };
+  },
+
+  "accessKey.create": () =>
+    Promise.resolve({
+      call: (as) =>
+        as.accessKey.create.mutate({ name: `matrix ${fresh()}`, expiresInSeconds: HOUR }),
+    }),
+  "accessKey.list": () => Promise.resolve({ call: (as) => as.accessKey.list.query() }),
+  "accessKey.disable": async (cell) => {
+    const id = await ownAccessKey(cell);
+    return { call: (as) => as.accessKey.disable.mutate({ id }) };
+  },
+  "accessKey.delete": async (cell) => {
+    const id = await ownAccessKey(cell);
+    return { call: (as) => as.accessKey.delete.mutate({ id }) };
+  },
+
+  "audit.list": () =>
+    Promise.resolve({ call: (as) => as.audit.list.query({ secret: MODEL_KEY, limit: 5 }) }),
+  "audit.verify": () => Promise.resolve({ call: (as) => as.audit.verify.query() }),
+
+  "key.list": () => Promise.resolve({ call: (as) => as.key.list.query() }),
+  "key.create": () =>
+    Promise.resolve({ call: (as) => as.key.create.mutate({ makeDefault: false }) }),
+  "key.rotateRoot": () => Promise.resolve({ call: (as) => as.key.rotateRoot.mutate() }),
+  "random.generate": () =>
+    Promise.resolve({ call: (as) => as.random.generate.mutate({ length: 24 }) }),
+
+  "secret.create (personal)": () => {
+    const secret = `${mia.name}/${fresh()}`;
+    return Promise.resolve({
+      scope: secret,
+      call: (as) => as.secret.create.mutate({ secret, value: "fake-created" }),
+    });
+  },
+  "secret.describe (personal)": () =>
+    Promise.resolve({ scope: DIARY, call: (as) => as.secret.describe.query({ secret: DIARY }) }),
+  "secret.reveal (personal)": () =>
+    Promise.resolve({ scope: DIARY, call: (as) => as.secret.reveal.mutate({ secret: DIARY }) }),
+  "secret.put (personal)": async () => {
+    const secret = await personalSecret();
+    return { scope: secret, call: (as) => as.secret.put.mutate({ secret, value: "fake-v2" }) };
+  },
+  "secret.delete (personal)": async () => {
+    const secret = await personalSecret();
+    return {
+      scope: secret,
+      call: (as) => as.secret.delete.mutate({ secret, recoveryDays: 7 }),
+    };
+  },
+  "grant.share (personal)": async () => {
+    const secret = await personalSecret();
+    return {
+      scope: secret,
+      call: (as) => as.grant.share.mutate({ resource: secret, subject: "otto", level: "read" }),
+    };
+  },
+  "secret.reveal (outside the token's scope)": () =>
+    Promise.resolve({
+      scope: MODEL_KEY,
+      call: (as) => as.secret.reveal.mutate({ secret: OTHER_KEY }),
+    }),
+  "secret.describe (outside the token's scope)": () =>
+    Promise.resolve({
+      scope: MODEL_KEY,
+      call: (as) => as.secret.describe.query({ secret: OTHER_KEY }),
+    }),
+  "token.create (shared)": () =>
+    Promise.resolve({
+      call: (as) =>
+        as.token.create.mutate({
+          name: `matrix ${fresh()}`,
+          expiresInSeconds: HOUR,
+          shared: { owner: TEAM },
+        }),
+    }),
+  "token.disable (shared)": async () => {
+    const { id } = await admin.client.token.create.mutate({
+      name: `matrix ${fresh()}`,
+      expiresInSeconds: HOUR,
+      shared: { owner: TEAM },
+    });
+    return { call: (as) => as.token.disable.mutate({ id }) };
+  },
+  "accessKey.create (shared)": () =>
+    Promise.resolve({
+      call: (as) =>
+        as.accessKey.create.mutate({
+          name: `matrix ${fresh()}`,
+          expiresInSeconds: HOUR,
+          shared: { owner: TEAM },
+        }),
+    }),
+  "audit.list (unfiltered)": () => Promise.resolve({ call: (as) => as.audit.list.query({ limit: 5 }) }),
+};
+
+async function scopedTo(secret: string): Promise<CofferClient> {
+  let client = scopedTokens.get(secret);
+  if (!client) {
+    const { token } = await mia.client.token.create.mutate({
+      name: `read ${secret}`,
+      expiresInSeconds: HOUR,
+      scopes: [{ resource: `secret://${ORG}/${secret}`, level: "read" }],
+    });
+    client = e2e.as(token);
+    scopedTokens.set(secret, client);
+  }
+  return client;
+}
+
+function selfOf(caller: Caller): Person {
+  return caller === "orgAdmin" ? admin : caller === "teamAdmin" ? tara : mia;
+}
+
+async function clientOf(caller: Caller, prepared: Prepared): Promise<CofferClient> {
+  switch (caller) {
+    case "none":
+      return anonymous;
+    case "expired":
+      return expired;
+    case "disabled":
+      return disabled;
+    case "member":
+      return mia.client;
+    case "teamAdmin":
+      return tara.client;
+    case "orgAdmin":
+      return admin.client;
+    case "scoped":
+      return scopedTo(prepared.scope ?? MODEL_KEY);
+  }
+}
+
+/** Calls one cell and says what came back: `allow`, or the SPEC error code. */
+async function outcomeOf(id: CaseId, caller: Caller): Promise<Outcome | ErrorCode> {
+  const prepared = await SCENARIOS[id]({ caller, self: selfOf(caller) });
+  const as = await clientOf(caller, prepared);
+  // The expired token lives 60 s: the server's clock is two minutes ahead during its calls only.
+  if (caller === "expired") e2e.clock.offsetMs = 120_000;
+  try {
+    await prepared.call(as);
+    return "allow";
+  } catch (error) {
+    return toCofferError(error).errorCode;
+  } finally {
+    e2e.clock.offsetMs = 0;
+  }
+}
+
+beforeAll(async () => {
+  e2e = await startMatrixServer();
+  admin = { name: "admin", client: e2e.admin };
+  const person = async (name: string): Promise<Person> => ({
+    name,
+    client: e2e.as((await admin.client.user.create.mutate({ name })).token),
+  });
+  mia = await person("mia");
+  tara = await person("tara");
+  await person("otto"); // the subject of grants
+  await admin.client.team.create.mutate({ name: TEAM });
+  await admin.client.team.addMember.mutate({ team: TEAM, user: "mia", role: "member" });
+  await admin.client.team.addMember.mutate({ team: TEAM, user: "tara", role: "admin" });
+  await admin.client.secret.create.mutate({ secret: MODEL_KEY, value: "fake-model-key" });
+  await admin.client.secret.create.mutate({ secret: OTHER_KEY, value: "fake-other-key" });
+  await mia.client.secret.create.mutate({ secret: DIARY, value: "fake-diary" });
+
+  anonymous = createCofferClient({ url: e2e.url, retries: 0 });
+  // Both work until they expire or are disabled: their refusals below come from that alone.
+  const short = await mia.client.token.create.mutate({ name: "short", expiresInSeconds: 60 });
+  expired = e2e.as(short.token);
+  expect((await expired.user.whoami.query()).name).toBe("mia");
+  const revoked = await mia.client.token.create.mutate({ name: "revoked", expiresInSeconds: HOUR });
+  disabled = e2e.as(revoked.token);
+  expect((await disabled.user.whoami.query()).name).toBe("mia");
+  await mia.client.token.disable.mutate({ id: revoked.id });
+}, 60_000);
+
+afterAll(async () => {
+  await e2e?.stop();
+});
+
+describe("authorisation matrix", () => {
+  it("has one row for every procedure of the router, and a scenario for every row", () => {
+    const procedures = Object.keys(appRouter._def.procedures).sort();
+    expect(Object.keys(EXPECTED).sort(), "rows of EXPECTED vs the router's procedures").toEqual(
+      procedures,
+    );
+    for (const id of Object.keys(VARIANTS)) expect(procedures).toContain(procedureOf(id));
+    expect(Object.keys(SCENARIOS).sort()).toEqual(
+      [...Object.keys(EXPECTED), ...Object.keys(VARIANTS)].sort(),
+    );
+  });
+
+  // Rotating the root key changes what every later call depends on: it goes last.
+  const rows = (Object.entries({ ...EXPECTED, ...VARIANTS }) as [CaseId, Row][]).sort(
+    ([a], [b]) => Number(LAST.includes(a)) - Number(LAST.includes(b)),
+  );
+  for (const [id, row] of rows) {
+    CALLERS.forEach((caller, i) => {
+      const expected = row[i]!;
+      it(`${id} × ${caller} → ${expected}`, async () => {
+        const actual = await outcomeOf(id, caller);
+        expect(actual, `${id} called by ${caller}: expected ${expected}, got ${actual}`).toBe(
+          expected,
+        );
+      });
+    });
+  }
+});
