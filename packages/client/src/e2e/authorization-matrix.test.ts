@@ -386,7 +386,8 @@ const SCENARIOS: Record<CaseId, Scenario> = {
           shared: { owner: TEAM },
         }),
     }),
-  "audit.list (unfiltered)": () => Promise.resolve({ call: (as) => as.audit.list.query({ limit: 5 }) }),
+  "audit.list (unfiltered)": () =>
+    Promise.resolve({ call: (as) => as.audit.list.query({ limit: 5 }) }),
 };
 
 async function scopedTo(secret: string): Promise<CofferClient> {
