@@ -35,6 +35,7 @@ export async function bootstrap(deps: Deps): Promise<{ adminToken?: string }> {
       owner: ADMIN_USER,
       name: "first admin token",
       scopes: ALL_SCOPES,
+      createdAt: deps.now(),
       expiresAt: addDays(deps.now(), deps.config.maxTokenTtlDays),
       createdBy: "bootstrap",
     });

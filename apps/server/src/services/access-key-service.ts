@@ -81,8 +81,8 @@ export class AccessKeyService {
       );
       await tx.query(
         `INSERT INTO access_keys (id, name, owner_kind, owner, scopes, protection_key_id, wrapped_data_key,
-                                  ciphertext, created_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+                                  ciphertext, created_by, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
         [
           key.accessKeyId,
           input.name,
@@ -94,6 +94,7 @@ export class AccessKeyService {
           sealed.ciphertext,
           actor.label,
           plan.expiresAt,
+          plan.createdAt,
         ],
       );
       return {

@@ -33,6 +33,7 @@ export interface CredentialPlan {
   ownerKind: "user" | "team" | "org";
   owner: string | null;
   scopes: TokenScope[];
+  createdAt: Date;
   expiresAt: Date;
 }
 
@@ -69,12 +70,14 @@ export class CredentialIssuer {
         );
       }
     }
+    const now = this.deps.now();
     return {
       kind: request.shared ? "shared" : "personal",
       ownerKind: owner.principal.kind,
       owner: owner.principal.kind === "org" ? null : owner.principal.name,
       scopes,
-      expiresAt: addSeconds(this.deps.now(), request.expiresInSeconds),
+      createdAt: now,
+      expiresAt: addSeconds(now, request.expiresInSeconds),
     };
   }
 

@@ -80,6 +80,7 @@ export class PrincipalService {
         owner: input.name,
         name: "first token",
         scopes: ALL_SCOPES,
+        createdAt: this.deps.now(),
         expiresAt,
         createdBy: actor.label,
       });

@@ -60,6 +60,8 @@ export interface NewToken {
   owner: string | null;
   name: string;
   scopes: TokenScope[];
+  /** From the same clock as expiresAt, so that a lifetime is measured on one clock. */
+  createdAt: Date;
   expiresAt: Date;
   createdBy: string;
 }
@@ -72,8 +74,8 @@ export async function insertToken(
   const minted = mintToken();
   const id = `tok_${randomString(BASE62, 16)}`;
   await q.query(
-    `INSERT INTO tokens (id, hash, hint, name, kind, owner_kind, owner, scopes, created_by, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    `INSERT INTO tokens (id, hash, hint, name, kind, owner_kind, owner, scopes, created_by, expires_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [
       id,
       minted.hash,
@@ -85,6 +87,7 @@ export async function insertToken(
       JSON.stringify(t.scopes),
       t.createdBy,
       t.expiresAt,
+      t.createdAt,
     ],
   );
   return { id, token: minted.token };
