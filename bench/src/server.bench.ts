@@ -431,11 +431,16 @@ console.log(
     : `\nMachine quiet before the run: ${idle.toFixed(2)} cores busy.`,
 );
 
+/** `COFFER_BENCH_ENGINES=postgres` (or `pglite`) runs one engine; both by default. */
+const ENGINES = (process.env["COFFER_BENCH_ENGINES"] ?? "pglite,postgres").split(",");
+
 const hello = await startHelloWorld();
 const results: Measured[] = [];
 try {
-  results.push(...(await runEngine("PGlite", hello, undefined)));
-  const postgres = await postgresSchema();
+  if (ENGINES.includes("pglite")) results.push(...(await runEngine("PGlite", hello, undefined)));
+  const postgres = ENGINES.includes("postgres")
+    ? await postgresSchema()
+    : { unreachable: "not asked for" };
   if ("unreachable" in postgres) {
     console.log(
       `\nPostgreSQL is unreachable at ${redacted(POSTGRES_URL)} (${postgres.unreachable}): PGlite only. ` +

@@ -52,6 +52,24 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   };
 }
 
+/**
+ * Data statements run as named (prepared) statements: PostgreSQL plans each once per
+ * connection instead of at every call, which was most of the cost of a short query. DDL and
+ * anything else stay unnamed.
+ */
+const statementNames = new Map<string, string>();
+const PREPARABLE_RE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i;
+
+function statement(sql: string, params: readonly unknown[]): pg.QueryConfig {
+  if (!PREPARABLE_RE.test(sql)) return { text: sql, values: params as unknown[] };
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `coffer_${statementNames.size + 1}`;
+    statementNames.set(sql, name);
+  }
+  return { name, text: sql, values: params as unknown[] };
+}
+
 const INT8_OID = 20;
 // int8 as number, as PGlite returns it (our counters stay far below 2^53). Process-wide.
 pg.types.setTypeParser(INT8_OID, Number);
@@ -63,7 +81,7 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
   });
   const on = (target: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-      const result = await target.query<Row>(sql, params as unknown[]);
+      const result = await target.query<Row>(statement(sql, params));
       return normalise<R>(result.rows);
     },
   });
