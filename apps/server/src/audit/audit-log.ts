@@ -4,7 +4,8 @@
  * durable when the change is, and a failed audit write fails the call. Details hold versions,
  * counts and reasons: never a value, key or token.
  */
-import type { Queryable } from "../db/database.js";
+import { Batcher } from "../db/batcher.js";
+import type { Database, Queryable } from "../db/database.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 
 /** The actor of events the server raises itself (bootstrap, jobs). */
@@ -23,31 +24,75 @@ export interface AuditEvent {
 const isList = (events: AuditEvent | readonly AuditEvent[]): events is readonly AuditEvent[] =>
   Array.isArray(events);
 
+interface AuditRow {
+  actor: string;
+  token_id: string | null;
+  action: string;
+  resource: string | null;
+  result: AuditResult;
+  ip: string;
+  request_id: string;
+  details: Record<string, unknown>;
+}
+
+function rowsOf(
+  actor: Pick<Actor, "label"> & { tokenId: string | null },
+  meta: RequestMeta,
+  events: AuditEvent | readonly AuditEvent[],
+): AuditRow[] {
+  const list: readonly AuditEvent[] = isList(events) ? events : [events];
+  return list.map((e) => ({
+    actor: actor.label,
+    token_id: actor.tokenId,
+    action: e.action,
+    resource: e.resource ?? null,
+    result: e.result ?? "ok",
+    ip: meta.ip,
+    request_id: meta.requestId,
+    details: e.details ?? {},
+  }));
+}
+
+async function insertRows(q: Queryable, rows: readonly AuditRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await q.query(
+    `INSERT INTO audit_events (actor, token_id, action, resource, result, ip, request_id, details)
+     SELECT e.actor, e.token_id, e.action, e.resource, e.result, e.ip, e.request_id, e.details
+     FROM jsonb_to_recordset($1::jsonb) AS e(actor text, token_id text, action text, resource text,
+                                             result text, ip text, request_id text, details jsonb)`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** Writes events with the Queryable of the change (its transaction). */
 export async function recordAudit(
   q: Queryable,
   actor: Pick<Actor, "label"> & { tokenId: string | null },
   meta: RequestMeta,
   events: AuditEvent | readonly AuditEvent[],
 ): Promise<void> {
-  const list: readonly AuditEvent[] = isList(events) ? events : [events];
-  if (list.length === 0) return;
-  await q.query(
-    `INSERT INTO audit_events (actor, token_id, action, resource, result, ip, request_id, details)
-     SELECT $1, $2, e.action, e.resource, e.result, $3, $4, e.details
-     FROM jsonb_to_recordset($5::jsonb) AS e(action text, resource text, result text, details jsonb)`,
-    [
-      actor.label,
-      actor.tokenId,
-      meta.ip,
-      meta.requestId,
-      JSON.stringify(
-        list.map((e) => ({
-          action: e.action,
-          resource: e.resource ?? null,
-          result: e.result ?? "ok",
-          details: e.details ?? {},
-        })),
-      ),
-    ],
-  );
+  await insertRows(q, rowsOf(actor, meta, events));
+}
+
+/**
+ * For calls that change nothing but must be audited before they answer (reveals): concurrent
+ * callers share one INSERT (see Batcher). Each caller waits for the commit of its own events.
+ */
+export class AuditWriter {
+  readonly #batcher: Batcher<AuditRow[], true>;
+
+  constructor(db: Database) {
+    this.#batcher = new Batcher<AuditRow[], true>(async (batches) => {
+      await insertRows(db, batches.flat());
+      return batches.map(() => true as const);
+    });
+  }
+
+  write(
+    actor: Pick<Actor, "label"> & { tokenId: string | null },
+    meta: RequestMeta,
+    events: AuditEvent | readonly AuditEvent[],
+  ): Promise<void> {
+    return this.#batcher.call(rowsOf(actor, meta, events)).then(() => undefined);
+  }
 }

@@ -18,6 +18,7 @@ import {
 } from "@coffer/core";
 import type { Deps } from "../deps.js";
 import type { Actor } from "./actor.js";
+import { Batcher } from "../db/batcher.js";
 import { accessKeyContext } from "../services/access-key-service.js";
 import { FailureLimiter } from "./failure-limiter.js";
 import { DatabaseReplayStore } from "./replay-store.js";
@@ -56,8 +57,8 @@ interface TokenRow {
 }
 
 /** Tokens and access keys alike: the credential, its owner, the owner's teams and grants. */
-const credentialQuery = (table: "tokens" | "access_keys", key: "hash" | "id"): string => `
-  SELECT t.id, t.owner_kind, t.owner, t.scopes, t.expires_at, t.disabled_at, p.status, p.org_role,
+const credentialQuery = (table: "tokens" | "access_keys", where: string): string => `
+  SELECT t.id, t.${table === "tokens" ? "hash" : "id"} AS lookup, t.owner_kind, t.owner, t.scopes, t.expires_at, t.disabled_at, p.status, p.org_role,
     COALESCE((SELECT json_agg(json_build_object('team', m.team, 'role', m.role))
               FROM team_members m WHERE m.member = t.owner), '[]'::json) AS teams,
     COALESCE((SELECT json_agg(json_build_object('subject', g.subject, 'resource', g.resource, 'level', g.level))
@@ -65,9 +66,10 @@ const credentialQuery = (table: "tokens" | "access_keys", key: "hash" | "id"): s
               WHERE g.subject = t.owner
                  OR g.subject IN (SELECT m.team FROM team_members m WHERE m.member = t.owner)), '[]'::json) AS grants
   FROM ${table} t LEFT JOIN principals p ON p.name = t.owner
-  WHERE t.${key} = $1`;
-const TOKEN_QUERY = credentialQuery("tokens", "hash");
-const ACCESS_KEY_QUERY = credentialQuery("access_keys", "id");
+  WHERE ${where}`;
+/** Many tokens at once: concurrent requests share one lookup (see Batcher). */
+const TOKENS_QUERY = credentialQuery("tokens", "t.hash = ANY($1::text[])");
+const ACCESS_KEY_QUERY = credentialQuery("access_keys", "t.id = $1");
 
 /** The request as sent, for signed requests: method and path with query string. */
 export interface SignedTarget {
@@ -78,10 +80,22 @@ export interface SignedTarget {
 export class Authenticator {
   readonly #limiter: FailureLimiter;
   readonly #replays: DatabaseReplayStore;
+  /**
+   * Token lookups of concurrent requests go out together; each is still read after its
+   * request arrived, so rights are those held now.
+   */
+  readonly #tokens: Batcher<string, TokenRow | undefined>;
 
   constructor(private readonly deps: Deps) {
     this.#limiter = new FailureLimiter(deps.config.authFailuresPerMinute);
     this.#replays = new DatabaseReplayStore(deps.db);
+    this.#tokens = new Batcher<string, TokenRow | undefined>(async (hashes) => {
+      const rows = await deps.db.query<TokenRow & { lookup: string }>(TOKENS_QUERY, [
+        [...new Set(hashes)],
+      ]);
+      const byHash = new Map(rows.map((r) => [r.lookup, r]));
+      return hashes.map((h) => byHash.get(h));
+    });
   }
 
   async authenticate(headers: Headers, ip: string, target?: SignedTarget): Promise<Actor> {
@@ -126,8 +140,7 @@ export class Authenticator {
   }
 
   async #fromToken(token: string, now: Date): Promise<Actor> {
-    const hash = tokenLookupHash(token);
-    const [row] = await this.deps.db.query<TokenRow>(TOKEN_QUERY, [hash]);
+    const row = await this.#tokens.call(tokenLookupHash(token));
     return this.#actor(row, now, "token");
   }
 

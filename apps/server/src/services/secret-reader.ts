@@ -17,7 +17,7 @@ import {
 import { can, requireAccess } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Deps } from "../deps.js";
-import { recordAudit, type AuditEvent } from "../audit/audit-log.js";
+import type { AuditEvent, AuditWriter } from "../audit/audit-log.js";
 import { DAY_MS } from "../time.js";
 import { auditFailure } from "./audited.js";
 import {
@@ -69,7 +69,10 @@ const REVEAL_QUERY = `
 const MAX_PAGE = 500;
 
 export class SecretReader {
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Deps,
+    private readonly auditWriter: AuditWriter,
+  ) {}
 
   async describe(actor: Actor, input: SecretInput): Promise<SecretMeta> {
     const addr = addressOf(input.secret, actor, this.deps.org);
@@ -182,7 +185,7 @@ export class SecretReader {
     });
     // Durable before any value leaves: if this write fails, the call fails.
     try {
-      await recordAudit(this.deps.db, actor, meta, events);
+      await this.auditWriter.write(actor, meta, events);
     } catch (error) {
       await auditFailure(this.deps, actor, meta, action, null, error);
       throw error;

@@ -1,5 +1,6 @@
 /** The services, built once from the dependencies (the one place they are wired). */
 import { AuditChain } from "../audit/audit-chain.js";
+import { AuditWriter } from "../audit/audit-log.js";
 import type { Deps } from "../deps.js";
 import { AccessKeyService } from "./access-key-service.js";
 import { AuditService } from "./audit-service.js";
@@ -24,8 +25,9 @@ export interface Services {
 
 export function createServices(deps: Deps): Services {
   const auditChain = new AuditChain(deps);
+  const auditWriter = new AuditWriter(deps.db);
   return {
-    secretReader: new SecretReader(deps),
+    secretReader: new SecretReader(deps, auditWriter),
     secretWriter: new SecretWriter(deps),
     principals: new PrincipalService(deps),
     grants: new GrantService(deps),

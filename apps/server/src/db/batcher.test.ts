@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { Batcher } from "./batcher.js";
+
+describe("Batcher", () => {
+  it("runs a lone call at once, and groups calls that arrive while a batch runs", async () => {
+    const batches: number[][] = [];
+    const batcher = new Batcher<number, number>(async (inputs) => {
+      batches.push(inputs);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return inputs.map((n) => n * 2);
+    });
+    expect(await batcher.call(1)).toBe(2);
+    const results = await Promise.all([2, 3, 4, 5].map((n) => batcher.call(n)));
+    expect(results).toEqual([4, 6, 8, 10]);
+    // 1 alone; then 2 starts a batch at once and 3, 4, 5 wait for the next one.
+    expect(batches).toEqual([[1], [2], [3, 4, 5]]);
+  });
+
+  it("fails every caller of a failed batch, and carries on with the next", async () => {
+    let fail = true;
+    const batcher = new Batcher<number, number>(async (inputs) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (fail) {
+        fail = false;
+        throw new Error("fake failure");
+      }
+      return inputs;
+    });
+    const settled = await Promise.allSettled([batcher.call(1), batcher.call(2), batcher.call(3)]);
+    expect(settled.map((s) => s.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
+  });
+
+  it("bounds the batch size", async () => {
+    const sizes: number[] = [];
+    const batcher = new Batcher<number, number>(async (inputs) => {
+      sizes.push(inputs.length);
+      await Promise.resolve();
+      return inputs;
+    }, 3);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => batcher.call(i)));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(3);
+    expect(sizes.reduce((a, b) => a + b)).toBe(8);
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * Shares one statement between concurrent callers, with no timer: when no batch is running,
+ * a call starts one at once; calls that arrive meanwhile wait and go together in the next.
+ * Under load, N concurrent calls cost a handful of round trips instead of N; alone, a call
+ * costs what it did. Every caller's promise settles with its own result, after its batch ran;
+ * if the batch fails, every caller in it fails.
+ */
+export class Batcher<In, Out> {
+  #queue: { input: In; resolve: (out: Out) => void; reject: (error: unknown) => void }[] = [];
+  #running = false;
+
+  constructor(
+    /** Runs a batch; returns one result per input, in order. */
+    private readonly run: (inputs: In[]) => Promise<Out[]>,
+    private readonly maxBatch = 500,
+  ) {}
+
+  call(input: In): Promise<Out> {
+    return new Promise<Out>((resolve, reject) => {
+      this.#queue.push({ input, resolve, reject });
+      if (!this.#running) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.maxBatch);
+      try {
+        const outputs = await this.run(batch.map((b) => b.input));
+        batch.forEach((b, i) => b.resolve(outputs[i]!));
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+    this.#running = false;
+  }
+}
