@@ -1,0 +1,57 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, readConfig } from "./env.js";
+
+describe("readConfig", () => {
+  it("has the SPEC's defaults, and reads paths from where the command was typed", () => {
+    const config = readConfig({ INIT_CWD: "/home/someone/coffer" });
+    expect(config).toMatchObject({
+      host: "127.0.0.1",
+      port: 7700,
+      org: "default",
+      databaseUrl: undefined,
+      maxTokenTtlDays: 365,
+      logLevel: "info",
+    });
+    expect(config.dataDir).toBe(path.resolve("/home/someone/coffer", ".coffer"));
+    expect(readConfig({ COFFER_DATA_DIR: "data" }, "/srv").dataDir).toBe("/srv/data");
+  });
+
+  it("names every bad value at once, and never repeats a key", () => {
+    const bad = {
+      COFFER_PORT: "70000",
+      COFFER_ORG: "Not An Org",
+      DATABASE_URL: "mysql://x",
+      COFFER_LOG_LEVEL: "loud",
+      COFFER_MAX_TOKEN_TTL_DAYS: "-1",
+      COFFER_ROOT_KEY: "fake-root-key-material",
+      COFFER_ROOT_KEY_FILE: "/k",
+    };
+    let error: unknown;
+    try {
+      readConfig(bad, "/srv");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(6);
+    for (const name of [
+      "COFFER_PORT",
+      "COFFER_ORG",
+      "DATABASE_URL",
+      "COFFER_LOG_LEVEL",
+      "COFFER_MAX_TOKEN_TTL_DAYS",
+    ]) {
+      expect(problems.some((p) => p.startsWith(name))).toBe(true);
+    }
+    expect(problems.join()).toMatch(/COFFER_ROOT_KEY or COFFER_ROOT_KEY_FILE, not both/);
+    expect((error as ConfigError).message).not.toContain("fake-root-key-material");
+  });
+
+  it("reads previous root keys as a list", () => {
+    expect(readConfig({ COFFER_PREVIOUS_ROOT_KEYS: " a , b ,," }, "/srv").previousRootKeys).toEqual(
+      ["a", "b"],
+    );
+  });
+});
