@@ -57,6 +57,30 @@ export interface VersionWritten {
   stage: "current" | "pending";
 }
 
+/**
+ * A new version, its stages and the pruning of old versions, in one statement: the secret's
+ * row stays locked for fewer round trips. (The DELETE sees the rows as they were before this
+ * statement, which is what it needs: the new version is never old enough to prune.)
+ */
+const PUT_VERSION = `
+  WITH added AS (
+    INSERT INTO secret_versions (secret_id, version, protection_key_id, wrapped_data_key, ciphertext, created_by)
+    VALUES ($1, $2, $3, $4, $5, $6)
+  ), moved AS (
+    UPDATE secrets SET
+      previous_version = CASE WHEN $7 = 'current' THEN current_version ELSE previous_version END,
+      current_version = CASE WHEN $7 = 'current' THEN $2 ELSE current_version END,
+      pending_version = CASE WHEN $7 = 'current' THEN pending_version ELSE $2 END,
+      last_version = $2, updated_at = now(), updated_by = $6
+    WHERE id = $1
+    RETURNING current_version, previous_version, pending_version, last_version, max_versions
+  )
+  DELETE FROM secret_versions v USING moved m
+  WHERE v.secret_id = $1 AND v.version <= m.last_version - m.max_versions
+    AND v.version <> m.current_version
+    AND v.version IS DISTINCT FROM m.previous_version
+    AND v.version IS DISTINCT FROM m.pending_version`;
+
 export class SecretWriter {
   constructor(private readonly deps: Deps) {}
 
@@ -96,22 +120,23 @@ export class SecretWriter {
       }
       const value = valueFrom(input);
       const version = row.last_version + 1;
-      await this.#insertVersion(tx, row.id, row, version, value, row.protection_key_id, actor);
       const stage = input.stage ?? "current";
-      if (stage === "current") {
-        await tx.query(
-          `UPDATE secrets SET previous_version = current_version, current_version = $2,
-             pending_version = NULLIF(pending_version, $2), last_version = $2, updated_at = now(), updated_by = $3
-           WHERE id = $1`,
-          [row.id, version, actor.label],
-        );
-      } else {
-        await tx.query(
-          "UPDATE secrets SET pending_version = $2, last_version = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
-          [row.id, version, actor.label],
-        );
-      }
-      await this.#prune(tx, row.id);
+      await this.deps.protectionKeys.ensureLoaded(row.protection_key_id, tx);
+      const sealed = this.deps.keyring.seal(
+        value,
+        versionContext(this.deps.org, row, version),
+        row.protection_key_id,
+      );
+      // One statement while the row is locked: the version, the stages, and the pruning.
+      await tx.query(PUT_VERSION, [
+        row.id,
+        version,
+        sealed.protectionKeyId,
+        sealed.wrappedDataKey,
+        sealed.ciphertext,
+        actor.label,
+        stage,
+      ]);
       return { result: { uri: this.#uri(row), version, stage }, details: { version, stage } };
     });
   }
@@ -348,18 +373,6 @@ export class SecretWriter {
         sealed.ciphertext,
         actor.label,
       ],
-    );
-  }
-
-  /** Keeps the last max_versions versions, and always those that hold a stage. */
-  async #prune(tx: Queryable, secretId: number): Promise<void> {
-    await tx.query(
-      `DELETE FROM secret_versions v USING secrets s
-       WHERE s.id = $1 AND v.secret_id = s.id AND v.version <= s.last_version - s.max_versions
-         AND v.version <> s.current_version
-         AND v.version IS DISTINCT FROM s.previous_version
-         AND v.version IS DISTINCT FROM s.pending_version`,
-      [secretId],
     );
   }
 
