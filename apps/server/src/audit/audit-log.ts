@@ -53,15 +53,27 @@ function rowsOf(
   }));
 }
 
+/** The INSERT of audit rows given as JSON in parameter `$n`, to run alone or inside a CTE. */
+export const insertAuditRowsSql = (n: number): string =>
+  `INSERT INTO audit_events (actor, token_id, action, resource, result, ip, request_id, details)
+   SELECT e.actor, e.token_id, e.action, e.resource, e.result, e.ip, e.request_id, e.details
+   FROM jsonb_to_recordset($${n}::jsonb) AS e(actor text, token_id text, action text, resource text,
+                                              result text, ip text, request_id text, details jsonb)`;
+
+const INSERT_AUDIT_ROWS = insertAuditRowsSql(1);
+
+/** The JSON parameter for insertAuditRowsSql. */
+export function auditRowsJson(
+  actor: Pick<Actor, "label"> & { tokenId: string | null },
+  meta: RequestMeta,
+  events: AuditEvent | readonly AuditEvent[],
+): string {
+  return JSON.stringify(rowsOf(actor, meta, events));
+}
+
 async function insertRows(q: Queryable, rows: readonly AuditRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await q.query(
-    `INSERT INTO audit_events (actor, token_id, action, resource, result, ip, request_id, details)
-     SELECT e.actor, e.token_id, e.action, e.resource, e.result, e.ip, e.request_id, e.details
-     FROM jsonb_to_recordset($1::jsonb) AS e(actor text, token_id text, action text, resource text,
-                                             result text, ip text, request_id text, details jsonb)`,
-    [JSON.stringify(rows)],
-  );
+  await q.query(INSERT_AUDIT_ROWS, [JSON.stringify(rows)]);
 }
 
 /** Writes events with the Queryable of the change (its transaction). */

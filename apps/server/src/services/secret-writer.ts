@@ -25,6 +25,7 @@ import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { addDays } from "../time.js";
+import { auditRowsJson, insertAuditRowsSql } from "../audit/audit-log.js";
 import { audited, type AuditedResult } from "./audited.js";
 import {
   addressOf,
@@ -58,14 +59,16 @@ export interface VersionWritten {
 }
 
 /**
- * A new version, its stages and the pruning of old versions, in one statement: the secret's
- * row stays locked for fewer round trips. (The DELETE sees the rows as they were before this
+ * A new version, its stages, the pruning of old versions and the audit event, in one
+ * statement: the secret's row stays locked for fewer round trips. (The DELETE sees the rows as they were before this
  * statement, which is what it needs: the new version is never old enough to prune.)
  */
 const PUT_VERSION = `
   WITH added AS (
     INSERT INTO secret_versions (secret_id, version, protection_key_id, wrapped_data_key, ciphertext, created_by)
     VALUES ($1, $2, $3, $4, $5, $6)
+  ), logged AS (
+    ${insertAuditRowsSql(8)}
   ), moved AS (
     UPDATE secrets SET
       previous_version = CASE WHEN $7 = 'current' THEN current_version ELSE previous_version END,
@@ -136,8 +139,13 @@ export class SecretWriter {
         sealed.ciphertext,
         actor.label,
         stage,
+        auditRowsJson(actor, meta, {
+          action: "secret.put",
+          resource: this.#uri(row),
+          details: { version, stage },
+        }),
       ]);
-      return { result: { uri: this.#uri(row), version, stage }, details: { version, stage } };
+      return { result: { uri: this.#uri(row), version, stage }, auditWritten: true };
     });
   }
 
