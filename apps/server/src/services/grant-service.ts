@@ -79,28 +79,18 @@ export class GrantService {
   /** `toMe`: grants to the caller and its teams; `byMe`: grants the caller made. */
   async list(actor: Actor, input: ListGrantsInput): Promise<GrantInfo[]> {
     requireFullScope(actor, "listing grants");
-    const rows =
-      input.direction === "byMe"
-        ? await this.deps.db.query<{
-            subject: string;
-            resource: string;
-            level: Level;
-            created_at: Date;
-            created_by: string;
-          }>(
-            "SELECT subject, resource, level, created_at, created_by FROM grants WHERE created_by = $1 ORDER BY resource, subject",
-            [actor.label],
-          )
-        : await this.deps.db.query<{
-            subject: string;
-            resource: string;
-            level: Level;
-            created_at: Date;
-            created_by: string;
-          }>(
-            "SELECT subject, resource, level, created_at, created_by FROM grants WHERE subject = ANY($1) ORDER BY resource, subject",
-            [subjectsOf(actor)],
-          );
+    const byMe = input.direction === "byMe";
+    const rows = await this.deps.db.query<{
+      subject: string;
+      resource: string;
+      level: Level;
+      created_at: Date;
+      created_by: string;
+    }>(
+      `SELECT subject, resource, level, created_at, created_by FROM grants
+       WHERE ${byMe ? "created_by = $1" : "subject = ANY($1)"} ORDER BY resource, subject`,
+      [byMe ? actor.label : subjectsOf(actor)],
+    );
     return rows.map((r) => ({
       subject: r.subject,
       resource: r.resource,

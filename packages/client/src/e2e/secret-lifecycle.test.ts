@@ -36,6 +36,19 @@ describe("the life of a secret", () => {
     ).toBe("NOT_FOUND");
 
     await e2e.admin.grant.share.mutate({ resource: "db_password", subject: "bob", level: "read" });
+    const grant = {
+      subject: "bob",
+      resource: "secret://default/admin/db_password",
+      level: "read",
+      createdBy: "admin",
+    };
+    expect(await bob.grant.list.query({ direction: "toMe" })).toEqual([
+      expect.objectContaining(grant),
+    ]);
+    expect(await e2e.admin.grant.list.query({ direction: "byMe" })).toEqual([
+      expect.objectContaining(grant),
+    ]);
+    expect(await e2e.admin.grant.list.query({ direction: "toMe" })).toEqual([]);
     expect(await bob.secret.reveal.mutate({ secret: "admin/db_password" })).toEqual({
       uri: "secret://default/admin/db_password",
       version: 1,
