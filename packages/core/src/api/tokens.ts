@@ -29,30 +29,28 @@ const tokenName = {
 const tokenId = { type: "string", pattern: "^tok_[0-9A-Za-z]{16}$" } as const;
 const lifetime = { type: "integer", minimum: 60, maximum: 10 * 366 * 86_400 } as const;
 
-export const tokenInputs = {
-  create: compileSchema<CreateTokenInput>(
-    objectSchema(
-      {
-        name: tokenName,
-        expiresInSeconds: lifetime,
-        scopes: tokenScopesSchema,
-        shared: objectSchema({ owner: principalNameSchema }, []),
-      },
-      ["name", "expiresInSeconds"],
-    ),
+/** Tokens and access keys are made with the same fields. */
+const createCredential = compileSchema<CreateTokenInput>(
+  objectSchema(
+    {
+      name: tokenName,
+      expiresInSeconds: lifetime,
+      scopes: tokenScopesSchema,
+      shared: objectSchema({ owner: principalNameSchema }, []),
+    },
+    ["name", "expiresInSeconds"],
   ),
+);
+
+export const tokenInputs = {
+  create: createCredential,
   id: compileSchema<TokenIdInput>(objectSchema({ id: tokenId }, ["id"])),
   enable: compileSchema<EnableTokenInput>(
     objectSchema({ id: tokenId, expiresInSeconds: lifetime }, ["id", "expiresInSeconds"]),
   ),
 } as const;
 
-export interface CreateAccessKeyInput {
-  name: string;
-  expiresInSeconds: number;
-  scopes?: TokenScope[];
-  shared?: { owner?: string };
-}
+export type CreateAccessKeyInput = CreateTokenInput;
 export interface AccessKeyIdInput {
   id: string;
 }
@@ -60,16 +58,6 @@ export interface AccessKeyIdInput {
 const accessKeyId = { type: "string", pattern: "^cfk_[0-9A-Za-z]{20}$" } as const;
 
 export const accessKeyInputs = {
-  create: compileSchema<CreateAccessKeyInput>(
-    objectSchema(
-      {
-        name: tokenName,
-        expiresInSeconds: lifetime,
-        scopes: tokenScopesSchema,
-        shared: objectSchema({ owner: principalNameSchema }, []),
-      },
-      ["name", "expiresInSeconds"],
-    ),
-  ),
+  create: createCredential,
   id: compileSchema<AccessKeyIdInput>(objectSchema({ id: accessKeyId }, ["id"])),
 } as const;
