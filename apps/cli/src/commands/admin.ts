@@ -1,0 +1,129 @@
+/** `coffer user …`, `coffer team …`, `coffer audit …`, `coffer gen`. */
+import { generateRandomSecret } from "@coffer/core";
+import type { Command } from "commander";
+import type { Cli } from "../context.js";
+import { parseDuration } from "../durations.js";
+import { json, table } from "../output.js";
+import { secretRef } from "../context.js";
+import { generateOptions, withGenerateOptions, type GenerateFlags } from "./generate-options.js";
+
+export function registerAdmin(program: Command, cli: Cli): void {
+  const user = program.command("user").description("users (org admins)");
+  user
+    .command("add <name>")
+    .description("add a user; prints its first token (shown once) to hand over")
+    .option("--admin", "an org admin")
+    .action(async (name: string, opts: { admin?: boolean }) => {
+      const { client } = await cli.connect();
+      const made = await client.user.create.mutate({
+        name,
+        ...(opts.admin ? { admin: true } : {}),
+      });
+      cli.io.err(
+        `Added ${made.orgRole} ${made.name}. Its first token, valid until ${made.tokenExpiresAt}, shown only now:\n`,
+      );
+      cli.io.out(`${made.token}\n`);
+    });
+  user
+    .command("disable <name>")
+    .description("disable a user and its tokens")
+    .action(async (name: string) => {
+      const { client } = await cli.connect();
+      const u = await client.user.disable.mutate({ name });
+      cli.io.err(`User ${u.name} is ${u.status}\n`);
+    });
+  user
+    .command("ls")
+    .description("list users")
+    .option("--json", "print JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const { client } = await cli.connect();
+      const users = await client.user.list.query();
+      if (opts.json) return json(cli.io, users);
+      table(
+        cli.io,
+        users.map((u) => ({ ...u, teams: u.teams.map((t) => t.team).join(",") })),
+        [
+          ["name", "NAME"],
+          ["orgRole", "ROLE"],
+          ["status", "STATUS"],
+          ["teams", "TEAMS"],
+        ],
+      );
+    });
+
+  const team = program.command("team").description("teams");
+  team
+    .command("create <team>")
+    .description("create a team (org admins)")
+    .action(async (name: string) => {
+      const { client } = await cli.connect();
+      await client.team.create.mutate({ name });
+      cli.io.err(`Created team ${name}\n`);
+    });
+  team
+    .command("add <team> <user>")
+    .description("add a member (team admins and org admins)")
+    .option("--admin", "as a team admin")
+    .action(async (teamName: string, userName: string, opts: { admin?: boolean }) => {
+      const { client } = await cli.connect();
+      const m = await client.team.addMember.mutate({
+        team: teamName,
+        user: userName,
+        role: opts.admin ? "admin" : "member",
+      });
+      cli.io.err(`${m.user} is a ${m.role} of ${m.team}\n`);
+    });
+
+  const audit = program.command("audit").description("the audit log");
+  audit
+    .command("ls")
+    .description("recent events (yours; a secret's with --secret; all for org admins)")
+    .option("--secret <name>", "events of one secret")
+    .option("--since <duration>", "e.g. 24h, 7d")
+    .option("--json", "print JSON")
+    .action(async (opts: { secret?: string; since?: string; json?: boolean }) => {
+      const since =
+        opts.since !== undefined
+          ? new Date(Date.now() - parseDuration(opts.since, "--since") * 1000)
+          : undefined;
+      const { client } = await cli.connect();
+      const page = await client.audit.list.query({
+        limit: 200,
+        ...(opts.secret !== undefined ? { secret: secretRef(opts.secret) } : {}),
+        ...(since !== undefined ? { since: since.toISOString() } : {}),
+      });
+      if (opts.json) return json(cli.io, page.items);
+      table(
+        cli.io,
+        page.items.map((e) => ({ ...e, at: e.at.slice(0, 19).replace("T", " ") })),
+        [
+          ["at", "TIME"],
+          ["actor", "ACTOR"],
+          ["action", "ACTION"],
+          ["resource", "RESOURCE"],
+          ["result", "RESULT"],
+        ],
+      );
+    });
+  audit
+    .command("verify")
+    .description("check the audit log's hash chain (org admins)")
+    .action(async () => {
+      const { client } = await cli.connect();
+      const v = await client.audit.verify.query();
+      if (v.ok) cli.io.out(`The audit chain is intact: ${v.checked} events checked.\n`);
+      else {
+        cli.io.out(`The audit chain is BROKEN:\n${v.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+        cli.exitCode = 1;
+      }
+    });
+
+  // Generated here, with core's generator: no server, no login needed.
+  withGenerateOptions(
+    program.command("gen").description("print a random secret (AWS GetRandomPassword's options)"),
+  ).action((flags: GenerateFlags) => {
+    const value = generateRandomSecret(generateOptions(flags));
+    cli.io.out(cli.io.isTty ? `${value}\n` : value);
+  });
+}

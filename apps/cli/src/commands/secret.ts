@@ -1,0 +1,255 @@
+/** `coffer secret …`: add, ls, get, describe, rotate, rollback, rm, restore, disable, enable, import, export. */
+import type { Command } from "commander";
+import { secretRef, type Cli } from "../context.js";
+import { UsageError } from "../errors.js";
+import { json, table } from "../output.js";
+import { readValue } from "../value-source.js";
+import { generateOptions, withGenerateOptions, type GenerateFlags } from "./generate-options.js";
+import { registerTransfer } from "./secret-transfer.js";
+
+interface ValueFlags extends GenerateFlags {
+  generate?: boolean;
+}
+
+async function valueOrGenerate(
+  cli: Cli,
+  source: string | undefined,
+  flags: ValueFlags,
+  form: string,
+) {
+  if (flags.generate) {
+    if (source !== undefined) throw new UsageError("give a value or --generate, not both", form);
+    return { generate: generateOptions(flags) };
+  }
+  if (source === undefined)
+    throw new UsageError("a value is needed: VALUE, @FILE, - (stdin) or --generate", form);
+  return { value: await readValue(source, cli.stdin) };
+}
+
+export function registerSecret(program: Command, cli: Cli): void {
+  const secret = program.command("secret").description("keep, read and manage secrets");
+
+  const addForm =
+    "coffer secret add NAME VALUE|@FILE|- [--owner TEAM] [--description T] [--generate …]";
+  withGenerateOptions(
+    secret
+      .command("add <name> [value]")
+      .description("add a secret: VALUE, @FILE, - (stdin) or --generate")
+      .option("--owner <owner>", "a team (or user) to own it; yourself by default")
+      .option("--description <text>", "what it is for")
+      .option("--generate", "generate a random value"),
+  ).action(
+    async (
+      name: string,
+      value: string | undefined,
+      opts: ValueFlags & { owner?: string; description?: string },
+    ) => {
+      const source = await valueOrGenerate(cli, value, opts, addForm);
+      const { client } = await cli.connect();
+      const created = await client.secret.create.mutate({
+        secret: secretRef(name, opts.owner),
+        ...source,
+        ...(opts.description !== undefined ? { description: opts.description } : {}),
+      });
+      cli.io.err(`Added ${created.uri} (version ${created.currentVersion})\n`);
+    },
+  );
+
+  secret
+    .command("ls")
+    .description("list secrets you can see")
+    .option("--owner <owner>", "only this owner's")
+    .option("--shared", "only those shared with you")
+    .option("--json", "print JSON")
+    .action(async (opts: { owner?: string; shared?: boolean; json?: boolean }) => {
+      const { client } = await cli.connect();
+      const items = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.secret.list.query({
+          limit: 500,
+          ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
+          ...(opts.shared ? { shared: true } : {}),
+          ...(cursor !== undefined ? { cursor } : {}),
+        });
+        items.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      if (opts.json) return json(cli.io, items);
+      table(
+        cli.io,
+        items.map((s) => ({
+          name: `${s.owner}/${s.name}`,
+          status: s.status,
+          version: s.currentVersion,
+          updated: s.updatedAt.slice(0, 19).replace("T", " "),
+          description: s.description,
+        })),
+        [
+          ["name", "NAME"],
+          ["status", "STATUS"],
+          ["version", "VERSION"],
+          ["updated", "UPDATED"],
+          ["description", "DESCRIPTION"],
+        ],
+      );
+    });
+
+  secret
+    .command("get <name>")
+    .description("print a secret's value, and only the value")
+    .option("--version <n>", "a version number")
+    .option("--stage <stage>", "previous or pending")
+    .option("--key <key>", "a key of a JSON object value")
+    .option("--owner <owner>", "the owner of NAME")
+    .action(
+      async (
+        name: string,
+        opts: { version?: string; stage?: string; key?: string; owner?: string },
+      ) => {
+        if (opts.version !== undefined && opts.stage !== undefined) {
+          throw new UsageError(
+            "give --version or --stage, not both",
+            "coffer secret get NAME [--version N | --stage previous] [--key K]",
+          );
+        }
+        if (opts.version !== undefined && !/^[1-9]\d{0,8}$/.test(opts.version)) {
+          throw new UsageError("--version takes a version number");
+        }
+        if (opts.stage !== undefined && !["current", "previous", "pending"].includes(opts.stage)) {
+          throw new UsageError("--stage is current, previous or pending");
+        }
+        const { client } = await cli.connect();
+        const revealed = await client.secret.reveal.mutate({
+          secret: secretRef(name, opts.owner),
+          ...(opts.version !== undefined ? { version: Number(opts.version) } : {}),
+          ...(opts.stage !== undefined
+            ? { stage: opts.stage as "current" | "previous" | "pending" }
+            : {}),
+          ...(opts.key !== undefined ? { key: opts.key } : {}),
+        });
+        cli.io.out(cli.io.isTty ? `${revealed.value}\n` : revealed.value);
+      },
+    );
+
+  secret
+    .command("describe <name>")
+    .description("a secret's metadata and versions (never its value)")
+    .option("--owner <owner>", "the owner of NAME")
+    .option("--json", "print JSON")
+    .action(async (name: string, opts: { owner?: string; json?: boolean }) => {
+      const { client } = await cli.connect();
+      const ref = secretRef(name, opts.owner);
+      const [meta, versions] = await Promise.all([
+        client.secret.describe.query({ secret: ref }),
+        client.secret.versions.query({ secret: ref }),
+      ]);
+      if (opts.json) return json(cli.io, { ...meta, versions });
+      const lines: [string, string][] = [
+        ["uri", meta.uri],
+        ["description", meta.description || "-"],
+        ["status", meta.status + (meta.deletionDate ? ` (deleted on ${meta.deletionDate})` : "")],
+        ["current", String(meta.currentVersion)],
+        ["previous", String(meta.previousVersion ?? "-")],
+        ["pending", String(meta.pendingVersion ?? "-")],
+        ["protection key", meta.protectionKeyId],
+        ["created", `${meta.createdAt} by ${meta.createdBy}`],
+        ["updated", `${meta.updatedAt} by ${meta.updatedBy}`],
+      ];
+      for (const [k, v] of lines) cli.io.out(`${`${k}:`.padEnd(16)}${v}\n`);
+      cli.io.out("versions:\n");
+      for (const v of versions)
+        cli.io.out(
+          `  ${String(v.version).padStart(4)}  ${v.createdAt}  ${v.createdBy}  ${v.stages.join(",")}\n`,
+        );
+    });
+
+  const rotateForm = "coffer secret rotate NAME VALUE|@FILE|-|--generate";
+  withGenerateOptions(
+    secret
+      .command("rotate <name> [value]")
+      .description("store a new current version: VALUE, @FILE, - (stdin) or --generate")
+      .option("--owner <owner>", "the owner of NAME")
+      .option("--generate", "generate a random value"),
+  ).action(
+    async (name: string, value: string | undefined, opts: ValueFlags & { owner?: string }) => {
+      const source = await valueOrGenerate(cli, value, opts, rotateForm);
+      const { client } = await cli.connect();
+      const written = await client.secret.put.mutate({
+        secret: secretRef(name, opts.owner),
+        ...source,
+      });
+      cli.io.err(`Rotated ${written.uri}: version ${written.version} is current\n`);
+    },
+  );
+
+  secret
+    .command("rollback <name>")
+    .description("make the previous version current again")
+    .option("--owner <owner>", "the owner of NAME")
+    .action(async (name: string, opts: { owner?: string }) => {
+      const { client } = await cli.connect();
+      const meta = await client.secret.rollback.mutate({ secret: secretRef(name, opts.owner) });
+      cli.io.err(`Rolled back ${meta.uri}: version ${meta.currentVersion} is current\n`);
+    });
+
+  secret
+    .command("rm <name>")
+    .description(
+      "schedule deletion (recovery window 7–30 days, default 7), or delete now with --now --yes",
+    )
+    .option("--owner <owner>", "the owner of NAME")
+    .option("--recovery-days <n>", "days before it is gone (7 to 30)")
+    .option("--now", "delete at once, without recovery")
+    .option("--yes", "confirm --now")
+    .action(
+      async (
+        name: string,
+        opts: { owner?: string; recoveryDays?: string; now?: boolean; yes?: boolean },
+      ) => {
+        const form = "coffer secret rm NAME [--recovery-days N | --now --yes]";
+        if (opts.now && !opts.yes)
+          throw new UsageError("--now deletes at once and for good: add --yes to confirm", form);
+        if (opts.now && opts.recoveryDays !== undefined)
+          throw new UsageError("give --recovery-days or --now, not both", form);
+        if (opts.recoveryDays !== undefined && !/^\d{1,2}$/.test(opts.recoveryDays)) {
+          throw new UsageError("--recovery-days takes a number of days from 7 to 30", form);
+        }
+        const { client } = await cli.connect();
+        const done = await client.secret.delete.mutate({
+          secret: secretRef(name, opts.owner),
+          ...(opts.now ? { force: true } : {}),
+          ...(opts.recoveryDays !== undefined ? { recoveryDays: Number(opts.recoveryDays) } : {}),
+        });
+        if ("deleted" in done) cli.io.err(`Deleted ${done.uri}\n`);
+        else
+          cli.io.err(
+            `Scheduled ${done.uri} for deletion on ${done.deletionDate}; \`coffer secret restore\` undoes it\n`,
+          );
+      },
+    );
+
+  for (const [verb, description] of [
+    ["restore", "cancel a scheduled deletion"],
+    ["disable", "refuse reads until enabled again"],
+    ["enable", "allow reads again"],
+  ] as const) {
+    secret
+      .command(`${verb} <name>`)
+      .description(description)
+      .option("--owner <owner>", "the owner of NAME")
+      .action(async (name: string, opts: { owner?: string }) => {
+        const { client } = await cli.connect();
+        const input = { secret: secretRef(name, opts.owner) };
+        const meta =
+          verb === "restore"
+            ? await client.secret.restore.mutate(input)
+            : verb === "disable"
+              ? await client.secret.disable.mutate(input)
+              : await client.secret.enable.mutate(input);
+        cli.io.err(`${meta.uri} is ${meta.status}\n`);
+      });
+  }
+
+  registerTransfer(secret, cli);
+}

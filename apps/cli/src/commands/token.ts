@@ -1,0 +1,135 @@
+/** `coffer token create|ls|disable|enable|rm`. */
+import type { TokenScope } from "@coffer/core";
+import type { Command } from "commander";
+import type { Cli } from "../context.js";
+import { UsageError } from "../errors.js";
+import { parseDuration } from "../durations.js";
+import { json, table } from "../output.js";
+
+const CREATE_FORM =
+  "coffer token create --name N --expires 30d [--perm SCOPE]… [--shared [--owner TEAM]]";
+
+/**
+ * A scope: `RESOURCE[=LEVEL]` (level read by default), RESOURCE being `*`, `secret:NAME`,
+ * `OWNER/NAME`, `OWNER/*` or a secret URI. `NAME` alone means one of yours.
+ */
+export function parseScope(text: string, org: string, self: string | null): TokenScope {
+  const [resourceText = "", level = "read"] = text.split("=");
+  if (!["list", "read", "write", "manage"].includes(level)) {
+    throw new UsageError(`scope ${text}: the level is list, read, write or manage`, CREATE_FORM);
+  }
+  let resource =
+    resourceText.startsWith("secret:") && !resourceText.startsWith("secret://")
+      ? resourceText.slice(7)
+      : resourceText;
+  if (resource !== "*" && !resource.startsWith("secret://")) {
+    if (!resource.includes("/")) {
+      if (self === null) throw new UsageError(`scope ${text}: write OWNER/NAME`, CREATE_FORM);
+      resource = `${self}/${resource}`;
+    }
+    resource = `secret://${org}/${resource}`;
+  }
+  return { resource, level: level as TokenScope["level"] };
+}
+
+export function registerToken(program: Command, cli: Cli): void {
+  const token = program.command("token").description("tokens for people and automation");
+
+  token
+    .command("create")
+    .description("make a token (shown once)")
+    .requiredOption("--name <name>", "what it is for")
+    .requiredOption("--expires <duration>", "lifetime, e.g. 30d, 12h (required)")
+    .option(
+      "--perm <scope>",
+      "RESOURCE[=LEVEL], repeatable; all you hold by default",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option("--shared", "a shared token (org admins), for a team (--owner) or the org")
+    .option("--owner <team>", "the team of a shared token")
+    .action(
+      async (opts: {
+        name: string;
+        expires: string;
+        perm: string[];
+        shared?: boolean;
+        owner?: string;
+      }) => {
+        if (opts.owner !== undefined && !opts.shared)
+          throw new UsageError("--owner goes with --shared", CREATE_FORM);
+        const seconds = parseDuration(opts.expires, "--expires");
+        const { client } = await cli.connect();
+        const me = await client.user.whoami.query();
+        const scopes = opts.perm.map((p) => parseScope(p, me.org, me.name));
+        const made = await client.token.create.mutate({
+          name: opts.name,
+          expiresInSeconds: seconds,
+          ...(scopes.length > 0 ? { scopes } : {}),
+          ...(opts.shared ? { shared: opts.owner !== undefined ? { owner: opts.owner } : {} } : {}),
+        });
+        cli.io.err(`Token ${made.id} expires ${made.expiresAt}. It is shown only now:\n`);
+        cli.io.out(`${made.token}\n`);
+      },
+    );
+
+  for (const verb of ["ls", "list"]) {
+    token
+      .command(verb)
+      .description("your tokens (and shared ones, for org admins)")
+      .option("--json", "print JSON")
+      .action(async (opts: { json?: boolean }) => {
+        const { client } = await cli.connect();
+        const tokens = await client.token.list.query();
+        if (opts.json) return json(cli.io, tokens);
+        table(
+          cli.io,
+          tokens.map((t) => ({
+            ...t,
+            owner: t.owner ?? "org",
+            scopes: t.scopes.map((s) => `${s.resource}=${s.level}`).join(" "),
+            expiresAt: t.expiresAt.slice(0, 19).replace("T", " "),
+          })),
+          [
+            ["id", "ID"],
+            ["name", "NAME"],
+            ["hint", "HINT"],
+            ["kind", "KIND"],
+            ["owner", "OWNER"],
+            ["status", "STATUS"],
+            ["expiresAt", "EXPIRES"],
+            ["scopes", "SCOPES"],
+          ],
+        );
+      });
+  }
+
+  token
+    .command("disable <id>")
+    .description("stop a token (deleted after 7 days disabled)")
+    .action(async (id: string) => {
+      const { client } = await cli.connect();
+      const t = await client.token.disable.mutate({ id });
+      cli.io.err(`Token ${t.id} is ${t.status}\n`);
+    });
+
+  token
+    .command("enable <id>")
+    .description("start a disabled token again, with a new expiry")
+    .requiredOption("--expires <duration>", "the new lifetime, e.g. 30d")
+    .action(async (id: string, opts: { expires: string }) => {
+      const seconds = parseDuration(opts.expires, "--expires");
+      const { client } = await cli.connect();
+      const t = await client.token.enable.mutate({ id, expiresInSeconds: seconds });
+      cli.io.err(`Token ${t.id} is ${t.status} until ${t.expiresAt}\n`);
+    });
+
+  token
+    .command("rm <id>")
+    .description("delete a token")
+    .action(async (id: string) => {
+      const { client } = await cli.connect();
+      await client.token.delete.mutate({ id });
+      cli.io.err(`Deleted token ${id}\n`);
+    });
+}

@@ -1,0 +1,26 @@
+/** The environment the CLI reads, in one place. */
+import os from "node:os";
+import path from "node:path";
+
+export interface CliEnv {
+  /** COFFER_URL: overrides the saved server. */
+  url: string | undefined;
+  /** COFFER_TOKEN: overrides the saved token. */
+  token: string | undefined;
+  /** Where `login` saves the server and token (COFFER_CONFIG_DIR, else XDG, else ~/.config). */
+  configDir: string;
+}
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
+  const xdg = env["XDG_CONFIG_HOME"] || path.join(os.homedir(), ".config");
+  return {
+    url: env["COFFER_URL"] || undefined,
+    token: env["COFFER_TOKEN"] || undefined,
+    configDir: env["COFFER_CONFIG_DIR"] || path.join(xdg, "coffer"),
+  };
+}
+
+/** The environment a command started by `coffer run` inherits (before secrets are added). */
+export function inheritedEnvironment(): NodeJS.ProcessEnv {
+  return { ...process.env };
+}
