@@ -8,7 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, readConfig, startServer, type CofferServer } from "@coffer/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+
+// Every step starts a Node process; under a full parallel test run that takes a while.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const BIN = fileURLToPath(new URL("../dist/coffer.js", import.meta.url));
 
