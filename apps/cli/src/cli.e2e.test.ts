@@ -227,6 +227,35 @@ describe("values in and out", () => {
   });
 });
 
+describe("the other secret and sharing commands", () => {
+  it("restore, disable, enable, unshare, acl ls --json, secret ls --json, export dotenv", async () => {
+    expect((await coffer(["secret", "restore", "secret-file"])).stderr).toContain("is enabled");
+    expect((await coffer(["secret", "disable", "secret-file"])).stderr).toContain("is disabled");
+    const disabled = await coffer(["secret", "get", "secret-file"]);
+    expect(disabled.code).toBe(1);
+    expect(disabled.stderr).toMatch(/^coffer: INVALID_STATUS: .* is disabled\n$/);
+    expect((await coffer(["secret", "enable", "secret-file"])).stderr).toContain("is enabled");
+    const listed = JSON.parse((await coffer(["secret", "ls", "--json"])).stdout) as {
+      uri: string;
+      status: string;
+    }[];
+    expect(listed.find((s) => s.uri.endsWith("/secret-file"))?.status).toBe("enabled");
+    expect((await coffer(["unshare", "secret:secret-password", "bob"])).code).toBe(0);
+    const acl = JSON.parse((await coffer(["acl", "ls", "--json"])).stdout) as {
+      toMe: unknown[];
+      byMe: unknown[];
+    };
+    expect(acl).toEqual({ toMe: [], byMe: [] });
+    const dotenv = await coffer(["secret", "export", "--owner", "admin"]);
+    expect(dotenv.code).toBe(0);
+    const { parse } = await import("dotenv");
+    expect(parse(dotenv.stdout)).toMatchObject({
+      "secret-password": "p@$$w0rd123",
+      "secret-file": "fake-from-a-file\n",
+    });
+  });
+});
+
 describe("wrong input", () => {
   it.each([
     [
