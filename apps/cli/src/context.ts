@@ -42,3 +42,25 @@ export function secretRef(text: string, owner?: string): string {
       : text;
   return owner !== undefined && !ref.includes("/") ? `${owner}/${ref}` : ref;
 }
+
+type SecretList = Awaited<ReturnType<CofferClient["secret"]["list"]["query"]>>["items"];
+
+/** Every secret the caller can list (optionally one owner's, or only those shared), all pages. */
+export async function listAllSecrets(
+  client: CofferClient,
+  { owner, shared }: { owner?: string | undefined; shared?: boolean | undefined } = {},
+): Promise<SecretList> {
+  const items: SecretList = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.secret.list.query({
+      limit: 500,
+      ...(owner !== undefined ? { owner } : {}),
+      ...(shared ? { shared: true } : {}),
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return items;
+}

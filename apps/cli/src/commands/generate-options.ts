@@ -3,16 +3,8 @@ import type { RandomSecretOptions } from "@coffer/core";
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 
-export interface GenerateFlags {
-  length?: string;
-  excludeCharacters?: string;
-  excludeNumbers?: boolean;
-  excludePunctuation?: boolean;
-  excludeUppercase?: boolean;
-  excludeLowercase?: boolean;
-  includeSpace?: boolean;
-  requireEachIncludedType?: boolean;
-}
+/** core's options as commander gives them: the same names, the length as typed. */
+export type GenerateFlags = Omit<RandomSecretOptions, "length"> & { length?: string };
 
 export function withGenerateOptions(command: Command): Command {
   return command

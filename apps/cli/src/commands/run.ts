@@ -127,11 +127,21 @@ export function registerRun(program: Command, cli: Cli): void {
     });
 }
 
+/**
+ * Starts the command and waits for it. The signal handlers go in before the child is spawned:
+ * a signal that arrives between the spawn and the handlers would otherwise kill coffer itself
+ * and leave the command and the files behind. A signal that comes before the child exists is
+ * passed on as soon as it does.
+ */
 function runChild(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const [file, ...args] = command;
-    const child = spawn(file!, args, { stdio: "inherit", env });
-    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+    // Read by the handlers, which exist before the child does.
+    const started: { child?: ReturnType<typeof spawn>; early?: NodeJS.Signals } = {};
+    const forward = (signal: NodeJS.Signals) => () => {
+      if (started.child) started.child.kill(signal);
+      else started.early = signal;
+    };
     const handlers = (["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const).map(
       (s) => [s, forward(s)] as const,
     );
@@ -139,6 +149,9 @@ function runChild(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const done = () => {
       for (const [signal, handler] of handlers) process.off(signal, handler);
     };
+    const child = spawn(file!, args, { stdio: "inherit", env });
+    started.child = child;
+    if (started.early !== undefined) child.kill(started.early);
     child.on("error", (error: NodeJS.ErrnoException) => {
       done();
       reject(

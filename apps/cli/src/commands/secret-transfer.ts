@@ -9,7 +9,7 @@ import { SECRET_NAME_RE } from "@coffer/core";
 import { toCofferError } from "@coffer/client";
 import type { Command } from "commander";
 import { parse } from "dotenv";
-import { secretRef, type Cli } from "../context.js";
+import { listAllSecrets, secretRef, type Cli } from "../context.js";
 import { CliError, UsageError } from "../errors.js";
 
 const PROGRESS_FROM = 20;
@@ -130,17 +130,9 @@ export function registerTransfer(secret: Command, cli: Cli): void {
         );
       }
       const { client } = await cli.connect();
-      const metas = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.secret.list.query({
-          limit: 500,
-          ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
-          ...(cursor !== undefined ? { cursor } : {}),
-        });
-        metas.push(...page.items.filter((m) => m.status === "enabled"));
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined);
+      const metas = (await listAllSecrets(client, { owner: opts.owner })).filter(
+        (m) => m.status === "enabled",
+      );
       const values: Record<string, string> = {};
       for (let i = 0; i < metas.length; i += 100) {
         const chunk = metas.slice(i, i + 100);

@@ -1,6 +1,6 @@
 /** `coffer secret …`: add, ls, get, describe, rotate, rollback, rm, restore, disable, enable, import, export. */
 import type { Command } from "commander";
-import { secretRef, type Cli } from "../context.js";
+import { listAllSecrets, secretRef, type Cli } from "../context.js";
 import { UsageError } from "../errors.js";
 import { json, table } from "../output.js";
 import { readValue } from "../value-source.js";
@@ -63,18 +63,7 @@ export function registerSecret(program: Command, cli: Cli): void {
     .option("--json", "print JSON")
     .action(async (opts: { owner?: string; shared?: boolean; json?: boolean }) => {
       const { client } = await cli.connect();
-      const items = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.secret.list.query({
-          limit: 500,
-          ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
-          ...(opts.shared ? { shared: true } : {}),
-          ...(cursor !== undefined ? { cursor } : {}),
-        });
-        items.push(...page.items);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined);
+      const items = await listAllSecrets(client, opts);
       if (opts.json) return json(cli.io, items);
       table(
         cli.io,
