@@ -286,6 +286,42 @@ describe("wrong input", () => {
     expect(result.stdout).toBe("");
   });
 
+  it("run never overwrites a file, nor writes outside its directory with a relative path", async () => {
+    const existing = path.join(home, "existing.txt");
+    await writeFile(existing, "keep me");
+    const over = await coffer([
+      "run",
+      "--volume",
+      `secret:secret-password:${existing}`,
+      "--",
+      "true",
+    ]);
+    expect(over.code).toBe(1);
+    expect(over.stderr).toContain("already exists; coffer run does not overwrite files");
+    expect(await readFile(existing, "utf8")).toBe("keep me");
+    const escape = await coffer([
+      "run",
+      "--volume",
+      "secret:secret-password:../escaped.txt",
+      "--",
+      "true",
+    ]);
+    expect(escape.code).toBe(2);
+    expect(escape.stderr).toContain("a relative PATH must stay inside the private directory");
+  });
+
+  it("login takes COFFER_URL when --url is not given", async () => {
+    const other = path.join(home, "url-from-env");
+    const login = await coffer(["login", "--token", server.adminToken!], {
+      env: { COFFER_URL: server.url },
+      configDir: other,
+    });
+    expect(login.code, login.stderr).toBe(0);
+    expect(JSON.parse(await readFile(path.join(other, "config.json"), "utf8"))).toMatchObject({
+      url: server.url,
+    });
+  });
+
   it("run stops before the command starts when a secret is missing, naming it", async () => {
     const marker = path.join(home, "started");
     const run = await coffer([

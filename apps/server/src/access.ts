@@ -7,6 +7,7 @@ import {
   decide,
   forbidden,
   heldLevel,
+  includes,
   notFound,
   secretResourceUri,
   type Level,
@@ -73,8 +74,10 @@ export function requireAccess(
  * Calls that reach beyond one resource (managing credentials, listing one's grants or audit
  * trail) need a credential with the `*` scope: a narrowly scoped token sees only its scope.
  */
-export function requireFullScope(actor: Actor, what: string): void {
-  if (!actor.credential.scopes.some((s) => s.resource === "*")) {
-    throw forbidden(`${what} needs a credential with the * scope`, { reason: "outside-scope" });
+export function requireFullScope(actor: Actor, what: string, level: Level = "list"): void {
+  if (!actor.credential.scopes.some((s) => s.resource === "*" && includes(s.level, level))) {
+    throw forbidden(`${what} needs a credential with the * scope at ${level}`, {
+      reason: "outside-scope",
+    });
   }
 }

@@ -11,14 +11,14 @@ export function registerLogin(program: Command, cli: Cli): void {
     .description(
       "check a server and token, then save them (mode 0600); COFFER_URL / COFFER_TOKEN override",
     )
-    .option("--url <url>", "the Coffer server", "http://127.0.0.1:7700")
+    .option("--url <url>", "the Coffer server (default: COFFER_URL, else http://127.0.0.1:7700)")
     .option("--token <token>", "your token (or COFFER_TOKEN; `-` reads it from stdin)")
-    .action(async (opts: { url: string; token?: string }) => {
+    .action(async (opts: { url?: string; token?: string }) => {
       const raw = opts.token === "-" ? (await cli.stdin()).trim() : (opts.token ?? cli.env.token);
       if (raw === undefined || raw === "") {
         throw new UsageError("login needs a token", "coffer login [--url URL] --token TOKEN");
       }
-      const url = opts.url.replace(/\/+$/, "");
+      const url = (opts.url ?? cli.env.url ?? "http://127.0.0.1:7700").replace(/\/+$/, "");
       const me = await createCofferClient({ url, token: raw, retries: 1 }).user.whoami.query();
       const file = await saveLogin(cli.env.configDir, { url, token: raw });
       cli.io.err(

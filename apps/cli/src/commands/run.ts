@@ -81,88 +81,125 @@ export function registerRun(program: Command, cli: Cli): void {
     .argument("<command...>", "the command and its arguments, after --")
     .passThroughOptions()
     .action(async (command: string[], opts: { env: string[]; volume: string[] }) => {
-      const envs = opts.env.map(parseEnvOption);
-      const volumes = opts.volume.map(parseVolumeOption);
-      const refs = [...envs.map((e) => e.ref), ...volumes.map((v) => v.ref)];
-      const values: string[] = [];
-      if (refs.length > 0) {
-        const { client } = await cli.connect();
-        const results = await client.secret.batchReveal.mutate({ items: refs.map(revealInputOf) });
-        const missing = results.flatMap((r, i) =>
-          r.ok ? [] : [`${refs[i]} (${r.error.errorCode}: ${r.error.message})`],
-        );
-        if (missing.length > 0)
-          throw new CliError(`not started; cannot read:\n  ${missing.join("\n  ")}`);
-        for (const r of results) if (r.ok) values.push(r.value);
-      }
-      const privateDir = await mkdtemp(path.join(os.tmpdir(), "coffer-run-"));
-      const written: string[] = [];
-      const madeDirs: string[] = [];
-      const cleanup = async () => {
-        for (const file of written) await rm(file, { force: true });
-        // Folders this run made, deepest first, and only while empty.
-        for (const dir of madeDirs.reverse()) await rmdir(dir).catch(() => undefined);
-        await rm(privateDir, { recursive: true, force: true });
-      };
+      const trap = trapSignals();
       try {
-        for (const [i, v] of volumes.entries()) {
-          const file = path.resolve(privateDir, v.file);
-          const first = await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-          if (first !== undefined) {
-            for (let dir = path.dirname(file); dir.length >= first.length; dir = path.dirname(dir))
-              madeDirs.unshift(dir);
-          }
-          await writeFile(file, values[envs.length + i]!, { mode: 0o600 });
-          written.push(file);
-        }
-        const env: NodeJS.ProcessEnv = {
-          ...inheritedEnvironment(),
-          COFFER_SECRETS_DIR: privateDir,
-        };
-        envs.forEach((e, i) => (env[e.name] = values[i]));
-        cli.exitCode = await runChild(command, env);
+        await runWith(cli, command, opts, trap);
       } finally {
-        await cleanup();
+        trap.release();
       }
     });
 }
 
+async function runWith(
+  cli: Cli,
+  command: string[],
+  opts: { env: string[]; volume: string[] },
+  trap: SignalTrap,
+): Promise<void> {
+  const envs = opts.env.map(parseEnvOption);
+  const volumes = opts.volume.map(parseVolumeOption);
+  const refs = [...envs.map((e) => e.ref), ...volumes.map((v) => v.ref)];
+  const values: string[] = [];
+  if (refs.length > 0) {
+    const { client } = await cli.connect();
+    const results = await client.secret.batchReveal.mutate({ items: refs.map(revealInputOf) });
+    const missing = results.flatMap((r, i) =>
+      r.ok ? [] : [`${refs[i]} (${r.error.errorCode}: ${r.error.message})`],
+    );
+    if (missing.length > 0)
+      throw new CliError(`not started; cannot read:\n  ${missing.join("\n  ")}`);
+    for (const r of results) if (r.ok) values.push(r.value);
+  }
+  const privateDir = await mkdtemp(path.join(os.tmpdir(), "coffer-run-"));
+  const written: string[] = [];
+  const madeDirs: string[] = [];
+  try {
+    for (const [i, v] of volumes.entries()) {
+      const file = path.resolve(privateDir, v.file);
+      if (!path.isAbsolute(v.file) && !file.startsWith(privateDir + path.sep)) {
+        throw new UsageError(
+          `--volume ${v.file}: a relative PATH must stay inside the private directory`,
+          FORM,
+        );
+      }
+      const first = await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      if (first !== undefined) {
+        for (let dir = path.dirname(file); dir.length >= first.length; dir = path.dirname(dir))
+          madeDirs.unshift(dir);
+      }
+      try {
+        // "wx": never over an existing file (it would keep its own mode, and be deleted after).
+        await writeFile(file, values[envs.length + i]!, { mode: 0o600, flag: "wx" });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+          throw new CliError(
+            `not started: ${file} already exists; coffer run does not overwrite files`,
+          );
+        }
+        throw error;
+      }
+      written.push(file);
+    }
+    const env: NodeJS.ProcessEnv = { ...inheritedEnvironment(), COFFER_SECRETS_DIR: privateDir };
+    envs.forEach((e, i) => (env[e.name] = values[i]));
+    if (trap.received !== undefined) {
+      cli.io.err(`coffer: ${trap.received} before the command started; not started\n`);
+      cli.exitCode = signalCode(trap.received);
+      return;
+    }
+    cli.exitCode = await runChild(command, env, trap);
+  } finally {
+    for (const file of written) await rm(file, { force: true });
+    // Folders this run made, deepest first, and only while empty.
+    for (const dir of madeDirs.reverse()) await rmdir(dir).catch(() => undefined);
+    await rm(privateDir, { recursive: true, force: true });
+  }
+}
+
 /**
- * Starts the command and waits for it. The signal handlers go in before the child is spawned:
- * a signal that arrives between the spawn and the handlers would otherwise kill coffer itself
- * and leave the command and the files behind. A signal that comes before the child exists is
- * passed on as soon as it does.
+ * Signals from the moment `run` starts: before the command exists they are remembered (and
+ * `run` stops, cleaning up, instead of starting it); once it exists they are passed on.
  */
-function runChild(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
+interface SignalTrap {
+  child?: ReturnType<typeof spawn>;
+  received?: NodeJS.Signals;
+  release(): void;
+}
+
+function trapSignals(): SignalTrap {
+  const trap: SignalTrap = { release: () => undefined };
+  const handlers = (["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const).map(
+    (signal) =>
+      [
+        signal,
+        () => {
+          if (trap.child) trap.child.kill(signal);
+          else trap.received = signal;
+        },
+      ] as const,
+  );
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  trap.release = () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
+  return trap;
+}
+
+const signalCode = (signal: NodeJS.Signals): number => 128 + (constants.signals[signal] ?? 0);
+
+/** Starts the command under the trap and waits for it; the exit code is the command's. */
+function runChild(command: string[], env: NodeJS.ProcessEnv, trap: SignalTrap): Promise<number> {
   return new Promise((resolve, reject) => {
     const [file, ...args] = command;
-    // Read by the handlers, which exist before the child does.
-    const started: { child?: ReturnType<typeof spawn>; early?: NodeJS.Signals } = {};
-    const forward = (signal: NodeJS.Signals) => () => {
-      if (started.child) started.child.kill(signal);
-      else started.early = signal;
-    };
-    const handlers = (["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const).map(
-      (s) => [s, forward(s)] as const,
-    );
-    for (const [signal, handler] of handlers) process.on(signal, handler);
-    const done = () => {
-      for (const [signal, handler] of handlers) process.off(signal, handler);
-    };
     const child = spawn(file!, args, { stdio: "inherit", env });
-    started.child = child;
-    if (started.early !== undefined) child.kill(started.early);
+    trap.child = child;
     child.on("error", (error: NodeJS.ErrnoException) => {
-      done();
       reject(
         new CliError(
           `cannot start ${file}: ${error.code === "ENOENT" ? "command not found" : error.message}`,
         ),
       );
     });
-    child.on("exit", (code, signal) => {
-      done();
-      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
-    });
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? signalCode(signal) : 1)));
   });
 }

@@ -143,7 +143,10 @@ export function registerTransfer(secret: Command, cli: Cli): void {
           const meta = chunk[j]!;
           const key = opts.owner !== undefined ? meta.name : `${meta.owner}/${meta.name}`;
           if (r.ok) values[key] = r.value;
-          else cli.io.err(`${meta.uri}: ${r.error.errorCode}: ${r.error.message}\n`);
+          else {
+            cli.io.err(`${meta.uri}: ${r.error.errorCode}: ${r.error.message}\n`);
+            cli.exitCode = 1; // an incomplete export must not look like a good one
+          }
         });
       }
       if (opts.format === "json") cli.io.out(`${JSON.stringify(values, null, 2)}\n`);

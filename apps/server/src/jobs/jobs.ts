@@ -32,6 +32,8 @@ export function coreJobs(deps: Deps): Job[] {
           "DELETE FROM secrets WHERE status = 'pending_deletion' AND deletion_date <= $1 RETURNING owner, name",
           [now],
         );
+        const uris = purged.map((s) => `secret://${deps.org}/${s.owner}/${s.name}`);
+        await tx.query("DELETE FROM grants WHERE resource = ANY($1)", [uris]);
         await recordAudit(
           tx,
           SYSTEM,

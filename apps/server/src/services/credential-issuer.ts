@@ -40,8 +40,13 @@ export interface CredentialPlan {
 export class CredentialIssuer {
   constructor(private readonly deps: Deps) {}
 
+  /**
+   * Making or changing credentials needs `*` at `manage`: anything less could mint a token
+   * wider than itself (a new token's scopes are checked against its owner, and the caller's
+   * `* manage` is what makes them within the caller's own too).
+   */
   requireFullCredential(actor: Actor, what: string): void {
-    requireFullScope(actor, `managing ${what}s`);
+    requireFullScope(actor, `managing ${what}s`, "manage");
   }
 
   checkLifetime(seconds: number, what: string): void {

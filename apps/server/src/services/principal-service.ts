@@ -114,11 +114,12 @@ export class PrincipalService {
       const user = await this.#user(tx, input.name, true);
       if (!user) throw notFound(`no user ${input.name}`);
       if (!active && user.orgRole === "admin") {
-        const [others] = await tx.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM principals WHERE kind = 'user' AND org_role = 'admin' AND status = 'active' AND name <> $1",
-          [input.name],
+        // Lock every active admin: two admins disabling each other at once must not both pass.
+        const admins = await tx.query<{ name: string }>(
+          "SELECT name FROM principals WHERE kind = 'user' AND org_role = 'admin' AND status = 'active' ORDER BY name FOR UPDATE",
         );
-        if ((others?.n ?? 0) === 0) throw invalidStatus(`${input.name} is the last active admin`);
+        if (admins.filter((a) => a.name !== input.name).length === 0)
+          throw invalidStatus(`${input.name} is the last active admin`);
       }
       await tx.query("UPDATE principals SET status = $2 WHERE name = $1", [
         input.name,

@@ -151,6 +151,7 @@ export class SecretWriter {
 
   async moveStage(actor: Actor, meta: RequestMeta, input: MoveStageInput): Promise<SecretMeta> {
     return this.#change(actor, meta, input.secret, "write", "secret.stage", async (tx, row) => {
+      if (row.status === "pending_deletion") throw this.#scheduled(row);
       await this.#requireVersion(tx, row, input.version);
       const v = input.version;
       if (input.stage === "current") {
@@ -176,6 +177,7 @@ export class SecretWriter {
   /** previous → current, and the old current becomes previous. */
   async rollback(actor: Actor, meta: RequestMeta, input: SecretInput): Promise<SecretMeta> {
     return this.#change(actor, meta, input.secret, "write", "secret.rollback", async (tx, row) => {
+      if (row.status === "pending_deletion") throw this.#scheduled(row);
       if (row.previous_version === null)
         throw invalidStatus(`${this.#uri(row)} has no previous version to roll back to`);
       await tx.query(

@@ -88,6 +88,27 @@ describe("tokens", () => {
     );
   });
 
+  it("a token with * below manage cannot mint tokens (it would mint one wider than itself)", async () => {
+    const frank = await newUser("frank");
+    const readOnly = await frank.token.create.mutate({
+      name: "read-all",
+      expiresInSeconds: 3600,
+      scopes: [{ resource: "*", level: "read" }],
+    });
+    const weak = e2e.as(readOnly.token);
+    expect(
+      (await failure(weak.token.create.mutate({ name: "wider", expiresInSeconds: 3600 })))
+        .errorCode,
+    ).toBe("FORBIDDEN");
+    expect(
+      (await failure(weak.accessKey.create.mutate({ name: "wider", expiresInSeconds: 3600 })))
+        .errorCode,
+    ).toBe("FORBIDDEN");
+    expect((await failure(weak.token.disable.mutate({ id: readOnly.id }))).errorCode).toBe(
+      "FORBIDDEN",
+    );
+  });
+
   it("no credentials, a malformed or an unknown token: UNAUTHORIZED; repeated failures: RATE_LIMITED", async () => {
     const anonymous = await fetch(`${e2e.url}/trpc/user.whoami`);
     expect(anonymous.status).toBe(401);
