@@ -10,7 +10,7 @@ import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Deps } from "../deps.js";
 import type { ProtectionKeyInfo } from "../protection-keys.js";
 import { nextRootKey } from "../root-key.js";
-import { audited } from "./audited.js";
+import { audited, auditFailure } from "./audited.js";
 
 export interface KeyInfoView {
   id: string;
