@@ -58,7 +58,13 @@ export class KeyService {
     actor: Actor,
     meta: RequestMeta,
   ): Promise<{ rootKeyId: string; rewrapped: number }> {
-    requireAccess(actor, { kind: "org" }, "manage");
+    // Checked before any key file is written, so outside audited(): a refusal is audited here.
+    try {
+      requireAccess(actor, { kind: "org" }, "manage");
+    } catch (error) {
+      await auditFailure(this.deps, actor, meta, "key.rotate-root", null, error);
+      throw error;
+    }
     const next = await nextRootKey(this.deps.config, this.deps.root.active);
     const result = await audited(this.deps, actor, meta, "key.rotate-root", null, async (tx) => {
       const stored = await tx.query<{ id: string; root_key_id: string; wrapped: Buffer }>(
