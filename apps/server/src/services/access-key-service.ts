@@ -6,7 +6,6 @@
 import {
   invalidStatus,
   mintAccessKey,
-  notFound,
   type AccessKeyIdInput,
   type CreateAccessKeyInput,
   type TokenScope,
@@ -140,29 +139,28 @@ export class AccessKeyService {
     return { id: input.id, deleted: true };
   }
 
-  async #update(
+  #update(
     actor: Actor,
     meta: RequestMeta,
     id: string,
     action: string,
     change: (tx: Queryable, row: AccessKeyRow) => Promise<void>,
   ): Promise<AccessKeyInfo> {
-    this.#issuer.requireFullCredential(actor, "access key");
-    return audited(this.deps, actor, meta, action, `access-key:${id}`, async (tx) => {
-      const [row] = await tx.query<AccessKeyRow>(
-        `SELECT ${COLUMNS} FROM access_keys WHERE id = $1 FOR UPDATE`,
-        [id],
-      );
-      if (!row || !this.#issuer.mayManage(actor, { kind: kindOf(row), owner: row.owner })) {
-        throw notFound(`no access key ${id} of yours`);
-      }
-      await change(tx, row);
-      const [after] = await tx.query<AccessKeyRow>(
-        `SELECT ${COLUMNS} FROM access_keys WHERE id = $1`,
-        [id],
-      );
-      return { result: toInfo(after ?? row) };
-    });
+    return this.#issuer.update(
+      actor,
+      meta,
+      {
+        table: "access_keys",
+        columns: COLUMNS,
+        what: "access key",
+        resource: "access-key",
+        kindOf,
+        toInfo,
+      },
+      id,
+      action,
+      change,
+    );
   }
 }
 

@@ -7,6 +7,7 @@
 import {
   forbidden,
   invalidRequest,
+  notFound,
   scopeIsWithinHeld,
   type Grant,
   type Principal,
@@ -14,10 +15,11 @@ import {
   type TokenScope,
 } from "@coffer/core";
 import { can, requireAccess, requireFullScope } from "../access.js";
-import type { Actor } from "../auth/actor.js";
+import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { addSeconds } from "../time.js";
+import { audited } from "./audited.js";
 import { ownerKind } from "./secret-lookup.js";
 
 export const ALL_SCOPES: TokenScope[] = [{ resource: "*", level: "manage" }];
@@ -26,6 +28,18 @@ export interface CredentialRequest {
   expiresInSeconds: number;
   scopes?: TokenScope[];
   shared?: { owner?: string };
+}
+
+/** How a kind of credential is stored and shown, for CredentialIssuer.update. */
+export interface CredentialTable<Row, Info> {
+  table: "tokens" | "access_keys";
+  columns: string;
+  /** `token`, `access key`: in messages. */
+  what: string;
+  /** `token`, `access-key`: in audit resources. */
+  resource: string;
+  kindOf(row: Row): "personal" | "shared";
+  toInfo(row: Row): Info;
 }
 
 export interface CredentialPlan {
@@ -91,6 +105,31 @@ export class CredentialIssuer {
     if (row.kind === "personal")
       return actor.principal.kind === "user" && row.owner === actor.principal.name;
     return can(actor, { kind: "org" }, "manage");
+  }
+
+  /**
+   * Changes one credential the caller may manage, in one audited transaction: the row is
+   * locked, its ownership checked (someone else's reads as not found), changed, and read back.
+   */
+  async update<Row extends { owner: string | null }, Info>(
+    actor: Actor,
+    meta: RequestMeta,
+    credential: CredentialTable<Row, Info>,
+    id: string,
+    action: string,
+    change: (tx: Queryable, row: Row) => Promise<void>,
+  ): Promise<Info> {
+    this.requireFullCredential(actor, credential.what);
+    const select = `SELECT ${credential.columns} FROM ${credential.table} WHERE id = $1`;
+    return audited(this.deps, actor, meta, action, `${credential.resource}:${id}`, async (tx) => {
+      const [row] = await tx.query<Row>(`${select} FOR UPDATE`, [id]);
+      if (!row || !this.mayManage(actor, { kind: credential.kindOf(row), owner: row.owner })) {
+        throw notFound(`no ${credential.what} ${id} of yours`);
+      }
+      await change(tx, row);
+      const [after] = await tx.query<Row>(select, [id]);
+      return { result: credential.toInfo(after ?? row) };
+    });
   }
 
   async #owner(

@@ -8,7 +8,6 @@ import {
   BASE62,
   invalidStatus,
   mintToken,
-  notFound,
   randomString,
   type CreateTokenInput,
   type EnableTokenInput,
@@ -167,30 +166,25 @@ export class TokenService {
     return { id: input.id, deleted: true };
   }
 
-  async #update(
+  #update(
     actor: Actor,
     meta: RequestMeta,
     id: string,
     action: string,
     change: (tx: Queryable, row: TokenRow) => Promise<void>,
   ): Promise<TokenInfo> {
-    this.#issuer.requireFullCredential(actor, "token");
-    return audited(this.deps, actor, meta, action, `token:${id}`, async (tx) => {
-      const [row] = await tx.query<TokenRow>(
-        `SELECT id, name, hint, kind, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at
-         FROM tokens WHERE id = $1 FOR UPDATE`,
-        [id],
-      );
-      if (!row || !this.#issuer.mayManage(actor, row)) throw notFound(`no token ${id} of yours`);
-      await change(tx, row);
-      const [after] = await tx.query<TokenRow>(
-        `SELECT id, name, hint, kind, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at
-         FROM tokens WHERE id = $1`,
-        [id],
-      );
-      return { result: after ? this.#info(after) : this.#info(row) };
-    });
+    return this.#issuer.update(actor, meta, this.#table, id, action, change);
   }
+
+  readonly #table = {
+    table: "tokens",
+    columns:
+      "id, name, hint, kind, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at",
+    what: "token",
+    resource: "token",
+    kindOf: (row: TokenRow) => row.kind,
+    toInfo: (row: TokenRow) => this.#info(row),
+  } as const;
 
   #info(r: TokenRow): TokenInfo {
     const now = this.deps.now().getTime();
