@@ -13,7 +13,7 @@ export interface Context {
   deps: Deps;
   services: Services;
   meta: RequestMeta;
-  /** Set by tests that act as someone without a token. */
+  /** Already known: tests acting as someone, or an event stream authenticated before it opened. */
   actor?: Actor;
   authenticate: () => Promise<Actor>;
 }
@@ -36,12 +36,14 @@ export function createContext(
     requestId: string;
     method: string;
     pathAndQuery: string;
+    actor?: Actor | undefined;
   },
 ): Context {
   return {
     deps,
     services,
     meta: { ip: request.ip, requestId: request.requestId },
+    ...(request.actor ? { actor: request.actor } : {}),
     authenticate: () =>
       authenticator.authenticate(request.headers, request.ip, {
         method: request.method,

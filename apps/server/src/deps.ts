@@ -1,5 +1,6 @@
 /** What every service and procedure may use: the inner context, wired once in main.ts. */
 import type { Keyring } from "@coffer/core";
+import type { ChangeFeed } from "./changes/change-feed.js";
 import type { Database } from "./db/database.js";
 import type { Config } from "./env.js";
 import type { Logger } from "./logger.js";
@@ -14,6 +15,8 @@ export interface Deps {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /** Secret changes for subscribers, across replicas. */
+  changes: ChangeFeed;
   /** The active root key (it changes when the root key is rotated). */
   root: { active: Buffer };
   /** The clock; tests move it. */

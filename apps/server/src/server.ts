@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { Keyring } from "@coffer/core";
 import { Authenticator } from "./auth/authenticate.js";
+import { ChangeFeed } from "./changes/change-feed.js";
 import { bootstrap } from "./bootstrap.js";
 import { openPglite, openPostgres, type Database } from "./db/database.js";
 import { migrate } from "./db/migrate.js";
@@ -54,6 +55,8 @@ export async function startServer(
   await migrate(db);
   const keyring = new Keyring(config.org, roots.keys);
   const protectionKeys = new ProtectionKeyStore(db, keyring);
+  const changes = new ChangeFeed(db, log);
+  await changes.start();
   const deps: Deps = {
     db,
     keyring,
@@ -62,6 +65,7 @@ export async function startServer(
     config,
     log,
     metrics: createMetrics(),
+    changes,
     root: { active: roots.keys[0]! },
     now: options.now ?? (() => new Date()),
   };
@@ -84,7 +88,12 @@ export async function startServer(
     jobs,
     async close() {
       jobs.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Subscriptions end first: their streams would otherwise hold the server open.
+      await changes.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
       server.closeAllConnections();
       if (options.db === undefined) await db.close();
     },

@@ -39,6 +39,12 @@ export function cofferErrorOf(error: TRPCError): CofferError {
 }
 
 const t = initTRPC.context<Context>().create({
+  // Subscriptions (the change feed) travel as server-sent events; the pings let a client see a
+  // silently dead connection and reconnect.
+  sse: {
+    ping: { enabled: true, intervalMs: 5000 },
+    client: { reconnectAfterInactivityMs: 12_000 },
+  },
   errorFormatter({ shape, error }) {
     const body = cofferErrorOf(error).toBody().error;
     return {

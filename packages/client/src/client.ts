@@ -5,12 +5,20 @@
 import {
   CofferError,
   ERROR_CODES,
+  HTTP_STATUS,
   signRequest,
   type ErrorCode,
   type MintedAccessKey,
 } from "@coffer/core";
 import type { AppRouter } from "@coffer/server";
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+} from "@trpc/client";
+import { EventSource, type FetchLike } from "eventsource";
 import { retryingFetch, type RetryOptions } from "./retrying-fetch.js";
 
 export interface ClientOptions extends RetryOptions {
@@ -24,22 +32,51 @@ export interface ClientOptions extends RetryOptions {
 
 export type CofferClient = ReturnType<typeof createTRPCClient<AppRouter>>;
 
+/**
+ * Queries and mutations go batched over fetch with retries; subscriptions (the change feed) go
+ * as server-sent events, which reconnect by themselves, with the same credentials.
+ */
 export function createCofferClient(options: ClientOptions): CofferClient {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`;
+  const url = `${options.url.replace(/\/+$/, "")}/trpc`;
+  const { sign } = signer(options.accessKey);
   return createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: `${options.url.replace(/\/+$/, "")}/trpc`,
-        headers: () => headers,
-        // tRPC's fetch type differs from the DOM's only in optional-property strictness.
-        fetch: retryingFetch({ ...options, ...signer(options.accessKey) }) as NonNullable<
-          Parameters<typeof httpBatchLink>[0]["fetch"]
-        >,
-        maxItems: 100,
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url,
+          EventSource,
+          eventSourceOptions: { fetch: streamFetch(headers, sign, options.fetch ?? fetch) },
+        }),
+        false: httpBatchLink({
+          url,
+          headers: () => headers,
+          // tRPC's fetch type differs from the DOM's only in optional-property strictness.
+          fetch: retryingFetch({ ...options, ...(sign ? { sign } : {}) }) as NonNullable<
+            Parameters<typeof httpBatchLink>[0]["fetch"]
+          >,
+          maxItems: 100,
+        }),
       }),
     ],
   });
+}
+
+/** The event stream's fetch: credentials on every (re)connection, no timeout, no retries. */
+function streamFetch(
+  headers: Record<string, string>,
+  sign: RetryOptions["sign"],
+  base: typeof fetch,
+): FetchLike {
+  return (input, init) => {
+    const url = new URL(input.toString());
+    return base(url, {
+      ...init,
+      headers: { ...init.headers, ...headers, ...sign?.("GET", url) },
+    });
+  };
 }
 
 function signer(key: MintedAccessKey | undefined): Pick<RetryOptions, "sign"> {
@@ -47,6 +84,17 @@ function signer(key: MintedAccessKey | undefined): Pick<RetryOptions, "sign"> {
   return {
     sign: (method, url) => signRequest({ method, pathAndQuery: url.pathname + url.search }, key),
   };
+}
+
+/**
+ * An event stream the server refused before it opened (EventSource keeps only the status, not
+ * the body): the status says which of the SPEC's errors it was.
+ */
+function refusedStream(cause: unknown): CofferError | undefined {
+  const status = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof status !== "number") return undefined;
+  const code = ERROR_CODES.find((c) => HTTP_STATUS[c] === status);
+  return code && new CofferError(code, `the server refused the change feed (${status} ${code})`);
 }
 
 /** The SPEC's error from anything a client call threw (network errors become INTERNAL). */
@@ -63,6 +111,8 @@ export function toCofferError(error: unknown): CofferError {
         (shape?.details as Record<string, unknown> | undefined) ?? {},
       );
     }
+    const refused = refusedStream(error.cause);
+    if (refused) return refused;
     return new CofferError(
       "INTERNAL_SERVER_ERROR",
       `cannot reach the Coffer server: ${error.message}`,

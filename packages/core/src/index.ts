@@ -25,6 +25,7 @@ export * from "./references/template.js";
 export * from "./references/vault-reference.js";
 
 export * from "./api/audit.js";
+export * from "./api/changes.js";
 export * from "./api/common.js";
 export * from "./api/grants.js";
 export * from "./api/principals.js";

@@ -18,7 +18,24 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs several statements (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * LISTENs on a channel (a plain lowercase identifier) and calls `onPayload` for each
+   * notification committed by anyone. On a server the listening connection comes back by
+   * itself after a loss; `onReconnect` then tells the caller it may have missed some.
+   * Resolves once listening, to a function that stops it.
+   */
+  listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+const CHANNEL_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function checkChannel(channel: string): void {
+  if (!CHANNEL_RE.test(channel)) throw new Error(`bad channel name ${JSON.stringify(channel)}`);
 }
 
 function normalise<R>(rows: Row[]): R[] {
@@ -47,6 +64,11 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     transaction: (fn) => db.transaction((tx) => fn(on(tx))),
     exec: async (sql) => {
       await db.exec(sql);
+    },
+    async listen(channel, onPayload) {
+      checkChannel(channel);
+      const stop = await db.listen(channel, onPayload);
+      return () => stop();
     },
     close: () => db.close(),
   };
@@ -105,6 +127,67 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
     exec: async (sql) => {
       await pool.query(sql);
     },
+    listen: (channel, onPayload, onReconnect) =>
+      listenOnServer(url, channel, onPayload, onReconnect),
     close: () => pool.end(),
+  };
+}
+
+const RECONNECT_MS = 1000;
+
+/**
+ * A connection of its own (pooled ones are shared and released), LISTENing until stopped; when
+ * it is lost it reconnects every second and reports the gap.
+ */
+async function listenOnServer(
+  url: string,
+  channel: string,
+  onPayload: (payload: string) => void,
+  onReconnect: (() => void) | undefined,
+): Promise<() => Promise<void>> {
+  checkChannel(channel);
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on("notification", (message) => {
+      if (message.channel === channel) onPayload(message.payload ?? "");
+    });
+    const lost = (): void => {
+      if (client !== c) return;
+      client = undefined;
+      c.end().catch(() => undefined);
+      if (!stopped) schedule();
+    };
+    c.on("error", lost);
+    c.on("end", lost);
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${channel}`);
+    } catch (error) {
+      c.end().catch(() => undefined);
+      throw error;
+    }
+    client = c;
+  };
+  const schedule = (): void => {
+    retry = setTimeout(() => {
+      connect().then(
+        () => (stopped ? client?.end() : onReconnect?.()),
+        () => {
+          if (!stopped) schedule();
+        },
+      );
+    }, RECONNECT_MS);
+    retry.unref();
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const c = client;
+    client = undefined;
+    await c?.end().catch(() => undefined);
   };
 }

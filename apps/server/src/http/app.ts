@@ -5,6 +5,7 @@
 import { CofferError } from "@coffer/core";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express, { type NextFunction, type Request, type Response } from "express";
+import type { Actor } from "../auth/actor.js";
 import type { Authenticator } from "../auth/authenticate.js";
 import { createContext, requestIdFrom } from "../context.js";
 import type { Deps } from "../deps.js";
@@ -81,6 +82,25 @@ export async function createApp(
       .catch(next);
   });
 
+  // An event stream (a subscription) opens only for an authenticated caller: refused here, the
+  // client gets a plain 401 instead of an open stream that errs once it has started.
+  app.get("/trpc/*path", (req, res, next) => {
+    if (!req.headers.accept?.includes("text/event-stream")) return next();
+    authenticator
+      .authenticate(req.headers, req.socket.remoteAddress ?? "unknown", {
+        method: req.method,
+        pathAndQuery: req.originalUrl,
+      })
+      .then((actor) => {
+        res.locals["actor"] = actor;
+        next();
+      })
+      .catch((error: unknown) => {
+        if (error instanceof CofferError) sendError(res, error);
+        else next(error);
+      });
+  });
+
   app.use(
     "/trpc",
     createExpressMiddleware({
@@ -93,6 +113,7 @@ export async function createApp(
           requestId: String(res.locals["requestId"]),
           method: req.method,
           pathAndQuery: req.originalUrl,
+          actor: res.locals["actor"] as Actor | undefined,
         }),
       onError: ({ error, path }) => {
         const coffer = cofferErrorOf(error);

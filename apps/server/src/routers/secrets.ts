@@ -1,4 +1,6 @@
-import { secretInputs as s } from "@coffer/core";
+import { secretInputs as s, type SecretChange } from "@coffer/core";
+import { can } from "../access.js";
+import { secretResource } from "../services/secret-lookup.js";
 import { authedProcedure, router } from "../trpc.js";
 import { input, optionalInput } from "./input.js";
 
@@ -21,6 +23,21 @@ export const secretRouter = router({
     .mutation(({ ctx, input }) =>
       ctx.services.secretReader.batchReveal(ctx.actor, ctx.meta, input),
     ),
+  /**
+   * The change feed: `{ uri, version, event }` for every committed change to a secret the
+   * caller may list, from any replica. Never a value.
+   */
+  changes: authedProcedure.input(optionalInput(s.none)).subscription(async function* ({
+    ctx,
+    signal,
+  }): AsyncGenerator<SecretChange> {
+    for await (const change of ctx.deps.changes.subscribe(signal)) {
+      const resource = secretResource(ctx.deps.org, change.owner, change.ownerKind, change.name);
+      if (can(ctx.actor, resource, "list")) {
+        yield { uri: change.uri, version: change.version, event: change.event };
+      }
+    }
+  }),
   put: authedProcedure
     .input(input(s.put, "new version"))
     .mutation(({ ctx, input }) => ctx.services.secretWriter.put(ctx.actor, ctx.meta, input)),

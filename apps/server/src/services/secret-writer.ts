@@ -18,6 +18,7 @@ import {
   type ProtectionKeyChangeInput,
   type PutSecretInput,
   type RandomSecretOptions,
+  type SecretChangeEvent,
   type SecretInput,
 } from "@coffer/core";
 import { requireAccess } from "../access.js";
@@ -25,6 +26,7 @@ import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { addDays } from "../time.js";
+import { changePayload, type FeedChange } from "../changes/change-feed.js";
 import { auditRowsJson, insertAuditRowsSql } from "../audit/audit-log.js";
 import { audited, type AuditedResult } from "./audited.js";
 import {
@@ -61,7 +63,9 @@ export interface VersionWritten {
 /**
  * A new version, its stages, the pruning of old versions and the audit event, in one
  * statement: the secret's row stays locked for fewer round trips. (The DELETE sees the rows as they were before this
- * statement, which is what it needs: the new version is never old enough to prune.)
+ * statement, which is what it needs: the new version is never old enough to prune.) The change
+ * feed's NOTIFY rides in the UPDATE's RETURNING (a data-modifying CTE always runs to the end,
+ * a plain SELECT one may be skipped); it is delivered on commit.
  */
 const PUT_VERSION = `
   WITH added AS (
@@ -76,7 +80,8 @@ const PUT_VERSION = `
       pending_version = CASE WHEN $7 = 'current' THEN pending_version ELSE $2 END,
       last_version = $2, updated_at = now(), updated_by = $6
     WHERE id = $1
-    RETURNING current_version, previous_version, pending_version, last_version, max_versions
+    RETURNING current_version, previous_version, pending_version, last_version, max_versions,
+      pg_notify($9, $10)
   )
   DELETE FROM secret_versions v USING moved m
   WHERE v.secret_id = $1 AND v.version <= m.last_version - m.max_versions
@@ -108,6 +113,8 @@ export class SecretWriter {
         throw invalidStatus(`${uri} already exists; put a new version instead`, { uri });
       await this.#insertVersion(tx, inserted[0]!.id, addr, 1, value, pkId, actor);
       const row = (await findSecret(tx, addr.owner, addr.name))!;
+      // A reader may have cached "not found" for it: a first version is news too.
+      await this.#announce(tx, row, "put", 1);
       return { result: toMeta(this.deps.org, row), details: { version: 1 } };
     });
   }
@@ -144,6 +151,8 @@ export class SecretWriter {
           resource: this.#uri(row),
           details: { version, stage },
         }),
+        this.deps.changes.channel,
+        changePayload(this.#feedChange(row, "put", version)),
       ]);
       return { result: { uri: this.#uri(row), version, stage }, auditWritten: true };
     });
@@ -170,6 +179,8 @@ export class SecretWriter {
         if (row.current_version === v) throw invalidStatus(`version ${v} is already current`);
         await this.#setStage(tx, row, "pending_version", v, actor);
       }
+      const current = input.stage === "current" ? v : row.current_version;
+      await this.#announce(tx, row, "stage", current);
       return { result: await this.#meta(tx, row), details: { stage: input.stage, version: v } };
     });
   }
@@ -185,6 +196,7 @@ export class SecretWriter {
            updated_at = now(), updated_by = $2 WHERE id = $1`,
         [row.id, actor.label],
       );
+      await this.#announce(tx, row, "stage", row.previous_version);
       return {
         result: await this.#meta(tx, row),
         details: { from: row.current_version, to: row.previous_version },
@@ -205,6 +217,7 @@ export class SecretWriter {
         "UPDATE secrets SET status = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
         [row.id, enabled ? "enabled" : "disabled", actor.label],
       );
+      await this.#announce(tx, row, enabled ? "enable" : "disable", row.current_version);
       return { result: await this.#meta(tx, row) };
     });
   }
@@ -228,6 +241,7 @@ export class SecretWriter {
       async (tx, row) => {
         if (input.force) {
           await tx.query("DELETE FROM secrets WHERE id = $1", [row.id]);
+          await this.#announce(tx, row, "delete", null);
           return {
             result: { uri: this.#uri(row), deleted: true as const },
             details: { force: true },
@@ -240,6 +254,7 @@ export class SecretWriter {
           "UPDATE secrets SET status = 'pending_deletion', deletion_date = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
           [row.id, when, actor.label],
         );
+        await this.#announce(tx, row, "delete", row.current_version);
         return { result: await this.#meta(tx, row), details: { recoveryDays: days } };
       },
     );
@@ -253,6 +268,7 @@ export class SecretWriter {
         "UPDATE secrets SET status = 'enabled', deletion_date = NULL, updated_at = now(), updated_by = $2 WHERE id = $1",
         [row.id, actor.label],
       );
+      await this.#announce(tx, row, "restore", row.current_version);
       return { result: await this.#meta(tx, row) };
     });
   }
@@ -409,6 +425,27 @@ export class SecretWriter {
 
   async #meta(tx: Queryable, row: SecretRow): Promise<SecretMeta> {
     return toMeta(this.deps.org, (await findSecret(tx, row.owner, row.name))!);
+  }
+
+  #feedChange(row: SecretRow, event: SecretChangeEvent, version: number | null): FeedChange {
+    return {
+      uri: this.#uri(row),
+      version,
+      event,
+      owner: row.owner,
+      ownerKind: row.owner_kind,
+      name: row.name,
+    };
+  }
+
+  /** Tells subscribers (on every replica) once this transaction commits. */
+  #announce(
+    tx: Queryable,
+    row: SecretRow,
+    event: SecretChangeEvent,
+    version: number | null,
+  ): Promise<void> {
+    return this.deps.changes.notify(tx, this.#feedChange(row, event, version));
   }
 
   #uri(row: Pick<SecretRow, "owner" | "name">): string {

@@ -70,6 +70,8 @@ export const EXPECTED = {
   "secret.describe":                  [U,   U,      U,       A,     A,        A,       A],
   "secret.reveal":                    [U,   U,      U,       A,     A,        A,       A],
   "secret.batchReveal":               [U,   U,      U,       A,     A,        A,       A],
+  // The change feed: anyone signed in may subscribe; each hears only what they may list.
+  "secret.changes":                   [U,   U,      U,       A,     A,        A,       A],
   "secret.put":                       [U,   U,      U,       F,     A,        A,       F],
   "secret.versions":                  [U,   U,      U,       A,     A,        A,       A],
   "secret.moveStage":                 [U,   U,      U,       F,     A,        A,       F],

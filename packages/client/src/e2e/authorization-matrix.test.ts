@@ -152,6 +152,22 @@ async function revealOneInBatch(as: CofferClient, secret: string): Promise<unkno
   return item;
 }
 
+/** A subscription's cell: allowed once the stream has started, refused by its first error. */
+function subscribeOnce(as: CofferClient): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const subscription = as.secret.changes.subscribe(undefined, {
+      onStarted: () => {
+        subscription.unsubscribe();
+        resolve(undefined);
+      },
+      onError: (error) => {
+        subscription.unsubscribe();
+        reject(error);
+      },
+    });
+  });
+}
+
 /** Rows run after all others: what they change, every cell would feel. */
 const LAST: readonly CaseId[] = ["key.rotateRoot"];
 
@@ -201,6 +217,7 @@ const SCENARIOS: Record<CaseId, Scenario> = {
   "secret.reveal": () =>
     Promise.resolve({ call: (as) => as.secret.reveal.mutate({ secret: MODEL_KEY }) }),
   "secret.batchReveal": () => Promise.resolve({ call: (as) => revealOneInBatch(as, MODEL_KEY) }),
+  "secret.changes": () => Promise.resolve({ call: (as) => subscribeOnce(as) }),
   "secret.put": async () => {
     const secret = await teamSecret();
     return { scope: secret, call: (as) => as.secret.put.mutate({ secret, value: "fake-v2" }) };

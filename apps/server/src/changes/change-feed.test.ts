@@ -1,0 +1,136 @@
+/**
+ * The change feed on PGlite and, when COFFER_TEST_DATABASE_URL is set, on PostgreSQL: every
+ * kind of change is announced once committed (never a value, never a rolled-back change), and
+ * on PostgreSQL a second replica hears it, also after its listening connection was cut.
+ */
+import type { SecretChange } from "@coffer/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../logger.js";
+import {
+  actorFor,
+  ENGINES,
+  META,
+  startTestServer,
+  testDatabase,
+  type TestDatabase,
+  type TestServer,
+} from "../test-support.js";
+import type { Actor } from "../auth/actor.js";
+import { ChangeFeed, channelFor, type FeedChange } from "./change-feed.js";
+
+const CANARY = "fake-feed-canary-0b7d21";
+
+/** Collects what a feed yields until stopped. */
+function collect(feed: ChangeFeed) {
+  const seen: FeedChange[] = [];
+  const controller = new AbortController();
+  const done = (async () => {
+    for await (const change of feed.subscribe(controller.signal)) seen.push(change);
+  })();
+  return {
+    seen,
+    async until(count: number, timeoutMs = 5000): Promise<FeedChange[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (seen.length < count && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return seen;
+    },
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+const brief = (c: SecretChange) => `${c.event} ${c.uri} ${c.version}`;
+
+describe.each(ENGINES)("change feed on %s", (engine) => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let admin: Actor;
+
+  beforeAll(async () => {
+    database = await testDatabase(engine);
+    server = await startTestServer(engine, { database });
+    admin = await actorFor(server, server.adminToken);
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await database?.drop();
+  });
+
+  it("announces every change that alters what a reader gets, once committed", async () => {
+    const feed = collect(server.deps.changes);
+    const w = server.services.secretWriter;
+    const secret = "admin/feed_key";
+    await w.create(admin, META, { secret, value: CANARY });
+    await w.put(admin, META, { secret, value: `${CANARY}-2` });
+    // A failed check-and-set rolls back: nothing is announced for it.
+    await expect(
+      w.put(admin, META, { secret, value: `${CANARY}-3`, expectedVersion: 1 }),
+    ).rejects.toThrow(/check-and-set/);
+    await w.rollback(admin, META, { secret });
+    await w.moveStage(admin, META, { secret, version: 2, stage: "current" });
+    await w.setEnabled(admin, META, { secret }, false);
+    await w.setEnabled(admin, META, { secret }, true);
+    await w.setDescription(admin, META, { secret, description: "no news for readers" });
+    await w.delete(admin, META, { secret });
+    await w.restore(admin, META, { secret });
+    await w.delete(admin, META, { secret, force: true });
+    const uri = "secret://default/admin/feed_key";
+    const seen = await feed.until(9);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // nothing more comes
+    await feed.stop();
+    expect(seen.map(brief)).toEqual([
+      `put ${uri} 1`,
+      `put ${uri} 2`,
+      `stage ${uri} 1`,
+      `stage ${uri} 2`,
+      `disable ${uri} 2`,
+      `enable ${uri} 2`,
+      `delete ${uri} 2`,
+      `restore ${uri} 2`,
+      `delete ${uri} null`,
+    ]);
+    expect(seen[0]).toMatchObject({ owner: "admin", ownerKind: "user", name: "feed_key" });
+    expect(JSON.stringify(seen)).not.toContain(CANARY);
+  });
+
+  it("keeps test schemas and deployments apart by channel", () => {
+    expect(channelFor("public")).toBe("coffer_changes");
+    expect(channelFor("t_0a1b")).toBe("coffer_changes_t_0a1b");
+    expect(channelFor("Weird-Schema")).toBe("coffer_changes_weird_schema");
+  });
+
+  it.runIf(engine === "postgres")(
+    "reaches a second replica, and again after its listening connection is cut",
+    async () => {
+      const other = new ChangeFeed(await database.open(), createLogger({ logLevel: "silent" }));
+      await other.start();
+      const feed = collect(other);
+      const w = server.services.secretWriter;
+      await w.create(admin, META, { secret: "admin/replicated", value: CANARY });
+      expect((await feed.until(1)).map(brief)).toEqual(["put secret://default/admin/replicated 1"]);
+      // Cut the second replica's LISTEN connection; it comes back within about a second.
+      const [cut] = await database.db.query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+         WHERE query = $1 AND pid <> pg_backend_pid()`,
+        [`LISTEN ${other.channel}`],
+      );
+      expect(cut!.n).toBeGreaterThanOrEqual(1);
+      const deadline = Date.now() + 5000;
+      let heard = false;
+      for (let v = 2; !heard && Date.now() < deadline; v++) {
+        await w.put(admin, META, { secret: "admin/replicated", value: `${CANARY}-${v}` });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        heard = feed.seen.some((c) => c.event === "put" && c.version === v);
+      }
+      expect(heard).toBe(true);
+      await feed.stop();
+      await other.close();
+    },
+    20_000,
+  );
+});

@@ -1,0 +1,93 @@
+/**
+ * The change feed (SPEC §7): secret changes announced with PostgreSQL NOTIFY inside the
+ * change's own transaction, so subscribers hear only committed changes, and from every replica
+ * sharing the database (each replica LISTENs on one connection of its own). Payloads name the
+ * secret, never a value.
+ */
+import { EventEmitter, on } from "node:events";
+import type { SecretChange } from "@coffer/core";
+import type { Database, Queryable } from "../db/database.js";
+import type { Logger } from "../logger.js";
+
+/** What travels through NOTIFY: the public change plus what access checks need. */
+export interface FeedChange extends SecretChange {
+  owner: string;
+  ownerKind: "user" | "team";
+  name: string;
+}
+
+/** Payloads are small; NOTIFY refuses more than 8000 bytes. */
+export function changePayload(change: FeedChange): string {
+  return JSON.stringify(change);
+}
+
+/** One channel per schema: replicas of one deployment share it, test schemas do not. */
+export function channelFor(schema: string): string {
+  const suffix = schema === "public" ? "" : `_${schema.toLowerCase().replace(/[^a-z0-9_]/g, "_")}`;
+  return `coffer_changes${suffix}`.slice(0, 63);
+}
+
+function parseChange(payload: string): FeedChange | undefined {
+  try {
+    const parsed = JSON.parse(payload) as Partial<FeedChange> | null;
+    if (typeof parsed?.uri !== "string" || typeof parsed.event !== "string") return undefined;
+    return parsed as FeedChange;
+  } catch {
+    return undefined;
+  }
+}
+
+export class ChangeFeed {
+  readonly #events = new EventEmitter();
+  readonly #closed = new AbortController();
+  #channel = channelFor("public");
+  #stop: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly log: Logger,
+  ) {
+    this.#events.setMaxListeners(0);
+  }
+
+  async start(): Promise<void> {
+    const [row] = await this.db.query<{ schema: string }>("SELECT current_schema() AS schema");
+    this.#channel = channelFor(row?.schema ?? "public");
+    this.#stop = await this.db.listen(
+      this.#channel,
+      (payload) => {
+        const change = parseChange(payload);
+        if (change) this.#events.emit("change", change);
+        else this.log.warn({ channel: this.#channel }, "ignored a malformed change notification");
+      },
+      () => this.log.warn("the change feed's connection came back; changes in between were missed"),
+    );
+  }
+
+  get channel(): string {
+    return this.#channel;
+  }
+
+  /** Announces a change from inside its transaction: delivered when (and if) it commits. */
+  async notify(tx: Queryable, change: FeedChange): Promise<void> {
+    await tx.query("SELECT pg_notify($1, $2)", [this.#channel, changePayload(change)]);
+  }
+
+  /** Changes as they come, until `signal` aborts or the feed closes. */
+  async *subscribe(signal: AbortSignal | undefined): AsyncGenerator<FeedChange> {
+    const stop = signal ? AbortSignal.any([signal, this.#closed.signal]) : this.#closed.signal;
+    try {
+      for await (const [change] of on(this.#events, "change", { signal: stop })) {
+        yield change as FeedChange;
+      }
+    } catch (error) {
+      if (!stop.aborted) throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed.abort();
+    await this.#stop?.();
+    this.#stop = undefined;
+  }
+}
