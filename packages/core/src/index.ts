@@ -27,6 +27,8 @@ export * from "./references/vault-reference.js";
 export * from "./api/audit.js";
 export * from "./api/changes.js";
 export * from "./api/common.js";
+export * from "./api/gateway.js";
+export * from "./api/gateway-config.js";
 export * from "./api/grants.js";
 export * from "./api/principals.js";
 export * from "./api/secrets.js";

@@ -1,0 +1,210 @@
+/**
+ * The gateway's config file: read, parsed, checked against core's JSON Schema, then checked
+ * for what a schema cannot say (duplicate routes, headers the proxy owns, references that do
+ * not parse or name a backend that is not configured). Every problem is one line,
+ * `<file>: <JSON pointer>: <reason>`, and no line quotes the file's text or a value.
+ */
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import {
+  DEFAULT_BACKENDS,
+  ReferenceSyntaxError,
+  findVaultReferences,
+  validateGatewayConfig,
+  type BackendSyntax,
+  type GatewayConfig,
+  type ValidationIssue,
+} from "@coffer/core";
+import { HOP_BY_HOP_HEADERS } from "./hop-by-hop.js";
+
+export type { GatewayConfig, GatewayRouteConfig } from "@coffer/core";
+
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_METRICS_PATH = "/-/metrics";
+export const HEALTH_PATH = "/-/healthz";
+/** A config file is a few routes; anything bigger is a mistake. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Headers the proxy itself sets or that describe the connection: a route may not set them. */
+const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+  ...HOP_BY_HOP_HEADERS,
+  "host",
+  "content-length",
+  "expect",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+]);
+
+export class ConfigError extends Error {
+  /** One line per problem, each starting with the file's name. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+
+  static of(label: string, issues: readonly ValidationIssue[]): ConfigError {
+    return new ConfigError(issues.map((issue) => `${label}: ${issue.path}: ${issue.message}`));
+  }
+}
+
+/** Reads and checks a config file. `label` names it in messages (the path as the user typed it). */
+export async function loadConfigFile(file: string, label = file): Promise<GatewayConfig> {
+  let text: string;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new ConfigError([`${label}: not a file`]);
+    if (info.size > MAX_CONFIG_BYTES) {
+      throw new ConfigError([`${label}: larger than ${MAX_CONFIG_BYTES} bytes`]);
+    }
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError([`${label}: cannot read the file (${fsReason(error)})`]);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    // JSON.parse's message may quote the file, which may hold a literal credential.
+    throw new ConfigError([`${label}: not valid JSON${jsonPosition(text, error)}`]);
+  }
+  return checkConfig(data, label, path.dirname(file));
+}
+
+function fsReason(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "it is a directory";
+    default:
+      return typeof code === "string" ? code : "unknown error";
+  }
+}
+
+/** " at line L, column C" from JSON.parse's "position N", or "" (never the text itself). */
+function jsonPosition(text: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : "";
+  const match = /position (\d+)/.exec(message);
+  if (match === null) return text.trim() === "" ? " (the file is empty)" : "";
+  const offset = Number(match[1]);
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = offset - before.lastIndexOf("\n");
+  return ` at line ${line}, column ${column}`;
+}
+
+/**
+ * Checks parsed config data; returns it with `file.root` made absolute against `baseDir`
+ * (the config file's folder). Throws ConfigError with every problem found.
+ */
+export function checkConfig(data: unknown, label: string, baseDir: string): GatewayConfig {
+  const result = validateGatewayConfig(data);
+  if (!result.ok) throw ConfigError.of(label, result.issues);
+  const config = result.config;
+  const issues = semanticIssues(config);
+  if (issues.length > 0) throw ConfigError.of(label, issues);
+  if (config.file !== undefined) {
+    return { ...config, file: { root: path.resolve(baseDir, config.file.root) } };
+  }
+  return config;
+}
+
+/** The backends a config turns on, with their reference syntax. */
+export function configuredBackends(config: GatewayConfig): Record<string, BackendSyntax> {
+  const backends: Record<string, BackendSyntax> = {};
+  if (config.env !== undefined && config.env !== false) backends["env"] = DEFAULT_BACKENDS["env"]!;
+  if (config.file !== undefined) backends["file"] = DEFAULT_BACKENDS["file"]!;
+  if (config.coffer !== undefined) backends["coffer"] = DEFAULT_BACKENDS["coffer"]!;
+  return backends;
+}
+
+const pointer = (...parts: (string | number)[]): string =>
+  parts.map((p) => `/${String(p).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+
+function semanticIssues(config: GatewayConfig): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const backends = configuredBackends(config);
+  const metricsPath = config.metricsPath ?? DEFAULT_METRICS_PATH;
+  if (metricsPath === HEALTH_PATH) {
+    issues.push({ path: "/metricsPath", message: `${HEALTH_PATH} is the health check` });
+  }
+  const firstWithPath = new Map<string, number>();
+  config.routes.forEach((route, i) => {
+    const earlier = firstWithPath.get(route.path);
+    if (earlier !== undefined) {
+      issues.push({
+        path: pointer("routes", i, "path"),
+        message: `same path as /routes/${earlier}`,
+      });
+    } else {
+      firstWithPath.set(route.path, i);
+    }
+    if (route.path === metricsPath || route.path === HEALTH_PATH) {
+      issues.push({
+        path: pointer("routes", i, "path"),
+        message: `${route.path} is served by the gateway itself (metrics or health check)`,
+      });
+    }
+    if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(route.path)) {
+      issues.push({
+        path: pointer("routes", i, "path"),
+        message: 'must not hold "." or ".." segments',
+      });
+    }
+    const seen = new Map<string, string>();
+    for (const [name, template] of Object.entries(route.headers ?? {})) {
+      const lower = name.toLowerCase();
+      const at = pointer("routes", i, "headers", name);
+      if (RESERVED_HEADERS.has(lower)) {
+        issues.push({ path: at, message: `the gateway sets or strips ${lower}; a route cannot` });
+      }
+      const twin = seen.get(lower);
+      if (twin !== undefined) issues.push({ path: at, message: `same header as "${twin}"` });
+      seen.set(lower, name);
+      issues.push(...referenceIssues(template, at, backends));
+    }
+    for (const [name, template] of Object.entries(route.query ?? {})) {
+      issues.push(...referenceIssues(template, pointer("routes", i, "query", name), backends));
+    }
+  });
+  return issues;
+}
+
+const TURN_ON: Readonly<Record<string, string>> = {
+  env: 'add "env": {}',
+  file: 'add "file": {"root": …}',
+  coffer: 'add "coffer": {"url": …}',
+};
+
+function referenceIssues(
+  template: string,
+  at: string,
+  backends: Record<string, BackendSyntax>,
+): ValidationIssue[] {
+  try {
+    const issues: ValidationIssue[] = [];
+    for (const found of findVaultReferences(template)) {
+      const backend = found.reference.backend;
+      if (!Object.hasOwn(backends, backend)) {
+        issues.push({
+          path: at,
+          message: `character ${found.start + 1}: the ${backend} backend is not configured (${TURN_ON[backend] ?? "unknown"})`,
+        });
+      }
+    }
+    return issues;
+  } catch (error) {
+    if (error instanceof ReferenceSyntaxError) return [{ path: at, message: error.message }];
+    throw error;
+  }
+}
