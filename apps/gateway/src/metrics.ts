@@ -27,11 +27,14 @@ export interface GatewayMetrics {
 }
 
 const CACHE_COUNTERS = [
-  ["hits", "Cache lookups answered from a fresh entry"],
-  ["misses", "Cache lookups that had to ask a backend"],
-  ["stale", "Lookups answered with a resurrected value while its backend failed"],
-  ["errors", "Backend calls that failed"],
-  ["refreshes", "Entries refreshed before they expired"],
+  ["hits", "Reference lookups answered from the cache (fresh values and remembered failures)"],
+  ["misses", "Reference lookups that waited for a fetch (started or joined)"],
+  ["stale", "Lookups answered with the last good value while its backend failed"],
+  ["errors", "Fetched references whose backend answered with a failure"],
+  [
+    "refreshes",
+    "Fetches of references that had a value (ahead of expiry, after it, or pushed by the change feed)",
+  ],
 ] as const;
 
 export function createMetrics(cacheStats: () => CacheCounters): GatewayMetrics {

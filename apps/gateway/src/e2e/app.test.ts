@@ -1,0 +1,196 @@
+/**
+ * The built app end to end, every part a real process on 127.0.0.1: the Coffer server
+ * (`node apps/server/dist/main.js`), the gateway (`node apps/gateway/dist/main.js config.json`,
+ * COFFER_TOKEN in its environment) and an echo upstream in the test process.
+ *
+ * - A route sets a header from a coffer reference and a query parameter from an env one.
+ * - A rotation through the server reaches the app within 1 s (the change feed; ttl is 60 s).
+ * - A missing secret is a 502 in the SPEC's error format, without a value.
+ * - The metrics endpoint shows the cache counters.
+ * - No output of the app or of the server holds an injected value.
+ */
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { createCofferClient, type CofferClient } from "@coffer/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  GATEWAY_MAIN,
+  eventually,
+  spawnChild,
+  spawnServer,
+  startEchoUpstream,
+  tempDir,
+  type Child,
+  type Echo,
+} from "./test-processes.js";
+
+const ORG = "fake-openai-org-0001";
+const FIRST = "fake-openai-key-0001";
+const ROTATIONS = 5;
+const LIMIT_MS = 1000;
+/** Every value the app injects during the suite (the rotations add theirs). */
+const injected = new Set<string>([ORG, FIRST]);
+
+describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an upstream", () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let server: Child & { adminToken: string };
+  let admin: CofferClient;
+  let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
+  let app: Child;
+
+  beforeAll(async () => {
+    dir = await tempDir("gw-app-e2e-");
+    server = await spawnServer(path.join(dir.dir, "server"), "debug");
+    admin = createCofferClient({ url: server.url, token: server.adminToken, retries: 0 });
+    await admin.team.create.mutate({ name: "ml" });
+    await admin.secret.create.mutate({ secret: "ml/openai_key", value: FIRST });
+    upstream = await startEchoUpstream();
+    const config = path.join(dir.dir, "gateway.json");
+    await writeFile(
+      config,
+      JSON.stringify({
+        listen: { host: "127.0.0.1", port: 0 },
+        coffer: { url: server.url },
+        env: { prefix: "GW_" },
+        routes: [
+          {
+            path: "/openai",
+            upstream: `${upstream.url}/v1`,
+            headers: { Authorization: "Bearer {vault://coffer/ml/openai_key}" },
+            query: { organization: "{vault://env/openai-org}" },
+          },
+          {
+            path: "/broken",
+            upstream: upstream.url,
+            headers: { "x-key": "{vault://coffer/ml/missing_key}" },
+          },
+        ],
+      }),
+    );
+    app = await spawnChild(
+      GATEWAY_MAIN,
+      [config],
+      { COFFER_TOKEN: server.adminToken, GW_OPENAI_ORG: ORG, LOG_LEVEL: "debug" },
+      [/"url":"(http:\/\/[^"]+)"/],
+    );
+  }, 90_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    await upstream?.close();
+    await server?.stop();
+    await dir?.remove();
+  }, 30_000);
+
+  async function viaApp(pathAndQuery: string, init?: RequestInit): Promise<Echo> {
+    const response = await fetch(`${app.url}${pathAndQuery}`, init);
+    expect(response.status).toBe(200);
+    return (await response.json()) as Echo;
+  }
+
+  const keyVia = async (): Promise<string | undefined> =>
+    (await viaApp("/openai/models")).headers["authorization"];
+
+  it("sets a header from a coffer reference and a query parameter from an env reference", async () => {
+    const echo = await viaApp("/openai/chat/completions?stream=false", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o" }),
+    });
+    expect(echo.method).toBe("POST");
+    expect(echo.headers["authorization"]).toBe(`Bearer ${FIRST}`);
+    const url = new URL(echo.url, "http://upstream");
+    expect(url.pathname).toBe("/v1/chat/completions");
+    expect(url.searchParams.get("stream")).toBe("false");
+    expect(url.searchParams.get("organization")).toBe(ORG);
+    expect(JSON.parse(echo.body)).toEqual({ model: "gpt-4o" });
+  }, 30_000);
+
+  it("answers 502 in the SPEC's error format, without a value, when a secret is missing", async () => {
+    const response = await fetch(`${app.url}/broken/x`);
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as { error: Record<string, unknown> };
+    expect(Object.keys(body)).toEqual(["error"]);
+    expect(body.error).toMatchObject({
+      errorCode: "INTERNAL_SERVER_ERROR",
+      message: expect.stringContaining("{vault://coffer/ml/missing_key}") as unknown,
+      details: {
+        reference: "{vault://coffer/ml/missing_key}",
+        backend: "coffer",
+        cause: "NOT_FOUND",
+      },
+    });
+  }, 30_000);
+
+  it("sees a rotation made through the server within 1 s (the change feed; ttl is 60 s)", async () => {
+    const rotate = async (value: string): Promise<void> => {
+      injected.add(value);
+      await admin.secret.put.mutate({ secret: "ml/openai_key", value });
+    };
+    // The app subscribes with its first resolve and a feed does not replay: rotate until one
+    // rotation is heard, then the feed is live.
+    for (let attempt = 0; ; attempt++) {
+      const value = `fake-warm-up-key-${String(attempt).padStart(4, "0")}`;
+      await rotate(value);
+      const heard = await eventually(
+        "a warm-up rotation",
+        async () => ((await keyVia()) === `Bearer ${value}` ? true : undefined),
+        { timeoutMs: 1500, intervalMs: 20 },
+      ).catch(() => false);
+      if (heard) break;
+      if (attempt >= 10) throw new Error("the app never heard a rotation");
+    }
+    const latencies: number[] = [];
+    for (let i = 1; i <= ROTATIONS; i++) {
+      const value = `fake-openai-key-${String(i + 1).padStart(4, "0")}`;
+      await rotate(value);
+      const putAt = performance.now();
+      const seenAt = await eventually(
+        `rotation ${i}`,
+        async () => ((await keyVia()) === `Bearer ${value}` ? performance.now() : undefined),
+        { timeoutMs: 5000, intervalMs: 5 },
+      );
+      latencies.push(Math.round(seenAt - putAt));
+    }
+    process.stdout.write(
+      `gateway app: rotation → app in ${latencies.join(", ")} ms (max ${Math.max(...latencies)} ms)\n`,
+    );
+    for (const ms of latencies) expect(ms).toBeLessThan(LIMIT_MS);
+  }, 60_000);
+
+  it("shows the cache counters on its metrics endpoint", async () => {
+    const response = await fetch(`${app.url}/-/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const metric = (name: string): number => {
+      const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+      expect(line, name).toBeDefined();
+      return Number(line!.slice(name.length + 1));
+    };
+    expect(metric("coffer_gateway_cache_hits_total")).toBeGreaterThan(0);
+    // The two cold references of /openai, and the missing one of /broken.
+    expect(metric("coffer_gateway_cache_misses_total")).toBeGreaterThanOrEqual(3);
+    expect(metric("coffer_gateway_cache_refreshes_total")).toBeGreaterThanOrEqual(ROTATIONS);
+    expect(metric("coffer_gateway_cache_errors_total")).toBeGreaterThanOrEqual(1);
+    expect(metric("coffer_gateway_cache_entries")).toBe(3);
+    expect(text).toMatch(/^coffer_gateway_requests_total\{route="\/openai",status="200"\} \d+/m);
+    for (const value of injected) expect(text).not.toContain(value);
+  }, 30_000);
+
+  it("stops on SIGTERM; neither the app's output nor the server's holds an injected value", async () => {
+    expect(await app.stop("SIGTERM")).toBe(0);
+    const appOutput = app.output();
+    const serverOutput = server.output();
+    // The outputs were captured: the app's access log, the server's start.
+    expect(appOutput).toContain('"path":"/openai/models"');
+    expect(serverOutput).toContain("Coffer is listening on");
+    expect(injected.size).toBeGreaterThanOrEqual(ROTATIONS + 3);
+    for (const value of injected) {
+      expect(appOutput, "the app's output").not.toContain(value);
+      expect(serverOutput, "the server's output").not.toContain(value);
+    }
+    // Nor the app's credential.
+    expect(appOutput).not.toContain(server.adminToken);
+  }, 30_000);
+});

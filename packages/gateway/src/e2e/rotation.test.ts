@@ -1,0 +1,204 @@
+/**
+ * A rotation made through the Coffer server reaches the gateway within 1 s, with the default
+ * ttl of 60 s: only the change feed can explain it. Measured from `secret.put` resolving to the
+ * first response through the gateway that carries the new value. A disable (the entry is
+ * dropped: 502), an enable and a rollback (a stage move) reach it as fast.
+ *
+ * With COFFER_TEST_DATABASE_URL, the same across two server replicas sharing one PostgreSQL
+ * schema (and one data directory, hence one root key): the rotation goes through replica A,
+ * the gateway listens to replica B.
+ */
+import { performance } from "node:perf_hooks";
+import type { CofferClient } from "@coffer/client";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { coffer, type CofferMiddleware } from "../middleware.js";
+import {
+  POSTGRES_URL,
+  clientFor,
+  createSchema,
+  echoOf,
+  eventually,
+  spawnServer,
+  startEchoUpstream,
+  startExpressGateway,
+  tempDir,
+  type Listening,
+  type ServerProcess,
+} from "./test-processes.js";
+
+const ROTATIONS = 5;
+const LIMIT_MS = 1000;
+
+let upstream: Listening;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  upstream = await startEchoUpstream();
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+/** A gateway injecting `x-key` from the secret, default cache settings, feed on. */
+async function gatewayFor(serverUrl: string, token: string, secret: string): Promise<string> {
+  const middleware: CofferMiddleware = coffer({
+    coffer: { url: serverUrl, token },
+    env: false,
+    headers: { "x-key": `{vault://coffer/${secret}}` },
+  });
+  const gateway = await startExpressGateway(upstream.url, middleware);
+  cleanups.push(
+    () => gateway.close(),
+    () => middleware.close(),
+  );
+  return gateway.url;
+}
+
+async function keyVia(gateway: string): Promise<string> {
+  const { status, echo } = await echoOf(`${gateway}/`);
+  return status === 200 ? String(echo!.headers["x-key"]) : `status ${status}`;
+}
+
+/**
+ * The feed starts with the gateway's first resolve and does not replay what it missed, so a
+ * rotation made before its subscription is up is never heard (until the ttl, 60 s). Rotate
+ * until one is heard: from then on the feed is live.
+ */
+async function untilFeedIsLive(gateway: string, rotate: (value: string) => Promise<void>) {
+  for (let attempt = 0; ; attempt++) {
+    const value = `fake-warm-up-key-${String(attempt).padStart(4, "0")}`;
+    await rotate(value);
+    const heard = await eventually(
+      "a warm-up rotation",
+      async () => ((await keyVia(gateway)) === value ? true : undefined),
+      { timeoutMs: 1500, intervalMs: 20 },
+    ).catch(() => false);
+    if (heard) return;
+    if (attempt >= 10) throw new Error("the gateway never heard a rotation");
+  }
+}
+
+/** Rotates ROTATIONS times; each time, ms from put resolving to the first gateway answer with it. */
+async function measureRotations(
+  gateway: string,
+  rotate: (value: string) => Promise<void>,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 1; i <= ROTATIONS; i++) {
+    const value = `fake-openai-key-${String(i + 1).padStart(4, "0")}`;
+    await rotate(value);
+    const putAt = performance.now();
+    const seenAt = await eventually(
+      `rotation ${i}`,
+      async () => ((await keyVia(gateway)) === value ? performance.now() : undefined),
+      { timeoutMs: 5000, intervalMs: 5 },
+    );
+    latencies.push(Math.round(seenAt - putAt));
+  }
+  return latencies;
+}
+
+function report(label: string, latencies: readonly number[]): void {
+  process.stdout.write(`${label}: ${latencies.join(", ")} ms (max ${Math.max(...latencies)} ms)\n`);
+}
+
+describe("rotation reaches the gateway through the change feed", () => {
+  let data: Awaited<ReturnType<typeof tempDir>>;
+  let server: ServerProcess;
+  let admin: CofferClient;
+
+  beforeAll(async () => {
+    data = await tempDir("gw-e2e-rotation-");
+    server = await spawnServer({ dataDir: data.dir, expectToken: true });
+    admin = clientFor(server.url, server.adminToken!);
+    await admin.team.create.mutate({ name: "ml" });
+  }, 90_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await data?.remove();
+  }, 30_000);
+
+  it("within 1 s, with the default ttl of 60 s", async () => {
+    await admin.secret.create.mutate({ secret: "ml/openai_key", value: "fake-openai-key-0001" });
+    const gateway = await gatewayFor(server.url, server.adminToken!, "ml/openai_key");
+    expect(await keyVia(gateway)).toBe("fake-openai-key-0001");
+    const rotate = async (value: string): Promise<void> => {
+      await admin.secret.put.mutate({ secret: "ml/openai_key", value });
+    };
+    await untilFeedIsLive(gateway, rotate);
+    const latencies = await measureRotations(gateway, rotate);
+    report("put → gateway, one server (PGlite)", latencies);
+    for (const ms of latencies) expect(ms).toBeLessThan(LIMIT_MS);
+  }, 60_000);
+
+  it("a disable stops the injection, and an enable and a rollback show, within 1 s each", async () => {
+    await admin.secret.create.mutate({ secret: "ml/stripe_key", value: "fake-stripe-key-0001" });
+    const gateway = await gatewayFor(server.url, server.adminToken!, "ml/stripe_key");
+    expect(await keyVia(gateway)).toBe("fake-stripe-key-0001");
+    const versions = ["fake-stripe-key-0001"];
+    await untilFeedIsLive(gateway, async (value) => {
+      await admin.secret.put.mutate({ secret: "ml/stripe_key", value });
+      versions.push(value);
+    });
+    const [previous, current] = versions.slice(-2) as [string, string];
+    const steps: [string, () => Promise<unknown>, string][] = [
+      ["disable", () => admin.secret.disable.mutate({ secret: "ml/stripe_key" }), "status 502"],
+      ["enable", () => admin.secret.enable.mutate({ secret: "ml/stripe_key" }), current],
+      ["rollback", () => admin.secret.rollback.mutate({ secret: "ml/stripe_key" }), previous],
+    ];
+    const latencies: number[] = [];
+    for (const [name, change, expected] of steps) {
+      await change();
+      const changedAt = performance.now();
+      const seenAt = await eventually(
+        `the gateway after ${name}`,
+        async () => ((await keyVia(gateway)) === expected ? performance.now() : undefined),
+        { timeoutMs: 5000, intervalMs: 5 },
+      );
+      latencies.push(Math.round(seenAt - changedAt));
+    }
+    report("disable, enable, rollback → gateway", latencies);
+    for (const ms of latencies) expect(ms).toBeLessThan(LIMIT_MS);
+  }, 60_000);
+});
+
+describe.skipIf(POSTGRES_URL === undefined)("two server replicas on PostgreSQL", () => {
+  let data: Awaited<ReturnType<typeof tempDir>>;
+  let schema: Awaited<ReturnType<typeof createSchema>> | undefined;
+  let a: ServerProcess | undefined;
+  let b: ServerProcess | undefined;
+
+  beforeAll(async () => {
+    data = await tempDir("gw-e2e-replicas-");
+    schema = await createSchema(POSTGRES_URL!);
+    // One database and one data directory (one root.key): A migrates and bootstraps first.
+    a = await spawnServer({ dataDir: data.dir, databaseUrl: schema.url, expectToken: true });
+    b = await spawnServer({ dataDir: data.dir, databaseUrl: schema.url, expectToken: false });
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await schema?.drop();
+    await data?.remove();
+  }, 30_000);
+
+  it("a rotation through replica A reaches a gateway following replica B within 1 s", async () => {
+    const token = a!.adminToken!;
+    const viaA = clientFor(a!.url, token);
+    await viaA.team.create.mutate({ name: "ml" });
+    await viaA.secret.create.mutate({ secret: "ml/openai_key", value: "fake-openai-key-0001" });
+    const gateway = await gatewayFor(b!.url, token, "ml/openai_key");
+    expect(await keyVia(gateway)).toBe("fake-openai-key-0001");
+    const rotate = async (value: string): Promise<void> => {
+      await viaA.secret.put.mutate({ secret: "ml/openai_key", value });
+    };
+    await untilFeedIsLive(gateway, rotate);
+    const latencies = await measureRotations(gateway, rotate);
+    report("put on replica A → gateway following replica B (PostgreSQL)", latencies);
+    for (const ms of latencies) expect(ms).toBeLessThan(LIMIT_MS);
+  }, 60_000);
+});
