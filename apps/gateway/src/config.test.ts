@@ -192,6 +192,17 @@ describe("checkConfig", () => {
     ]);
   });
 
+  it("refuses incoming env references unless env has a prefix", () => {
+    const route = { path: "/a", upstream: "http://x" };
+    expect(
+      problems({ env: {}, incoming: { allow: ["{vault://env/*}"] }, routes: [route] }),
+    ).toEqual([
+      'config.json: /incoming/allow/0: allowing incoming env references needs "env": {"prefix": …}',
+    ]);
+    const prefixed = { env: { prefix: "GW_" }, incoming: { allow: ["{vault://env/*}"] } };
+    expect(() => checkConfig({ ...prefixed, routes: [route] }, "config.json", "/")).not.toThrow();
+  });
+
   it("never quotes a header template in a problem", () => {
     const literal = "Bearer sk-literal-credential-0001";
     const lines = problems(

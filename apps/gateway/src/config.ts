@@ -138,6 +138,18 @@ function semanticIssues(config: GatewayConfig): ValidationIssue[] {
   if (metricsPath === HEALTH_PATH) {
     issues.push({ path: "/metricsPath", message: `${HEALTH_PATH} is the health check` });
   }
+  // As the middleware requires when it builds its own resolver (here it is shared): without a
+  // prefix, an incoming env reference could read any variable of this process.
+  const envPrefix =
+    config.env === undefined || config.env === false ? "" : (config.env.prefix ?? "");
+  config.incoming?.allow.forEach((pattern, i) => {
+    if (pattern.startsWith("{vault://env/") && envPrefix === "") {
+      issues.push({
+        path: pointer("incoming", "allow", i),
+        message: 'allowing incoming env references needs "env": {"prefix": …}',
+      });
+    }
+  });
   const firstWithPath = new Map<string, number>();
   config.routes.forEach((route, i) => {
     const earlier = firstWithPath.get(route.path);

@@ -75,6 +75,9 @@ export function createForward(target: ProxyTarget, pool: Dispatcher, log: Logger
     // EventEmitter as its signal and listens for "abort", so `res` itself serves (an
     // AbortController per request cost about 5 % of the gateway's CPU time when profiled).
     // Once the response streams, undici sees `res` close early and aborts by itself.
+    // The client may have gone while the references were resolved: nothing to forward then
+    // (and no reason to send the route's credentials upstream).
+    if (res.destroyed || req.destroyed) return;
     let clientGone = false;
     res.once("close", () => {
       if (res.writableFinished) return;

@@ -43,6 +43,11 @@ describe("isForwardablePath", () => {
     ["/a/%2E", false],
     ["http://evil.example/a", false],
     ["*", false],
+    ["/a/..%2fb", false],
+    ["/projects/group%2Fproject", true],
+    ["/a/%2F..%2Fb", false],
+    ["/a/..%5cb", false],
+    ["/a/..\\b", false],
   ])("%s → %s", (p, ok) => {
     expect(isForwardablePath(p)).toBe(ok);
   });

@@ -34,14 +34,20 @@ export function createRouteTable<R extends { path: string }>(routes: readonly R[
 }
 
 const DOT_SEGMENT_RE = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
+/** Separators in disguise: an upstream may decode them before it resolves dot segments. */
+const HIDDEN_SEPARATOR_RE = /%2f|%5c|\\/gi;
 
 /**
  * Whether a request path is one the gateway forwards: origin-form (starts with "/") and no
- * "." or ".." segment, plain or percent-encoded. An upstream that resolves dot segments could
- * otherwise be walked out of a route's base path with that route's credentials attached.
+ * "." or ".." segment, plain or percent-encoded, also between encoded separators (`..%2F`,
+ * `%5C..`; an encoded "/" alone, as in `group%2Fproject`, is fine). An upstream that resolves
+ * dot segments could otherwise be walked out of a route's base path with that route's
+ * credentials attached.
  */
 export function isForwardablePath(pathname: string): boolean {
-  return pathname.startsWith("/") && !DOT_SEGMENT_RE.test(pathname);
+  return (
+    pathname.startsWith("/") && !DOT_SEGMENT_RE.test(pathname.replace(HIDDEN_SEPARATOR_RE, "/"))
+  );
 }
 
 /** The upstream path: the base path of the upstream URL, then the rest of the request's. */

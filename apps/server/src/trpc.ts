@@ -40,10 +40,13 @@ export function cofferErrorOf(error: TRPCError): CofferError {
 
 const t = initTRPC.context<Context>().create({
   // Subscriptions (the change feed) travel as server-sent events; the pings let a client see a
-  // silently dead connection and reconnect.
+  // silently dead connection and reconnect. A stream lasts at most 5 minutes: the client then
+  // reconnects and authenticates again, so a disabled or expired token, or a revoked grant,
+  // stops being heard within that time (a stream works from its caller's rights at its start).
   sse: {
     ping: { enabled: true, intervalMs: 5000 },
     client: { reconnectAfterInactivityMs: 12_000 },
+    maxDurationMs: 5 * 60_000,
   },
   errorFormatter({ shape, error }) {
     const body = cofferErrorOf(error).toBody().error;

@@ -8,8 +8,8 @@
  * - A short timeout (2 s) and one retry by default, so that an outage turns into stale serving
  *   quickly rather than into slow requests.
  * - The change feed (`secret.changes`) starts with the first watcher: disable and delete drop
- *   the secret's cached references, other events refetch them; every reconnection after the
- *   first start refetches everything (events may have been missed meanwhile).
+ *   the secret's cached references, other events refetch them; every start of the stream, the
+ *   first and each reconnection, refetches everything (events may have been missed before).
  */
 import { createCofferClient, toCofferError, type CofferClient } from "@coffer/client";
 import {
@@ -154,7 +154,6 @@ function changeFeed(client: CofferClient): {
   let generation = 0;
   let retryTimer: NodeJS.Timeout | undefined;
   let retryMs = FEED_RETRY_MS;
-  let starts = 0;
 
   const emit = (change: BackendChange): void => {
     for (const listener of listeners) listener(change);
@@ -188,8 +187,9 @@ function changeFeed(client: CofferClient): {
       onStarted() {
         if (mine !== generation) return;
         retryMs = FEED_RETRY_MS;
-        // Every start after the first is a reconnection: changes may have been missed.
-        if (starts++ > 0) emit({ action: "refresh", matches: () => true });
+        // Changes may have been missed before this start: between the first fetches and the
+        // first start, or while reconnecting. Everything cached is fetched again, in one batch.
+        emit({ action: "refresh", matches: () => true });
       },
       onData(data: unknown) {
         if (mine !== generation) return;

@@ -85,6 +85,10 @@ describe("file backend", () => {
       "{vault://file/passwd?prefix=%2Fetc}",
       "{vault://file/link-out}",
       "{vault://file/dir-out/outside/}",
+      // Inside the root, but walking: a pattern `{vault://file/team/*}` must not reach ml/.
+      "{vault://file/team/..%2Fml%2Fdb.json/user}",
+      "{vault://file/ml%2Fdb.json/user}",
+      "{vault://file/db.json/user?prefix=team/../ml}",
     ]) {
       const outcome = await fetchOne(text);
       expect(codeOf(outcome), text).toBe("FORBIDDEN");

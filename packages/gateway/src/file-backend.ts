@@ -2,6 +2,7 @@
  * The `file` backend, Kong's rules (SPEC §6.1): the file is root / `?prefix=` / resource
  * segments; plain contents, or with a key a JSON object whose key picks a string.
  *
+ * - Plain names only: no `.`/`..` pieces and no `/` or `\` inside a segment (see namesFiles).
  * - Confined to `root`: the path is checked before anything is touched, then its real path
  *   (symlinks followed) must still be inside the real root; `..`, absolute segments and
  *   symlinks that lead out are refused with FORBIDDEN.
@@ -50,6 +51,19 @@ function isInside(root: string, inner: string): boolean {
   );
 }
 
+/**
+ * Pieces of a reference name files by plain names only: a segment (even an escaped one) holds
+ * no `/` or `\`, the prefix may name sub-directories but never `.`, `..` or an absolute path,
+ * and nothing holds NUL. Checked before any path is built, so that an allow-list pattern like
+ * `{vault://file/public/*}` can never reach `public/../private`, whatever the root check says.
+ */
+function namesFiles(prefix: string, resource: readonly string[]): boolean {
+  const plain = (name: string): boolean => name !== "." && name !== ".." && !name.includes("\0");
+  if (prefix.startsWith("/") || prefix.includes("\\")) return false;
+  if (!prefix.split("/").every((name) => name === "" || plain(name))) return false;
+  return resource.every((name) => plain(name) && !name.includes("/") && !name.includes("\\"));
+}
+
 const errnoOf = (error: unknown): string | undefined => {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
@@ -73,8 +87,9 @@ export function fileBackend(options: FileBackendOptions): Backend {
   const read = async (ref: VaultReference): Promise<string> => {
     const label = referenceIdentity(ref, parseOptions);
     const base = await rootPath();
-    const parts = [ref.options["prefix"] ?? "", ...ref.resource];
-    if (parts.some((part) => part.includes("\0"))) throw forbidden(`${label}: not a file name`);
+    const prefix = ref.options["prefix"] ?? "";
+    const parts = [prefix, ...ref.resource];
+    if (!namesFiles(prefix, ref.resource)) throw forbidden(`${label}: not a file name`);
     const wanted = path.resolve(base, ...parts);
     if (!isInside(base, wanted)) throw forbidden(`${label}: outside the file backend's root`);
     let real: string;

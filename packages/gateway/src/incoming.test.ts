@@ -29,6 +29,10 @@ describe("incoming allow-list", () => {
     expect(admitted(allow, "{vault://env/app-x/key}")).toEqual([]);
     expect(admitted(allow, "{vault://env/x?prefix=COFFER_}")).toEqual([]);
     expect(admitted(allow, "{vault://env/app-x?prefix=A}")).toEqual([]);
+    // An escaped "/" is a separator to the backend: * never spans one.
+    expect(
+      admitted(["{vault://file/public/*/}"], "{vault://file/public/..%2Fprivate%2Fdb/}"),
+    ).toEqual([]);
     expect(admitted(["{vault://coffer/*/openai_key}"], "{vault://coffer/ml/openai_key}")).toEqual([
       "{vault://coffer/ml/openai_key}",
     ]);

@@ -1,7 +1,8 @@
 /**
  * References arriving in the request itself (SPEC §9): left alone unless an allow-list names
  * them. A pattern is a reference text whose `*` stands for any run of characters within one
- * path segment (or option value): `{vault://env/app-*}` matches `{vault://env/app-db}`, never
+ * path segment (or option value), escapes excluded (`%2F` is a `/` to a backend): `{vault://env/app-*}`
+ * matches `{vault://env/app-db}`, never
  * `{vault://env/app/x}` nor `{vault://env/x?prefix=COFFER_}`. Patterns are compared with the
  * canonical identity of a found reference (escapes normalised, options sorted, cache keys
  * dropped), so a pattern must spell the version and options it allows.
@@ -21,7 +22,7 @@ import {
  * part (an owner name is lowercase) and survive escaping untouched.
  */
 const PLACEHOLDER = "zqstarqz";
-const WITHIN_SEGMENT = "[^/?#}]*";
+const WITHIN_SEGMENT = "[^/?#}%]*";
 
 const escapeRegExp = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
 

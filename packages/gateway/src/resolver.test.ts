@@ -108,6 +108,31 @@ describe("cache", () => {
     expect(value(await one())).toBe("fake-value-a2");
   });
 
+  it("ends a value when the backend answers no (revoked, deleted), rather than serving it", async () => {
+    await one();
+    mem.values.delete("a");
+    t += 61_000;
+    expect(error(await one()).errorCode).toBe("NOT_FOUND");
+    t += 1_000;
+    expect(error(await one()).errorCode).toBe("NOT_FOUND");
+    expect(resolver.stats().stale).toBe(0);
+  });
+
+  it("retries a failed refresh of a fresh value once the hold is over", async () => {
+    await one();
+    mem.down = down;
+    mem.emit({ action: "refresh", matches: () => true }); // the feed: a rotation
+    await settle();
+    expect(mem.fetches).toBe(2);
+    mem.down = undefined;
+    mem.values.set("a", "fake-value-a2");
+    t += 1_100;
+    expect(value(await one())).toBe("fake-value-a1"); // still fresh; a retry starts behind it
+    await settle();
+    expect(mem.fetches).toBe(3);
+    expect(value(await one())).toBe("fake-value-a2");
+  });
+
   it("never replaces a fresh value with a failed refresh", async () => {
     await one();
     mem.down = down;

@@ -6,7 +6,9 @@
  * - An expired value within resurrectTtl is refreshed (awaited); if that fails the old value is
  *   served (stale). From then on, until a refresh succeeds, requests get the stale value at once
  *   while a background refresh runs at most once a second: an outage costs no latency. A failed
- *   fetch never replaces a value: it is kept next to the value.
+ *   fetch never replaces a value: it is kept next to the value. That holds while the backend is
+ *   down (network, 5xx, 429); a refusal it answers (not found, forbidden, disabled) ends the
+ *   value, as a revocation must.
  * - Failures are remembered for negTtl.
  * - Concurrent misses of one reference share one fetch; misses of one tick are grouped per
  *   backend into one `fetch` call (a microtask collects them).
@@ -44,6 +46,13 @@ const REFRESH_AHEAD = 0.8;
 /** After a failed refresh, the reference is not fetched again for this long (ms). */
 const RETRY_HOLD_MS = 1000;
 const BACKEND_NAME_RE = /^[a-z][a-z0-9-]{0,62}$/;
+/**
+ * Failures that mean the backend is down or overloaded (network, timeout, 5xx, 429): the last
+ * good value is served through them. Any other failure is the backend's answer (not found,
+ * forbidden, disabled, no such key) and ends the value at once: serving it on would outlive a
+ * revocation.
+ */
+const BACKEND_DOWN: ReadonlySet<string> = new Set(["INTERNAL_SERVER_ERROR", "RATE_LIMITED"]);
 
 interface Entry {
   readonly id: string;
@@ -169,7 +178,7 @@ class CachingResolver implements GatewayResolver {
       const ttl = (ref.cache.ttl ?? this.#defaults.ttl) * 1000;
       const age = now - entry.valueAt;
       if (age >= ttl) return undefined;
-      if (age >= ttl * REFRESH_AHEAD) this.#refreshAhead(entry, now);
+      if (age >= ttl * REFRESH_AHEAD || entry.error !== undefined) this.#refreshAhead(entry, now);
       out[i] = entry.value;
     }
     this.#hits += references.length;
@@ -246,7 +255,11 @@ class CachingResolver implements GatewayResolver {
       const age = now - entry.valueAt;
       if (age < d.ttl) {
         this.#hits++;
-        if (age >= d.ttl * REFRESH_AHEAD) this.#refreshAhead(entry, now);
+        // Refresh ahead; also retry (once the hold is over) a refresh that failed, such as one
+        // the change feed asked for: the value may be outdated although still "fresh".
+        if (age >= d.ttl * REFRESH_AHEAD || entry.error !== undefined) {
+          this.#refreshAhead(entry, now);
+        }
         return { ok: true, value: entry.value };
       }
       // Once a refresh has failed, nobody waits on the backend while the value is resurrectable:
@@ -348,6 +361,12 @@ class CachingResolver implements GatewayResolver {
     this.#errors++;
     entry.error = outcome.error;
     entry.errorAt = now;
+    if (!BACKEND_DOWN.has(outcome.error.errorCode)) {
+      // The backend answered, and said no (revoked, disabled, deleted): nothing to resurrect.
+      entry.value = undefined;
+      entry.holdUntil = 0;
+      return;
+    }
     if (entry.value !== undefined) entry.holdUntil = now + RETRY_HOLD_MS;
   }
 

@@ -40,6 +40,8 @@ function parseChange(payload: string): FeedChange | undefined {
 export class ChangeFeed {
   readonly #events = new EventEmitter();
   readonly #closed = new AbortController();
+  /** Aborted when the listening connection had a gap: its subscribers may have missed changes. */
+  #gap = new AbortController();
   #channel = channelFor("public");
   #stop: (() => Promise<void>) | undefined;
 
@@ -60,7 +62,13 @@ export class ChangeFeed {
         if (change) this.#events.emit("change", change);
         else this.log.warn({ channel: this.#channel }, "ignored a malformed change notification");
       },
-      () => this.log.warn("the change feed's connection came back; changes in between were missed"),
+      () => {
+        // End every stream: clients reconnect, and a reconnection refetches what they cache.
+        this.log.warn("the change feed's connection came back; its subscribers start again");
+        const gap = this.#gap;
+        this.#gap = new AbortController();
+        gap.abort();
+      },
     );
   }
 
@@ -73,9 +81,10 @@ export class ChangeFeed {
     await tx.query("SELECT pg_notify($1, $2)", [this.#channel, changePayload(change)]);
   }
 
-  /** Changes as they come, until `signal` aborts or the feed closes. */
+  /** Changes as they come, until `signal` aborts, the feed closes or its connection has a gap. */
   async *subscribe(signal: AbortSignal | undefined): AsyncGenerator<FeedChange> {
-    const stop = signal ? AbortSignal.any([signal, this.#closed.signal]) : this.#closed.signal;
+    const ends = [this.#closed.signal, this.#gap.signal];
+    const stop = AbortSignal.any(signal ? [signal, ...ends] : ends);
     try {
       for await (const [change] of on(this.#events, "change", { signal: stop })) {
         yield change as FeedChange;

@@ -150,7 +150,8 @@ async function listenOnServer(
   let client: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
   const connect = async (): Promise<void> => {
-    const c = new pg.Client({ connectionString: url });
+    // Keep-alive: a connection that dies silently is noticed by the OS and reported as lost.
+    const c = new pg.Client({ connectionString: url, keepAlive: true });
     c.on("notification", (message) => {
       if (message.channel === channel) onPayload(message.payload ?? "");
     });
