@@ -3,7 +3,7 @@ import { CofferError } from "@coffer/core";
 import express, { type RequestHandler } from "express";
 import { afterEach, describe, expect, it } from "vitest";
 import { GatewayError, errorHandler } from "./gateway-error.js";
-import { coffer } from "./middleware.js";
+import { coffer, MAX_INCOMING_REFERENCES } from "./middleware.js";
 import { createResolver } from "./resolver.js";
 import { MemoryBackend, settle } from "./test-backend.js";
 
@@ -163,6 +163,27 @@ describe("coffer() middleware", () => {
     });
     // The middleware's own references and the incoming ones went in one resolver call.
     expect(middleware.stats().misses).toBe(4);
+  });
+
+  it("refuses a request that brings more distinct references than the limit", async () => {
+    const many = Object.fromEntries(
+      Array.from({ length: MAX_INCOMING_REFERENCES + 1 }, (_, i) => [`GW_APP_${i}`, `fake-${i}`]),
+    );
+    const middleware = coffer({
+      env: { variables: many, prefix: "GW_" },
+      incoming: { allow: ["{vault://env/app-*}"] },
+    });
+    const base = await serve(middleware);
+    const refs = (n: number) =>
+      Array.from({ length: n }, (_, i) => `{vault://env/app-${i}}`).join(" ");
+    const ok = await echo(base, { headers: { "x-in": refs(MAX_INCOMING_REFERENCES) } });
+    expect(ok.headers["x-in"]).toBe(Object.values(many).slice(0, -1).join(" "));
+    const refused = await fetch(base, { headers: { "x-in": refs(MAX_INCOMING_REFERENCES + 1) } });
+    expect(refused.status).toBe(400);
+    const body = (await refused.json()) as { error: { errorCode: string; message: string } };
+    expect(body.error.errorCode).toBe("INVALID_REQUEST");
+    expect(body.error.message).toContain(`at most ${MAX_INCOMING_REFERENCES}`);
+    expect(middleware.stats().misses).toBe(MAX_INCOMING_REFERENCES); // nothing fetched for it
   });
 
   it("never scans a resolved value again", async () => {

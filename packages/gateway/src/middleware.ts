@@ -232,6 +232,8 @@ export function coffer(options: GatewayOptions = {}): CofferMiddleware {
       incoming ??= { sites: [], references: [], ids: [], query: undefined };
       for (const { found, id } of allowed) {
         if (!slotOf.has(id) && !incoming.ids.includes(id)) {
+          // Each distinct reference may cost a backend call and a cache entry: bounded.
+          if (incoming.ids.length >= MAX_INCOMING_REFERENCES) throw tooManyIncoming();
           incoming.references.push(found.reference);
           incoming.ids.push(id);
         }
@@ -405,9 +407,9 @@ export function coffer(options: GatewayOptions = {}): CofferMiddleware {
           error = apply(req, values);
         }
       }
-    } catch {
+    } catch (thrown) {
       done = true;
-      error = GatewayError.internal();
+      error = thrown instanceof GatewayError ? thrown : GatewayError.internal();
     }
     if (done) {
       if (error === undefined) next();
@@ -427,6 +429,18 @@ export function coffer(options: GatewayOptions = {}): CofferMiddleware {
       enumerable: true,
     },
   }) as CofferMiddleware;
+}
+
+/** Distinct references one request may bring for the allow-list to admit. */
+export const MAX_INCOMING_REFERENCES = 16;
+
+function tooManyIncoming(): GatewayError {
+  return new GatewayError(
+    400,
+    "INVALID_REQUEST",
+    `a request may bring at most ${MAX_INCOMING_REFERENCES} distinct references to resolve`,
+    { limit: MAX_INCOMING_REFERENCES },
+  );
 }
 
 function badHeader(name: string): GatewayError {
