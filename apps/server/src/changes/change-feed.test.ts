@@ -103,6 +103,25 @@ describe.each(ENGINES)("change feed on %s", (engine) => {
     expect(JSON.stringify(seen)).not.toContain(CANARY);
   });
 
+  it("ends the stream of a subscriber that falls too far behind", async () => {
+    const feed = new ChangeFeed(server.deps.db, createLogger({ logLevel: "silent" }), 2);
+    await feed.start();
+    const controller = new AbortController();
+    const stream = feed.subscribe(controller.signal);
+    const first = stream.next(); // subscribed; then reads nothing while changes pile up
+    const w = server.services.secretWriter;
+    await w.create(admin, META, { secret: "admin/slow_reader", value: CANARY });
+    expect((await first).value).toMatchObject({ event: "put", version: 1 });
+    for (let v = 2; v <= 5; v++) {
+      await w.put(admin, META, { secret: "admin/slow_reader", value: `${CANARY}-${v}` });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const rest: FeedChange[] = [];
+    for await (const change of stream) rest.push(change);
+    expect(rest.length).toBeLessThan(4); // it ended instead of queueing everything
+    await feed.close();
+  });
+
   it("keeps test schemas and deployments apart by channel", () => {
     expect(channelFor("public")).toBe("coffer_changes");
     expect(channelFor("t_0a1b")).toBe("coffer_changes_t_0a1b");

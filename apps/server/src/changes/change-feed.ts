@@ -4,7 +4,7 @@
  * sharing the database (each replica LISTENs on one connection of its own). Payloads name the
  * secret, never a value.
  */
-import { EventEmitter, on } from "node:events";
+import { EventEmitter } from "node:events";
 import type { SecretChange } from "@coffer/core";
 import type { Database, Queryable } from "../db/database.js";
 import type { Logger } from "../logger.js";
@@ -48,6 +48,8 @@ export class ChangeFeed {
   constructor(
     private readonly db: Database,
     private readonly log: Logger,
+    /** How far a subscriber may fall behind before its stream is ended. */
+    private readonly maxQueued = 1000,
   ) {
     this.#events.setMaxListeners(0);
   }
@@ -81,16 +83,39 @@ export class ChangeFeed {
     await tx.query("SELECT pg_notify($1, $2)", [this.#channel, changePayload(change)]);
   }
 
-  /** Changes as they come, until `signal` aborts, the feed closes or its connection has a gap. */
+  /**
+   * Changes as they come, until `signal` aborts, the feed closes, its connection has a gap, or
+   * the subscriber falls `maxQueued` changes behind (its stream ends rather than the server
+   * holding an unbounded queue: the client reconnects and refetches what it caches).
+   */
   async *subscribe(signal: AbortSignal | undefined): AsyncGenerator<FeedChange> {
     const ends = [this.#closed.signal, this.#gap.signal];
     const stop = AbortSignal.any(signal ? [signal, ...ends] : ends);
+    const queue: FeedChange[] = [];
+    let behind = false;
+    let wake: (() => void) | undefined;
+    const listener = (change: FeedChange): void => {
+      if (queue.length >= this.maxQueued) behind = true;
+      else queue.push(change);
+      wake?.();
+    };
+    const onStop = (): void => wake?.();
+    this.#events.on("change", listener);
+    stop.addEventListener("abort", onStop);
     try {
-      for await (const [change] of on(this.#events, "change", { signal: stop })) {
-        yield change as FeedChange;
+      for (;;) {
+        if (stop.aborted || behind) return;
+        const next = queue.shift();
+        if (next !== undefined) {
+          yield next;
+          continue;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
       }
-    } catch (error) {
-      if (!stop.aborted) throw error;
+    } finally {
+      this.#events.off("change", listener);
+      stop.removeEventListener("abort", onStop);
     }
   }
 
