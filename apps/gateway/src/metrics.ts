@@ -3,17 +3,8 @@
  * read at scrape time; request counts and durations are labelled by route (a configured path,
  * so the label set is bounded) and status. Never a value, header or query in a label.
  */
+import type { CacheStats } from "@coffer/gateway";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-
-/** What the resolver's `stats()` reports (the shape of @coffer/gateway's CacheStats). */
-export interface CacheCounters {
-  hits: number;
-  misses: number;
-  stale: number;
-  errors: number;
-  refreshes: number;
-  entries: number;
-}
 
 /** The route label of requests no route matched. */
 export const NO_ROUTE = "(none)";
@@ -37,7 +28,7 @@ const CACHE_COUNTERS = [
   ],
 ] as const;
 
-export function createMetrics(cacheStats: () => CacheCounters): GatewayMetrics {
+export function createMetrics(cacheStats: () => CacheStats): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "coffer_gateway_" });
   for (const [field, help] of CACHE_COUNTERS) {

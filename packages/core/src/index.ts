@@ -4,6 +4,7 @@ export * from "./model/limits.js";
 export * from "./model/types.js";
 export * from "./schemas.js";
 export * from "./validation.js";
+export { closestName, editDistance } from "./did-you-mean.js";
 
 export * from "./crypto/access-key.js";
 export * from "./crypto/envelope.js";

@@ -8,8 +8,10 @@
  * broken, never the rejected data (a header template may hold a literal credential).
  */
 import { Ajv, type ErrorObject } from "ajv";
-import { MAX_REFERENCE_LENGTH } from "../model/limits.js";
+import { closestName } from "../did-you-mean.js";
+import { MAX_CACHE_SECONDS, MAX_REFERENCE_LENGTH } from "../model/limits.js";
 import type { ValidationIssue } from "../validation.js";
+import { gatewayTemplateSchema, HEADER_NAME_SOURCE, NO_CONTROL_SOURCE } from "./gateway.js";
 
 export interface GatewayListenConfig {
   /** Default 127.0.0.1. */
@@ -66,24 +68,14 @@ export interface GatewayConfig {
 
 export const MAX_GATEWAY_ROUTES = 1000;
 export const MAX_GATEWAY_TEMPLATES_PER_ROUTE = 64;
-export const MAX_GATEWAY_TEMPLATE_LENGTH = 8192;
-const MAX_CACHE_SECONDS = 365 * 24 * 3600;
 
-/** An HTTP header name (RFC 9110 token). */
-const HEADER_NAME_SOURCE = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /** Path segments of RFC 3986 pchars, no empty segment, no trailing `/` (except `/` itself). */
 const PCHAR = "[A-Za-z0-9._~!$&'()*+,;=:@%-]";
 const ROUTE_PATH_SOURCE = `^/(${PCHAR}+(/${PCHAR}+)*)?$`;
-/** No control characters but tab: a template must not split a header or a query. */
-const NO_CONTROL_SOURCE = "^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$";
 
 const routePath = { type: "string", maxLength: 1024, pattern: ROUTE_PATH_SOURCE } as const;
 const seconds = { type: "integer", minimum: 0, maximum: MAX_CACHE_SECONDS } as const;
-const template = {
-  type: "string",
-  maxLength: MAX_GATEWAY_TEMPLATE_LENGTH,
-  pattern: NO_CONTROL_SOURCE,
-} as const;
+const template = gatewayTemplateSchema;
 
 function templateMap(nameSchema: object) {
   return {
@@ -201,32 +193,6 @@ const validate = configAjv.compile<GatewayConfig>(gatewayConfigSchema);
 
 const MAX_SHOWN = 64;
 
-/** The closest of `candidates` to `word` (a typo of at most two edits), if any. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  const lower = word.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3;
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost);
-    }
-    previous = row;
-  }
-  return previous[b.length]!;
-}
-
 /** The schema object at a JSON pointer like `#/properties/routes/items` (for known field names). */
 function schemaAt(pointer: string): unknown {
   let node: unknown = gatewayConfigSchema;
@@ -254,7 +220,7 @@ function describeIssue(error: ErrorObject): ValidationIssue | undefined {
       const parent = schemaAt(error.schemaPath.replace(/\/additionalProperties$/, "")) as {
         properties?: Record<string, unknown>;
       };
-      const hint = closest(field, Object.keys(parent?.properties ?? {}));
+      const hint = closestName(field, Object.keys(parent?.properties ?? {}));
       const shown = field.slice(0, MAX_SHOWN);
       return {
         path,

@@ -4,23 +4,25 @@
  * checked as objects only. The standalone app's config file has
  * its own schema (gateway-config.ts).
  */
-import { MAX_REFERENCE_LENGTH } from "../model/limits.js";
+import { MAX_CACHE_SECONDS, MAX_REFERENCE_LENGTH } from "../model/limits.js";
 import { compileSchema } from "../validation.js";
 import { objectSchema } from "./common.js";
 
 /** Longest string that may hold references in a header, query parameter or body field. */
-const MAX_TEMPLATE_LENGTH = 16 * 1024;
-/** Seconds: a year, as for the cache keys of a reference. */
-const MAX_CACHE_SECONDS = 365 * 24 * 3600;
+export const MAX_GATEWAY_TEMPLATE_LENGTH = 8192;
 /** No control characters but tab: a template must not split a header or a query. */
-const NO_CONTROL_SOURCE = "^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$";
+export const NO_CONTROL_SOURCE = "^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$";
+/** An HTTP header name (RFC 9110 token). */
+export const HEADER_NAME_SOURCE = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 
 const seconds = { type: "number", minimum: 0, maximum: MAX_CACHE_SECONDS } as const;
-const template = {
+/** A string that may hold references, for a header, a query parameter or a body field. */
+export const gatewayTemplateSchema = {
   type: "string",
-  maxLength: MAX_TEMPLATE_LENGTH,
+  maxLength: MAX_GATEWAY_TEMPLATE_LENGTH,
   pattern: NO_CONTROL_SOURCE,
 } as const;
+const template = gatewayTemplateSchema;
 const anObject = { type: "object" } as const;
 
 /** Cache settings, in seconds; `max` in entries. */
@@ -38,7 +40,7 @@ const cacheSchema = objectSchema(
 const headersSchema = {
   type: "object",
   maxProperties: 100,
-  propertyNames: { type: "string", pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", maxLength: 256 },
+  propertyNames: { type: "string", pattern: HEADER_NAME_SOURCE, maxLength: 256 },
   additionalProperties: template,
 } as const;
 

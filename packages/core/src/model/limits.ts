@@ -25,3 +25,6 @@ export const MAX_TOKEN_SCOPES = 32;
 export const MAX_VERSION_NUMBER = 2 ** 31 - 1;
 
 export const DEFAULT_ORG = "default";
+
+/** The longest cache setting (ttl, neg_ttl, resurrect_ttl) in seconds: a year. */
+export const MAX_CACHE_SECONDS = 365 * 24 * 3600;

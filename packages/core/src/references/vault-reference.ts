@@ -16,6 +16,7 @@
  * Parsing is pure and throws only ReferenceSyntaxError.
  */
 import {
+  MAX_CACHE_SECONDS,
   MAX_JSON_KEY_LENGTH,
   MAX_REFERENCE_LENGTH,
   MAX_VERSION_NUMBER,
@@ -80,7 +81,6 @@ function nonEmpty(name: string, value: string): string | undefined {
 
 const CACHE_KEYS = { ttl: "ttl", neg_ttl: "negTtl", resurrect_ttl: "resurrectTtl" } as const;
 type CacheQueryKey = keyof typeof CACHE_KEYS;
-const MAX_CACHE_SECONDS = 365 * 24 * 3600;
 const BACKEND_NAME_RE = /^[a-z][a-z0-9-]{0,62}$/;
 // Raw spaces, control characters and braces cannot stand in a reference; they travel escaped.
 // eslint-disable-next-line no-control-regex
