@@ -14,15 +14,14 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createCofferClient, type CofferClient } from "@coffer/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEchoUpstream, type Echo } from "../test-echo-upstream.js";
 import {
   GATEWAY_MAIN,
   eventually,
   spawnChild,
   spawnServer,
-  startEchoUpstream,
   tempDir,
   type Child,
-  type Echo,
 } from "./test-processes.js";
 
 const ORG = "fake-openai-org-0001";
@@ -104,7 +103,7 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
     expect(url.pathname).toBe("/v1/chat/completions");
     expect(url.searchParams.get("stream")).toBe("false");
     expect(url.searchParams.get("organization")).toBe(ORG);
-    expect(JSON.parse(echo.body)).toEqual({ model: "gpt-4o" });
+    expect(JSON.parse(echo.body ?? "")).toEqual({ model: "gpt-4o" });
   }, 30_000);
 
   it("answers 502 in the SPEC's error format, without a value, when a secret is missing", async () => {

@@ -1,14 +1,12 @@
 /**
  * Real processes for the app's end-to-end tests, on 127.0.0.1: the Coffer server and the
- * gateway app, each its built `main.js` run as a child process, and an echo upstream in the
- * test process. (The gateway package's src/e2e/test-processes.ts has the same server helper;
- * a package's sources cannot import another's, so this is a small copy.)
+ * gateway app, each its built `main.js` run as a child process (the echo upstream is
+ * ../test-echo-upstream.ts). The gateway package's src/e2e/test-processes.ts has a server
+ * helper of its own: test sources are not shipped, so one package cannot import the other's.
  * Every child is killed when the test process exits, whatever happened to the tests.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -108,41 +106,6 @@ export async function spawnServer(
     [/Coffer is listening on (http:\/\/[^,"\s]+)/, /shown only this once:\s+(\S+)\s/],
   );
   return { ...started, adminToken: started.matches[1]! };
-}
-
-/** What the echo upstream answers: the request as it arrived. */
-export interface Echo {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-export async function startEchoUpstream(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const echo: Echo = {
-        method: req.method ?? "",
-        url: req.url ?? "",
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
-      };
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(echo));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
 
 export async function tempDir(prefix: string): Promise<{ dir: string; remove(): Promise<void> }> {

@@ -7,19 +7,19 @@
  * The feed is off where the cache alone must explain what is seen.
  */
 import type { CofferClient } from "@coffer/client";
-import type { RequestHandler } from "express";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { coffer, type CofferMiddleware } from "../middleware.js";
+import { coffer } from "../middleware.js";
 import {
   barrier,
   clientFor,
   echoOf,
   eventually,
+  gateways,
+  keyVia,
   revealCalls,
   sleep,
   spawnServer,
   startEchoUpstream,
-  startExpressGateway,
   tempDir,
   type Listening,
   type ServerProcess,
@@ -40,24 +40,7 @@ describe("the gateway's cache, against a real Coffer server", () => {
   let admin: CofferClient;
   let token: string;
   let upstream: Listening;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  /** A gateway running the given handlers; the coffer middlewares among them are closed after. */
-  async function through(...handlers: RequestHandler[]): Promise<string> {
-    const gateway = await startExpressGateway(upstream.url, ...handlers);
-    cleanups.push(() => gateway.close());
-    for (const handler of handlers) {
-      const close = (handler as Partial<CofferMiddleware>).close;
-      if (close !== undefined) cleanups.push(close);
-    }
-    return gateway.url;
-  }
-
-  /** The x-key header the upstream received, or the gateway's status when it was not 200. */
-  async function keyVia(gateway: string): Promise<string> {
-    const { status, echo } = await echoOf(`${gateway}/`);
-    return status === 200 ? String(echo!.headers["x-key"]) : `status ${status}`;
-  }
+  const { through, closeAll } = gateways(() => upstream.url);
 
   beforeAll(async () => {
     data = await tempDir("gw-e2e-cache-");
@@ -68,12 +51,10 @@ describe("the gateway's cache, against a real Coffer server", () => {
     upstream = await startEchoUpstream();
   }, 90_000);
 
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  afterEach(closeAll);
 
   afterAll(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await closeAll();
     await upstream?.close();
     await server?.stop();
     await data?.remove();

@@ -13,7 +13,7 @@ import { writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { CofferClient } from "@coffer/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { coffer, type CofferMiddleware } from "../middleware.js";
+import { coffer } from "../middleware.js";
 import type { GatewayOptions } from "../options.js";
 import {
   clientFor,
@@ -21,7 +21,7 @@ import {
   revealCalls,
   spawnServer,
   startEchoUpstream,
-  startExpressGateway,
+  gateways,
   tempDir,
   type Listening,
   type ServerProcess,
@@ -51,17 +51,7 @@ describe("coffer() between a client and an upstream, with a real Coffer server",
   let admin: CofferClient;
   let token: string;
   let upstream: Listening;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  /** A gateway in front of the echo upstream running `middleware`, closed after the test. */
-  async function through(middleware: CofferMiddleware): Promise<string> {
-    const gateway = await startExpressGateway(upstream.url, middleware);
-    cleanups.push(
-      () => gateway.close(),
-      () => middleware.close(),
-    );
-    return gateway.url;
-  }
+  const { through, closeAll } = gateways(() => upstream.url);
 
   beforeAll(async () => {
     data = await tempDir("gw-e2e-server-");
@@ -89,12 +79,10 @@ describe("coffer() between a client and an upstream, with a real Coffer server",
     upstream = await startEchoUpstream();
   }, 90_000);
 
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  afterEach(closeAll);
 
   afterAll(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await closeAll();
     await upstream?.close();
     await server?.stop();
     await data?.remove();

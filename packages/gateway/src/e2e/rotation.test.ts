@@ -16,11 +16,11 @@ import {
   POSTGRES_URL,
   clientFor,
   createSchema,
-  echoOf,
   eventually,
+  gateways,
+  keyVia,
   spawnServer,
   startEchoUpstream,
-  startExpressGateway,
   tempDir,
   type Listening,
   type ServerProcess,
@@ -30,14 +30,12 @@ const ROTATIONS = 5;
 const LIMIT_MS = 1000;
 
 let upstream: Listening;
-const cleanups: (() => Promise<void>)[] = [];
+const { through, closeAll } = gateways(() => upstream.url);
 
 beforeAll(async () => {
   upstream = await startEchoUpstream();
 });
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(closeAll);
 afterAll(async () => {
   await upstream?.close();
 });
@@ -49,17 +47,7 @@ async function gatewayFor(serverUrl: string, token: string, secret: string): Pro
     env: false,
     headers: { "x-key": `{vault://coffer/${secret}}` },
   });
-  const gateway = await startExpressGateway(upstream.url, middleware);
-  cleanups.push(
-    () => gateway.close(),
-    () => middleware.close(),
-  );
-  return gateway.url;
-}
-
-async function keyVia(gateway: string): Promise<string> {
-  const { status, echo } = await echoOf(`${gateway}/`);
-  return status === 200 ? String(echo!.headers["x-key"]) : `status ${status}`;
+  return through(middleware);
 }
 
 /**

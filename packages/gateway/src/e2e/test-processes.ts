@@ -28,6 +28,7 @@ import { promisify } from "node:util";
 import { createCofferClient, type CofferClient } from "@coffer/client";
 import express, { type RequestHandler } from "express";
 import { errorHandler } from "../gateway-error.js";
+import type { CofferMiddleware } from "../middleware.js";
 
 /** `apps/server/dist/main.js`, found from where the @coffer/server package resolves. */
 export const SERVER_MAIN = fileURLToPath(
@@ -273,6 +274,37 @@ export async function startExpressGateway(
   app.use(forwardTo(upstream));
   app.use(errorHandler());
   return listen(createServer(app));
+}
+
+/**
+ * Express gateways in front of `upstream()`, each closed with the coffer middlewares it runs
+ * by `closeAll` (call it in afterEach and afterAll).
+ */
+export function gateways(upstream: () => string): {
+  through: (...handlers: RequestHandler[]) => Promise<string>;
+  closeAll: () => Promise<void>;
+} {
+  const cleanups: (() => Promise<void>)[] = [];
+  return {
+    async through(...handlers) {
+      const gateway = await startExpressGateway(upstream(), ...handlers);
+      cleanups.push(() => gateway.close());
+      for (const handler of handlers) {
+        const close = (handler as Partial<CofferMiddleware>).close;
+        if (close !== undefined) cleanups.push(close);
+      }
+      return gateway.url;
+    },
+    async closeAll() {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    },
+  };
+}
+
+/** The x-key header the upstream received, or the gateway's status when it was not 200. */
+export async function keyVia(gateway: string): Promise<string> {
+  const { status, echo } = await echoOf(`${gateway}/`);
+  return status === 200 ? String(echo!.headers["x-key"]) : `status ${status}`;
 }
 
 /** Holds every request until `count` have arrived, then lets them all on in one tick. */
