@@ -15,7 +15,7 @@ import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { audited } from "./audited.js";
-import { CredentialIssuer } from "./credential-issuer.js";
+import { CredentialIssuer, type CredentialTable } from "./credential-issuer.js";
 
 /** Not a valid user or team name, so no secret's additional data can be the same. */
 export const ACCESS_KEY_OWNER = "~access-key";
@@ -128,15 +128,12 @@ export class AccessKeyService {
     });
   }
 
-  async remove(
+  remove(
     actor: Actor,
     meta: RequestMeta,
     input: AccessKeyIdInput,
   ): Promise<{ id: string; deleted: true }> {
-    await this.#update(actor, meta, input.id, "access-key.delete", async (tx, row) => {
-      await tx.query("DELETE FROM access_keys WHERE id = $1", [row.id]);
-    });
-    return { id: input.id, deleted: true };
+    return this.#issuer.remove(actor, meta, this.#table, input.id, "access-key.delete");
   }
 
   #update(
@@ -146,22 +143,17 @@ export class AccessKeyService {
     action: string,
     change: (tx: Queryable, row: AccessKeyRow) => Promise<void>,
   ): Promise<AccessKeyInfo> {
-    return this.#issuer.update(
-      actor,
-      meta,
-      {
-        table: "access_keys",
-        columns: COLUMNS,
-        what: "access key",
-        resource: "access-key",
-        kindOf,
-        toInfo,
-      },
-      id,
-      action,
-      change,
-    );
+    return this.#issuer.update(actor, meta, this.#table, id, action, change);
   }
+
+  readonly #table: CredentialTable<AccessKeyRow, AccessKeyInfo> = {
+    table: "access_keys",
+    columns: COLUMNS,
+    what: "access key",
+    resource: "access-key",
+    kindOf,
+    toInfo,
+  };
 }
 
 function toInfo(r: AccessKeyRow): AccessKeyInfo {

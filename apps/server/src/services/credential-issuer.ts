@@ -132,6 +132,20 @@ export class CredentialIssuer {
     });
   }
 
+  /** Deletes a credential the caller may manage, audited. */
+  async remove<Row extends { owner: string | null }, Info>(
+    actor: Actor,
+    meta: RequestMeta,
+    credential: CredentialTable<Row, Info>,
+    id: string,
+    action: string,
+  ): Promise<{ id: string; deleted: true }> {
+    await this.update(actor, meta, credential, id, action, async (tx) => {
+      await tx.query(`DELETE FROM ${credential.table} WHERE id = $1`, [id]);
+    });
+    return { id, deleted: true };
+  }
+
   async #owner(
     tx: Queryable,
     actor: Actor,

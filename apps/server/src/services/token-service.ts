@@ -155,15 +155,12 @@ export class TokenService {
     });
   }
 
-  async remove(
+  remove(
     actor: Actor,
     meta: RequestMeta,
     input: TokenIdInput,
   ): Promise<{ id: string; deleted: true }> {
-    await this.#update(actor, meta, input.id, "token.delete", async (tx, row) => {
-      await tx.query("DELETE FROM tokens WHERE id = $1", [row.id]);
-    });
-    return { id: input.id, deleted: true };
+    return this.#issuer.remove(actor, meta, this.#table, input.id, "token.delete");
   }
 
   #update(
