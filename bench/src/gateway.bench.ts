@@ -44,7 +44,7 @@ import express, {
   type Response,
 } from "express";
 import type { UpstreamCounts, UpstreamData } from "./gateway-upstream.js";
-import { machine } from "./report.js";
+import { machine, machineTimes } from "./report.js";
 
 const CONNECTIONS = 50;
 const WARMUP_S = 1;
@@ -89,18 +89,6 @@ interface Run {
   processCpu: number;
   /** Busy cores of the machine outside this process: others' load, which disturbs a run. */
   otherCpu: number;
-}
-
-function machineTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const cpu of os.cpus()) {
-    const t = cpu.times;
-    const all = t.user + t.nice + t.sys + t.idle + t.irq;
-    busy += all - t.idle;
-    total += all;
-  }
-  return { busy, total };
 }
 
 async function busyCores(ms: number): Promise<number> {

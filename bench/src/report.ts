@@ -131,3 +131,16 @@ export async function runThroughput(
     console.log(`| ${t.name} | ${fmt(ops)} | ${(1e6 / ops).toFixed(2)} |`);
   }
 }
+
+/** CPU time of every core since boot, busy and in all (for busy-core fractions over a window). */
+export function machineTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const cpu of os.cpus()) {
+    const t = cpu.times;
+    const all = t.user + t.nice + t.sys + t.idle + t.irq;
+    busy += all - t.idle;
+    total += all;
+  }
+  return { busy, total };
+}

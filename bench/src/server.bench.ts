@@ -23,7 +23,7 @@ import { readConfig, startServer, type CofferServer } from "@coffer/server";
 import autocannon from "autocannon";
 import express from "express";
 import pg from "pg";
-import { machine } from "./report.js";
+import { machine, machineTimes } from "./report.js";
 
 const CONNECTIONS = 50;
 const DURATION_S = 5;
@@ -86,18 +86,6 @@ interface Target {
   body?: string;
   /** A fresh body for every request (writes); default: the same body each time. */
   nextBody?: () => string;
-}
-
-function machineTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const cpu of os.cpus()) {
-    const t = cpu.times;
-    const all = t.user + t.nice + t.sys + t.idle + t.irq;
-    busy += all - t.idle;
-    total += all;
-  }
-  return { busy, total };
 }
 
 /** CPU seconds used so far by processes named `postgres` (Linux only; null elsewhere). */
