@@ -174,12 +174,9 @@ class CachingResolver implements GatewayResolver {
     for (let i = 0; i < references.length; i++) {
       const ref = references[i]!;
       const entry = this.#cache.get(this.#identity(ref));
-      if (entry?.value === undefined) return undefined;
-      const ttl = (ref.cache.ttl ?? this.#defaults.ttl) * 1000;
-      const age = now - entry.valueAt;
-      if (age >= ttl) return undefined;
-      if (age >= ttl * REFRESH_AHEAD || entry.error !== undefined) this.#refreshAhead(entry, now);
-      out[i] = entry.value;
+      const value = entry && this.#fresh(entry, (ref.cache.ttl ?? this.#defaults.ttl) * 1000, now);
+      if (value === undefined) return undefined;
+      out[i] = value;
     }
     this.#hits += references.length;
     return out;
@@ -252,16 +249,12 @@ class CachingResolver implements GatewayResolver {
       this.#cache.set(id, entry);
     }
     if (entry.value !== undefined) {
-      const age = now - entry.valueAt;
-      if (age < d.ttl) {
+      const fresh = this.#fresh(entry, d.ttl, now);
+      if (fresh !== undefined) {
         this.#hits++;
-        // Refresh ahead; also retry (once the hold is over) a refresh that failed, such as one
-        // the change feed asked for: the value may be outdated although still "fresh".
-        if (age >= d.ttl * REFRESH_AHEAD || entry.error !== undefined) {
-          this.#refreshAhead(entry, now);
-        }
-        return { ok: true, value: entry.value };
+        return { ok: true, value: fresh };
       }
+      const age = now - entry.valueAt;
       // Once a refresh has failed, nobody waits on the backend while the value is resurrectable:
       // the old value is served at once and the next refresh runs in the background.
       if (age < d.ttl + d.resurrectTtl && (entry.error !== undefined || now < entry.holdUntil)) {
@@ -295,6 +288,19 @@ class CachingResolver implements GatewayResolver {
       return { ok: true, value };
     }
     return outcome;
+  }
+
+  /**
+   * The entry's value while younger than `ttl` (ms), else undefined. Past 80 % of the ttl it
+   * starts a refresh ahead; it also retries (once the hold is over) a refresh that failed, such
+   * as one the change feed asked for: the value may be outdated although still "fresh".
+   */
+  #fresh(entry: Entry, ttl: number, now: number): string | undefined {
+    if (entry.value === undefined) return undefined;
+    const age = now - entry.valueAt;
+    if (age >= ttl) return undefined;
+    if (age >= ttl * REFRESH_AHEAD || entry.error !== undefined) this.#refreshAhead(entry, now);
+    return entry.value;
   }
 
   #refreshAhead(entry: Entry, now: number): void {
