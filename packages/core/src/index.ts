@@ -21,6 +21,7 @@ export * from "./references/find-references.js";
 export * from "./references/json-key.js";
 export * from "./references/reference-error.js";
 export * from "./references/resolve.js";
+export * from "./references/reveal-item.js";
 export * from "./references/secret-uri.js";
 export * from "./references/template.js";
 export * from "./references/vault-reference.js";

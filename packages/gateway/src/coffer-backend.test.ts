@@ -6,7 +6,7 @@ import {
   type SecretChange,
 } from "@coffer/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { changeOf, cofferBackend, revealItemOf } from "./coffer-backend.js";
+import { changeOf, cofferBackend } from "./coffer-backend.js";
 import { createResolver } from "./resolver.js";
 import { settle } from "./test-backend.js";
 import type { BackendChange } from "./types.js";
@@ -65,22 +65,6 @@ function fakeClient(values: Record<string, string>) {
 }
 
 describe("coffer backend: reveal", () => {
-  it("asks for what each reference names", () => {
-    expect(revealItemOf(parse("{vault://coffer/openai_key}"))).toEqual({ secret: "openai_key" });
-    expect(revealItemOf(parse("{vault://coffer/ml/openai_key#3}"))).toEqual({
-      secret: "ml/openai_key",
-      version: 3,
-    });
-    expect(revealItemOf(parse("{vault://coffer/ml/db/user?stage=previous}"))).toEqual({
-      secret: "ml/db",
-      stage: "previous",
-      key: "user",
-    });
-    expect(revealItemOf(parse("{vault://coffer/ml/db?stage=current}"))).toEqual({
-      secret: "ml/db",
-    });
-  });
-
   it("reveals a batch in one call, each item on its own", async () => {
     const fake = fakeClient({ "ml/openai_key": "fake-openai-key-0001", "ml/db/user": "fake-user" });
     const backend = cofferBackend({ client: fake.client, feed: false });

@@ -19,12 +19,11 @@ import {
   MAX_BATCH_REVEAL,
   invalidRequest,
   parseSecretUri,
+  revealItemOf,
   type ErrorCode,
   type MintedAccessKey,
   type ResolveOutcome,
-  type RevealInput,
   type SecretChange,
-  type Stage,
   type VaultReference,
 } from "@coffer/core";
 import { failure, success } from "./outcome.js";
@@ -59,16 +58,6 @@ function makeClient(options: CofferBackendOptions): CofferClient {
     backoffMs: 50,
     maxDelayMs: 250,
   });
-}
-
-/** The batch reveal item a reference asks for; the server picks the key out of the value. */
-export function revealItemOf(ref: VaultReference): RevealInput {
-  const item: RevealInput = { secret: ref.resource.join("/") };
-  if (ref.version !== undefined) item.version = ref.version;
-  const stage = ref.options["stage"];
-  if (stage !== undefined && stage !== "current") item.stage = stage as Stage;
-  if (ref.key !== undefined) item.key = ref.key;
-  return item;
 }
 
 const errorCodeOf = (code: string): ErrorCode =>
