@@ -16,6 +16,9 @@ export { BASE62, randomString } from "./crypto/random-string.js";
 export * from "./acl/decide.js";
 export * from "./acl/levels.js";
 
+export * from "./oidc/claim-conditions.js";
+export * from "./oidc/issuer-url.js";
+
 export * from "./references/env-backend-rules.js";
 export * from "./references/find-references.js";
 export * from "./references/json-key.js";
@@ -32,6 +35,7 @@ export * from "./api/common.js";
 export * from "./api/gateway.js";
 export * from "./api/gateway-config.js";
 export * from "./api/grants.js";
+export * from "./api/oidc.js";
 export * from "./api/principals.js";
 export * from "./api/secrets.js";
 export * from "./api/tokens.js";

@@ -4,6 +4,7 @@ import { accessKeyRouter } from "./access-keys.js";
 import { auditRouter } from "./audit.js";
 import { keyRouter, randomRouter } from "./keys.js";
 import { grantRouter } from "./grants.js";
+import { oidcRouter } from "./oidc.js";
 import { teamRouter, userRouter } from "./principals.js";
 import { secretRouter } from "./secrets.js";
 import { tokenRouter } from "./tokens.js";
@@ -15,6 +16,7 @@ export const appRouter = router({
   grant: grantRouter,
   token: tokenRouter,
   accessKey: accessKeyRouter,
+  oidc: oidcRouter,
   audit: auditRouter,
   key: keyRouter,
   random: randomRouter,

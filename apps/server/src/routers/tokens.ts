@@ -15,6 +15,10 @@ export const tokenRouter = router({
   enable: authedProcedure
     .input(input(t.enable))
     .mutation(({ ctx, input }) => ctx.services.tokens.enable(ctx.actor, ctx.meta, input)),
+  /** The calling token ends itself. */
+  revokeSelf: authedProcedure
+    .input(optionalInput(secretInputs.none))
+    .mutation(({ ctx }) => ctx.services.tokens.revokeSelf(ctx.actor, ctx.meta)),
   delete: authedProcedure
     .input(input(t.id))
     .mutation(({ ctx, input }) => ctx.services.tokens.remove(ctx.actor, ctx.meta, input)),

@@ -51,7 +51,7 @@ export async function audited<T>(
 /** Records a refused or failed call; a failure to record is logged, the original error stands. */
 export async function auditFailure(
   deps: Deps,
-  actor: Actor,
+  actor: Pick<Actor, "label" | "tokenId"> | { label: string; tokenId: null },
   meta: RequestMeta,
   action: string,
   resource: string | null,

@@ -38,7 +38,7 @@ export interface CredentialTable<Row, Info> {
   what: string;
   /** `token`, `access-key`: in audit resources. */
   resource: string;
-  kindOf(row: Row): "personal" | "shared";
+  kindOf(row: Row): "personal" | "shared" | "exchanged";
   toInfo(row: Row): Info;
 }
 
@@ -100,8 +100,11 @@ export class CredentialIssuer {
     };
   }
 
-  /** Its user manages a personal credential; org admins manage shared ones. */
-  mayManage(actor: Actor, row: { kind: "personal" | "shared"; owner: string | null }): boolean {
+  /** Its user manages a personal credential; org admins manage the others (shared, exchanged). */
+  mayManage(
+    actor: Actor,
+    row: { kind: "personal" | "shared" | "exchanged"; owner: string | null },
+  ): boolean {
     if (row.kind === "personal")
       return actor.principal.kind === "user" && row.owner === actor.principal.name;
     return can(actor, { kind: "org" }, "manage");

@@ -6,10 +6,12 @@ import { AccessKeyService } from "./access-key-service.js";
 import { AuditService } from "./audit-service.js";
 import { GrantService } from "./grant-service.js";
 import { KeyService } from "./key-service.js";
+import { OidcExchangeService } from "./oidc-exchange-service.js";
 import { PrincipalService } from "./principal-service.js";
 import { SecretReader } from "./secret-reader.js";
 import { SecretWriter } from "./secret-writer.js";
 import { TokenService } from "./token-service.js";
+import { TrustPolicyService } from "./trust-policy-service.js";
 
 export interface Services {
   secretReader: SecretReader;
@@ -18,6 +20,8 @@ export interface Services {
   grants: GrantService;
   tokens: TokenService;
   accessKeys: AccessKeyService;
+  trustPolicies: TrustPolicyService;
+  oidc: OidcExchangeService;
   audit: AuditService;
   keys: KeyService;
   auditChain: AuditChain;
@@ -33,6 +37,8 @@ export function createServices(deps: Deps): Services {
     grants: new GrantService(deps),
     tokens: new TokenService(deps),
     accessKeys: new AccessKeyService(deps),
+    trustPolicies: new TrustPolicyService(deps),
+    oidc: new OidcExchangeService(deps),
     audit: new AuditService(deps, auditChain),
     keys: new KeyService(deps),
     auditChain,

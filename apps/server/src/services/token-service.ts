@@ -6,6 +6,7 @@
  */
 import {
   BASE62,
+  invalidRequest,
   invalidStatus,
   mintToken,
   randomString,
@@ -24,11 +25,14 @@ import { CredentialIssuer } from "./credential-issuer.js";
 
 export { ALL_SCOPES } from "./credential-issuer.js";
 
+/** Personal (a user's), shared (made by an admin for a team or the org), exchanged (OIDC). */
+export type TokenKind = "personal" | "shared" | "exchanged";
+
 export interface TokenInfo {
   id: string;
   name: string;
   hint: string;
-  kind: "personal" | "shared";
+  kind: TokenKind;
   ownerKind: "user" | "team" | "org";
   owner: string | null;
   scopes: TokenScope[];
@@ -43,7 +47,7 @@ interface TokenRow {
   id: string;
   name: string;
   hint: string;
-  kind: "personal" | "shared";
+  kind: TokenKind;
   owner_kind: "user" | "team" | "org";
   owner: string | null;
   scopes: TokenScope[];
@@ -54,7 +58,7 @@ interface TokenRow {
 }
 
 export interface NewToken {
-  kind: "personal" | "shared";
+  kind: TokenKind;
   ownerKind: "user" | "team" | "org";
   owner: string | null;
   name: string;
@@ -121,7 +125,7 @@ export class TokenService {
     const self = actor.principal.kind === "user" ? actor.principal.name : null;
     const rows = await this.deps.db.query<TokenRow>(
       `SELECT id, name, hint, kind, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at
-       FROM tokens WHERE (kind = 'personal' AND owner = $1) OR (kind = 'shared' AND $2)
+       FROM tokens WHERE (kind = 'personal' AND owner = $1) OR (kind <> 'personal' AND $2)
        ORDER BY created_at, id`,
       [self, admin],
     );
@@ -152,6 +156,22 @@ export class TokenService {
         "UPDATE tokens SET disabled_at = NULL, expires_at = $2, expiry_event_at = NULL WHERE id = $1",
         [row.id, addSeconds(this.deps.now(), input.expiresInSeconds)],
       );
+    });
+  }
+
+  /**
+   * The calling token ends itself (sign out; the Action's post step after an OIDC exchange).
+   * Any token may: it only gives up its own rights. It is disabled, and purged with the others.
+   */
+  async revokeSelf(actor: Actor, meta: RequestMeta): Promise<{ id: string; revoked: true }> {
+    const id = actor.tokenId;
+    return audited(this.deps, actor, meta, "token.revoke", `token:${id}`, async (tx) => {
+      if (!id.startsWith("tok_")) throw invalidRequest("only a token can revoke itself");
+      await tx.query("UPDATE tokens SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL", [
+        id,
+        this.deps.now(),
+      ]);
+      return { result: { id, revoked: true as const } };
     });
   }
 

@@ -93,10 +93,17 @@ export const EXPECTED = {
   "token.disable":                    [U,   U,      U,       A,     A,        A,       F],
   "token.enable":                     [U,   U,      U,       A,     A,        A,       F],
   "token.delete":                     [U,   U,      U,       A,     A,        A,       F],
+  // Any token may end itself (each cell revokes a token made for it).
+  "token.revokeSelf":                 [U,   U,      U,       A,     A,        A,       A],
   "accessKey.create":                 [U,   U,      U,       A,     A,        A,       F],
   "accessKey.list":                   [U,   U,      U,       A,     A,        A,       F],
   "accessKey.disable":                [U,   U,      U,       A,     A,        A,       F],
   "accessKey.delete":                 [U,   U,      U,       A,     A,        A,       F],
+  // OIDC trust policies: org admins only. The exchange takes no credentials: the ID token is one.
+  "oidc.createPolicy":                [U,   U,      U,       F,     F,        A,       F],
+  "oidc.listPolicies":                [U,   U,      U,       F,     F,        A,       F],
+  "oidc.deletePolicy":                [U,   U,      U,       F,     F,        A,       F],
+  "oidc.exchange":                    [A,   A,      A,       A,     A,        A,       A],
   // Audit of ml/model_key needs read on it; verifying the org-wide chain needs org admin.
   "audit.list":                       [U,   U,      U,       A,     A,        A,       A],
   "audit.verify":                     [U,   U,      U,       F,     F,        A,       F],

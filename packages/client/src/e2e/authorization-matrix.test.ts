@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { CofferError, type ErrorCode } from "@coffer/core";
 import { appRouter, readConfig, startServer } from "@coffer/server";
+import { githubClaims, startTestIssuer, type TestIssuer } from "@coffer/test-oidc-issuer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCofferClient, toCofferError, type CofferClient } from "../client.js";
 import {
@@ -88,6 +89,7 @@ let disabled: CofferClient;
 const scopedTokens = new Map<string, CofferClient>();
 
 /** A name no other cell uses: valid as a secret name and, with a prefix, as a principal name. */
+let issuer: TestIssuer;
 let counter = 0;
 const fresh = (): string => `c${++counter}`;
 
@@ -133,6 +135,17 @@ async function ownToken(cell: Cell): Promise<string> {
       expiresInSeconds: HOUR,
     })
   ).id;
+}
+
+/** A trust policy of team ml, for GitHub, on one repository. */
+function trustPolicy(identity: string) {
+  return {
+    identity,
+    issuer: "https://token.actions.githubusercontent.com",
+    audience: "coffer-matrix",
+    conditions: { repository: "acme/app" },
+    owner: TEAM,
+  };
 }
 
 async function ownAccessKey(cell: Cell): Promise<string> {
@@ -312,6 +325,20 @@ const SCENARIOS: Record<CaseId, Scenario> = {
     return { call: (as) => as.token.delete.mutate({ id }) };
   },
 
+  "token.revokeSelf": async (cell) => {
+    const { token } = await cell.self.client.token.create.mutate({
+      name: `matrix ${fresh()}`,
+      expiresInSeconds: HOUR,
+    });
+    const own = e2e.as(token);
+    const shared = new Set([mia.client, tara.client, admin.client]);
+    // A scope of its own gives the scoped caller a token of its own too.
+    return {
+      scope: `${TEAM}/revoked_${fresh()}`,
+      call: (as) => (shared.has(as) ? own : as).token.revokeSelf.mutate(),
+    };
+  },
+
   "accessKey.create": () =>
     Promise.resolve({
       call: (as) =>
@@ -330,6 +357,19 @@ const SCENARIOS: Record<CaseId, Scenario> = {
   "audit.list": () =>
     Promise.resolve({ call: (as) => as.audit.list.query({ secret: MODEL_KEY, limit: 5 }) }),
   "audit.verify": () => Promise.resolve({ call: (as) => as.audit.verify.query() }),
+
+  "oidc.createPolicy": () =>
+    Promise.resolve({ call: (as) => as.oidc.createPolicy.mutate(trustPolicy(`p-${fresh()}`)) }),
+  "oidc.listPolicies": () => Promise.resolve({ call: (as) => as.oidc.listPolicies.query() }),
+  "oidc.deletePolicy": async () => {
+    const identity = `p-${fresh()}`;
+    await admin.client.oidc.createPolicy.mutate(trustPolicy(identity));
+    return { call: (as) => as.oidc.deletePolicy.mutate({ identity }) };
+  },
+  "oidc.exchange": async () => {
+    const token = await issuer.sign({ ...githubClaims(), aud: "coffer-matrix" });
+    return { call: (as) => as.oidc.exchange.mutate({ token, identity: "matrix" }) };
+  },
 
   "key.list": () => Promise.resolve({ call: (as) => as.key.list.query() }),
   "key.create": () =>
@@ -476,6 +516,8 @@ beforeAll(async () => {
   await admin.client.secret.create.mutate({ secret: MODEL_KEY, value: "fake-model-key" });
   await admin.client.secret.create.mutate({ secret: OTHER_KEY, value: "fake-other-key" });
   await mia.client.secret.create.mutate({ secret: DIARY, value: "fake-diary" });
+  issuer = await startTestIssuer();
+  await admin.client.oidc.createPolicy.mutate({ ...trustPolicy("matrix"), issuer: issuer.url });
 
   anonymous = createCofferClient({ url: e2e.url, retries: 0 });
   // Both work until they expire or are disabled: their refusals below come from that alone.
@@ -490,6 +532,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await e2e?.stop();
+  await issuer?.close();
 });
 
 describe("authorisation matrix", () => {

@@ -1,0 +1,298 @@
+/**
+ * OIDC federation on the server: trust policies (org admins only, checked) and the exchange of
+ * an ID token from a real local issuer (its own keys, discovery and JWKS over HTTP) for a
+ * short-lived token, on every engine.
+ */
+import { CofferError, type CreateTrustPolicyInput } from "@coffer/core";
+import { githubClaims, startTestIssuer, type TestIssuer } from "@coffer/test-oidc-issuer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Actor } from "../auth/actor.js";
+import { actorFor, ENGINES, META, startTestServer, type TestServer } from "../test-support.js";
+
+const AUDIENCE = "https://coffer.example.test";
+
+async function refusal(promise: Promise<unknown>): Promise<CofferError> {
+  const error: unknown = await promise.then(
+    () => new Error("expected a refusal"),
+    (e: unknown) => e,
+  );
+  if (!(error instanceof CofferError)) throw error;
+  return error;
+}
+
+describe.each(ENGINES)("OIDC federation on %s", (engine) => {
+  let server: TestServer;
+  let issuer: TestIssuer;
+  let admin: Actor;
+  let member: Actor;
+
+  const policy = (overrides: Partial<CreateTrustPolicyInput> = {}): CreateTrustPolicyInput => ({
+    identity: "ci-deploy",
+    issuer: issuer.url,
+    audience: AUDIENCE,
+    conditions: { repository: "acme/app", ref: ["refs/heads/main", "refs/tags/v*"] },
+    owner: "ml",
+    scopes: [{ resource: "secret://default/ml/*", level: "read" }],
+    ...overrides,
+  });
+  const exchange = (token: string, identity?: string) =>
+    server.services.oidc.exchange(META, { token, ...(identity ? { identity } : {}) });
+  const idToken = (claims = {}, options = {}) =>
+    issuer.sign({ ...githubClaims(claims), aud: AUDIENCE }, options);
+
+  beforeAll(async () => {
+    issuer = await startTestIssuer();
+    server = await startTestServer(engine);
+    admin = await actorFor(server, server.adminToken);
+    const made = await server.services.principals.createUser(admin, META, { name: "mia" });
+    member = await actorFor(server, made.token);
+    await server.services.principals.createTeam(admin, META, { name: "ml" });
+    await server.services.secretWriter.create(admin, META, {
+      secret: "ml/openai_key",
+      value: "fake-openai-key-0001",
+    });
+    await server.services.secretWriter.create(admin, META, {
+      secret: "admin_only",
+      value: "fake-admin-only-0001",
+    });
+    await server.services.trustPolicies.create(admin, META, policy());
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await issuer?.close();
+  });
+
+  describe("trust policies", () => {
+    it("are listed for org admins, and refused to others", async () => {
+      const [listed] = await server.services.trustPolicies.list(admin);
+      expect(listed).toMatchObject({
+        identity: "ci-deploy",
+        issuer: issuer.url,
+        ownerKind: "team",
+        owner: "ml",
+        tokenTtlSeconds: 900,
+        createdBy: "admin",
+      });
+      expect((await refusal(server.services.trustPolicies.list(member))).errorCode).toBe(
+        "FORBIDDEN",
+      );
+      const refused = await refusal(
+        server.services.trustPolicies.create(member, META, policy({ identity: "mine" })),
+      );
+      expect(refused.errorCode).toBe("FORBIDDEN");
+    });
+
+    it("refuse what would trust too much, saying why", async () => {
+      const problems: [Partial<CreateTrustPolicyInput>, string][] = [
+        [{ issuer: "http://issuer.example.com" }, "issuer: the URL must be https"],
+        [{ conditions: { repository: "*" } }, "conditions: give at least one condition"],
+        [{ conditions: { aud: "x", repository: "acme/app" } }, 'conditions: "aud" is checked'],
+        [
+          { scopes: [{ resource: "secret://default/admin/*", level: "read" }] },
+          "scope read on secret://default/admin/* is more than the exchanged token's owner holds",
+        ],
+        [{ identity: "ci-deploy" }, "a trust policy named ci-deploy already exists"],
+      ];
+      for (const [overrides, message] of problems) {
+        const error = await refusal(
+          server.services.trustPolicies.create(
+            admin,
+            META,
+            policy({ identity: "other", ...overrides }),
+          ),
+        );
+        expect(error.message).toContain(message);
+      }
+      expect((await server.services.trustPolicies.list(admin)).map((p) => p.identity)).toEqual([
+        "ci-deploy",
+      ]);
+    });
+
+    it("are deleted by admins; an unknown one is not found", async () => {
+      await server.services.trustPolicies.create(admin, META, policy({ identity: "short-lived" }));
+      await server.services.trustPolicies.remove(admin, META, { identity: "short-lived" });
+      const again = await refusal(
+        server.services.trustPolicies.remove(admin, META, { identity: "short-lived" }),
+      );
+      expect(again.errorCode).toBe("NOT_FOUND");
+    });
+  });
+
+  describe("exchange", () => {
+    it("turns a matching ID token into a short-lived token of the policy's owner and scopes", async () => {
+      const before = Date.now();
+      const made = await exchange(await idToken(), "ci-deploy");
+      expect(made.token).toMatch(/^cft_/);
+      expect(made.identity).toBe("ci-deploy");
+      const lifetime = new Date(made.expiresAt).getTime() - before;
+      expect(lifetime).toBeGreaterThan(895_000);
+      expect(lifetime).toBeLessThanOrEqual(901_000);
+
+      const ci = await actorFor(server, made.token);
+      expect(ci.principal).toEqual({ kind: "team", name: "ml" });
+      const revealed = await server.services.secretReader.reveal(ci, META, {
+        secret: "ml/openai_key",
+      });
+      expect(revealed.value).toBe("fake-openai-key-0001");
+      expect(
+        (
+          await refusal(
+            server.services.secretReader.reveal(ci, META, { secret: "admin/admin_only" }),
+          )
+        ).errorCode,
+      ).toBe("NOT_FOUND");
+
+      const tokens = await server.services.tokens.list(admin);
+      expect(tokens.find((t) => t.id === made.tokenId)).toMatchObject({
+        kind: "exchanged",
+        name: "oidc:ci-deploy",
+        owner: "ml",
+        status: "active",
+      });
+    });
+
+    it("is audited with the claims that say which run asked, tied to the token", async () => {
+      const made = await exchange(await idToken({ run_id: "777" }), "ci-deploy");
+      const ci = await actorFor(server, made.token);
+      await server.services.secretReader.reveal(ci, META, { secret: "ml/openai_key" });
+      const { items } = await server.services.audit.list(admin, { limit: 50 });
+      const exchanged = items.find(
+        (e) => e.action === "oidc.exchange" && e.resource === `token:${made.tokenId}`,
+      );
+      expect(exchanged).toMatchObject({
+        actor: "oidc:ci-deploy",
+        tokenId: made.tokenId,
+        result: "ok",
+        details: {
+          identity: "ci-deploy",
+          issuer: issuer.url,
+          claims: {
+            repository: "acme/app",
+            ref: "refs/heads/main",
+            run_id: "777",
+            workflow: "deploy",
+          },
+        },
+      });
+      const read = items.find((e) => e.action === "secret.reveal" && e.tokenId === made.tokenId);
+      expect(read).toBeDefined();
+      expect(JSON.stringify(items)).not.toContain(made.token);
+      expect(JSON.stringify(items)).not.toContain("fake-openai-key-0001");
+    });
+
+    it("finds the one matching policy when no identity is given; asks when several match", async () => {
+      expect((await exchange(await idToken())).identity).toBe("ci-deploy");
+      await server.services.trustPolicies.create(
+        admin,
+        META,
+        policy({ identity: "ci-any-ref", conditions: { repository: "acme/*" } }),
+      );
+      const ambiguous = await refusal(exchange(await idToken()));
+      expect(ambiguous.message).toBe(
+        "2 trust policies match this token (ci-any-ref, ci-deploy); say which with identity",
+      );
+      expect((await exchange(await idToken(), "ci-any-ref")).identity).toBe("ci-any-ref");
+      await server.services.trustPolicies.remove(admin, META, { identity: "ci-any-ref" });
+    });
+
+    it("refuses tokens that do not match, with a clear message", async () => {
+      const cases: [string, Promise<string>, string | undefined, string][] = [
+        [
+          "wrong audience",
+          issuer.sign({ ...githubClaims(), aud: "someone-else" }),
+          "ci-deploy",
+          `the ID token's audience is not one this server trusts for issuer ${issuer.url} (expected "${AUDIENCE}")`,
+        ],
+        [
+          "wrong repository",
+          idToken({ repository: "evil/app" }),
+          "ci-deploy",
+          'the ID token does not match trust policy ci-deploy: "repository" is "evil/app", which is not allowed',
+        ],
+        [
+          "wrong branch, no identity",
+          idToken({ ref: "refs/heads/feature" }),
+          undefined,
+          'the ID token matches no trust policy of its issuer (ci-deploy: "ref" is "refs/heads/feature", which is not allowed)',
+        ],
+        [
+          "unknown issuer",
+          idToken({}, { issuer: "https://issuer.example.com" }),
+          undefined,
+          "no trust policy trusts issuer https://issuer.example.com",
+        ],
+        [
+          "issuer of another policy",
+          idToken({}, { issuer: "https://issuer.example.com" }),
+          "ci-deploy",
+          "trust policy ci-deploy does not trust issuer https://issuer.example.com",
+        ],
+        ["unknown identity", idToken(), "nobody", "no trust policy named nobody"],
+        [
+          "forged signature",
+          idToken({}, { foreignKey: true }),
+          "ci-deploy",
+          `the ID token's signature does not verify with the keys of ${issuer.url}`,
+        ],
+        [
+          "expired",
+          idToken({}, { expiresInSeconds: -120 }),
+          "ci-deploy",
+          "the ID token has expired",
+        ],
+        [
+          "issued in the future",
+          idToken({}, { issuedAtOffsetSeconds: 600, expiresInSeconds: 900 }),
+          "ci-deploy",
+          "the ID token is issued in the future (iat)",
+        ],
+        ["not a JWT", Promise.resolve("a.b.c"), "ci-deploy", "the ID token is not a readable JWT"],
+      ];
+      for (const [name, token, identity, message] of cases) {
+        const error = await refusal(exchange(await token, identity));
+        expect({ name, code: error.errorCode, message: error.message }).toEqual({
+          name,
+          code: "UNAUTHORIZED",
+          message,
+        });
+      }
+      const { items } = await server.services.audit.list(admin, {
+        action: "oidc.exchange",
+        limit: 100,
+      });
+      expect(items.filter((e) => e.result === "denied").length).toBeGreaterThanOrEqual(
+        cases.length,
+      );
+    });
+
+    it("fetches the issuer's keys once, not per exchange", async () => {
+      const before = issuer.counts.jwks;
+      await exchange(await idToken(), "ci-deploy");
+      await exchange(await idToken(), "ci-deploy");
+      expect(issuer.counts.jwks - before).toBe(0);
+    });
+
+    it("an exchanged token revokes itself, and is refused afterwards", async () => {
+      const made = await exchange(await idToken(), "ci-deploy");
+      const ci = await actorFor(server, made.token);
+      expect(await server.services.tokens.revokeSelf(ci, META)).toEqual({
+        id: made.tokenId,
+        revoked: true,
+      });
+      const refused = await refusal(actorFor(server, made.token));
+      expect(refused.message).toBe("this token is disabled");
+    });
+
+    it("a policy's token lifetime is its own, at most an hour", async () => {
+      await server.services.trustPolicies.create(
+        admin,
+        META,
+        policy({ identity: "ci-hour", tokenTtlSeconds: 3600 }),
+      );
+      const made = await exchange(await idToken(), "ci-hour");
+      expect(new Date(made.expiresAt).getTime() - Date.now()).toBeGreaterThan(3590_000);
+      await server.services.trustPolicies.remove(admin, META, { identity: "ci-hour" });
+    });
+  });
+});

@@ -1,0 +1,216 @@
+/**
+ * The OIDC exchange (SPEC §4): an ID token in, a short-lived Coffer token out.
+ *
+ * 1. The token's claimed issuer picks the candidate policies (only issuers that policies name
+ *    are ever contacted); `identity`, when given, picks one.
+ * 2. The token is verified against the issuer's keys (signature, iss, aud, exp, nbf, iat).
+ * 3. A policy matches when the token's `aud` holds its audience and every condition holds.
+ *    Without `identity`, exactly one policy must match.
+ * 4. The new token (kind `exchanged`) belongs to the policy's owner with its scopes and lives
+ *    the policy's lifetime (default 15 minutes, at most an hour). Its audit event, written in
+ *    the same transaction, holds the claims that say which run asked (repository, ref,
+ *    workflow, run id…), and every later event of the token carries its id.
+ *
+ * Refusals are UNAUTHORIZED with a message that says what did not match; they are audited and
+ * count towards the failure limit of the caller's address.
+ */
+import {
+  CofferError,
+  checkConditions,
+  invalidRequest,
+  unauthorized,
+  type ExchangeInput,
+} from "@coffer/core";
+import type { JWTPayload } from "jose";
+import type { RequestMeta } from "../auth/actor.js";
+import { FailureLimiter } from "../auth/failure-limiter.js";
+import type { Deps } from "../deps.js";
+import { claimedIssuer, verifyIdToken } from "../oidc/id-token.js";
+import { IssuerKeys } from "../oidc/issuer-keys.js";
+import { addSeconds } from "../time.js";
+import { auditFailure } from "./audited.js";
+import { recordAudit } from "../audit/audit-log.js";
+import { insertToken } from "./token-service.js";
+import { policiesFor, type TrustPolicyRow } from "./trust-policy-service.js";
+
+export interface ExchangedToken {
+  token: string;
+  tokenId: string;
+  expiresAt: string;
+  identity: string;
+}
+
+/** Claims copied into the audit event when present (GitHub's, and the standard ones). */
+const AUDITED_CLAIMS = [
+  "sub",
+  "jti",
+  "repository",
+  "repository_owner",
+  "ref",
+  "sha",
+  "environment",
+  "workflow",
+  "job_workflow_ref",
+  "run_id",
+  "run_attempt",
+  "actor",
+  "event_name",
+];
+const MAX_AUDITED_CLAIM_LENGTH = 256;
+
+/** The actor of an exchange's audit events, before any token exists. */
+const exchangeActor = (identity: string | undefined, tokenId: string | null) => ({
+  label: identity === undefined ? "oidc" : `oidc:${identity}`,
+  tokenId,
+});
+
+export class OidcExchangeService {
+  readonly #keys = new IssuerKeys();
+  readonly #limiter: FailureLimiter;
+
+  constructor(private readonly deps: Deps) {
+    this.#limiter = new FailureLimiter(deps.config.authFailuresPerMinute);
+  }
+
+  async exchange(meta: RequestMeta, input: ExchangeInput): Promise<ExchangedToken> {
+    const key = FailureLimiter.key(meta.ip, "oidc");
+    if (this.#limiter.blocked(key, this.deps.now().getTime())) {
+      throw new CofferError("RATE_LIMITED", "too many failed exchanges; wait a minute", {
+        retryAfterSeconds: 60,
+      });
+    }
+    try {
+      return await this.#exchange(meta, input);
+    } catch (error) {
+      if (error instanceof CofferError && error.errorCode === "UNAUTHORIZED") {
+        this.#limiter.fail(key, this.deps.now().getTime());
+        const reason = error.details["reason"];
+        this.deps.metrics.authFailures.inc({
+          reason: typeof reason === "string" ? reason : "oidc",
+        });
+      }
+      await auditFailure(
+        this.deps,
+        exchangeActor(input.identity, null),
+        meta,
+        "oidc.exchange",
+        null,
+        error,
+      );
+      throw error;
+    }
+  }
+
+  async #exchange(meta: RequestMeta, input: ExchangeInput): Promise<ExchangedToken> {
+    const issuer = claimedIssuer(input.token);
+    const candidates = await this.#candidates(issuer, input.identity);
+    const claims = await verifyIdToken(input.token, this.#keys, {
+      issuer,
+      audiences: [...new Set(candidates.map((p) => p.audience))],
+      now: this.deps.now(),
+    });
+    const policy = this.#match(candidates, claims, input.identity);
+    return this.#issue(meta, policy, claims);
+  }
+
+  async #candidates(issuer: string, identity: string | undefined): Promise<TrustPolicyRow[]> {
+    const refuse = (message: string) => unauthorized(message, { reason: "oidc-no-policy", issuer });
+    const policies = await policiesFor(this.deps.db, issuer, identity);
+    if (identity === undefined) {
+      if (policies.length === 0) throw refuse(`no trust policy trusts issuer ${issuer}`);
+      return policies;
+    }
+    const [policy] = policies;
+    if (!policy) throw refuse(`no trust policy named ${identity}`);
+    if (policy.issuer !== issuer) {
+      throw refuse(`trust policy ${identity} does not trust issuer ${issuer}`);
+    }
+    return [policy];
+  }
+
+  #match(
+    candidates: readonly TrustPolicyRow[],
+    claims: JWTPayload,
+    identity: string | undefined,
+  ): TrustPolicyRow {
+    const audiences = typeof claims.aud === "string" ? [claims.aud] : (claims.aud ?? []);
+    const outcomes = candidates.map((policy) => {
+      if (!audiences.includes(policy.audience)) {
+        return { policy, reason: `its audience is not ${JSON.stringify(policy.audience)}` };
+      }
+      const check = checkConditions(policy.conditions, claims);
+      return { policy, reason: check.ok ? undefined : check.reason };
+    });
+    const matching = outcomes.filter((o) => o.reason === undefined).map((o) => o.policy);
+    if (matching.length === 1) return matching[0]!;
+    if (matching.length > 1) {
+      throw invalidRequest(
+        `${matching.length} trust policies match this token (${matching.map((p) => p.identity).join(", ")}); say which with identity`,
+      );
+    }
+    if (identity !== undefined) {
+      throw unauthorized(
+        `the ID token does not match trust policy ${identity}: ${outcomes[0]!.reason}`,
+        {
+          reason: "oidc-conditions",
+        },
+      );
+    }
+    throw unauthorized(
+      `the ID token matches no trust policy of its issuer (${outcomes.map((o) => `${o.policy.identity}: ${o.reason}`).join("; ")})`,
+      { reason: "oidc-conditions" },
+    );
+  }
+
+  async #issue(
+    meta: RequestMeta,
+    policy: TrustPolicyRow,
+    claims: JWTPayload,
+  ): Promise<ExchangedToken> {
+    const now = this.deps.now();
+    const expiresAt = addSeconds(now, policy.token_ttl_seconds);
+    return this.deps.db.transaction(async (tx) => {
+      const made = await insertToken(tx, {
+        kind: "exchanged",
+        ownerKind: policy.owner_kind,
+        owner: policy.owner,
+        name: `oidc:${policy.identity}`,
+        scopes: policy.scopes,
+        createdAt: now,
+        expiresAt,
+        createdBy: `oidc:${policy.identity}`,
+      });
+      await recordAudit(tx, exchangeActor(policy.identity, made.id), meta, {
+        action: "oidc.exchange",
+        resource: `token:${made.id}`,
+        details: {
+          identity: policy.identity,
+          issuer: policy.issuer,
+          expiresAt: expiresAt.toISOString(),
+          claims: auditedClaims(claims, Object.keys(policy.conditions)),
+        },
+      });
+      return {
+        token: made.token,
+        tokenId: made.id,
+        expiresAt: expiresAt.toISOString(),
+        identity: policy.identity,
+      };
+    });
+  }
+}
+
+/** The claims that say who asked: the standard set and those the policy's conditions name. */
+function auditedClaims(
+  claims: JWTPayload,
+  conditionClaims: readonly string[],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of new Set([...AUDITED_CLAIMS, ...conditionClaims])) {
+    const value = claims[name];
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      out[name] = String(value).slice(0, MAX_AUDITED_CLAIM_LENGTH);
+    }
+  }
+  return out;
+}

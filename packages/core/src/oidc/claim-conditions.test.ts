@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { checkConditions, conditionsProblem, globMatches } from "./claim-conditions.js";
+
+describe("globMatches", () => {
+  it.each([
+    ["acme/app", "acme/app", true],
+    ["acme/app", "acme/app2", false],
+    ["acme/*", "acme/app", true],
+    ["acme/*", "acme/", true],
+    ["acme/*", "acmex/app", false],
+    ["refs/heads/release/*", "refs/heads/release/1.2", true],
+    ["refs/heads/release/*", "refs/heads/main", false],
+    ["repo:acme/*:ref:refs/heads/main", "repo:acme/app:ref:refs/heads/main", true],
+    ["repo:acme/*:ref:refs/heads/main", "repo:acme/app:ref:refs/heads/dev", false],
+    ["*", "", true],
+    ["a*a", "a", false],
+    ["a*a", "aa", true],
+    ["*b*b*", "abxb", true],
+    ["*b*b*", "ab", false],
+    ["v?", "v1", false],
+  ])("%s against %s is %s", (pattern, value, expected) => {
+    expect(globMatches(pattern, value)).toBe(expected);
+  });
+});
+
+describe("checkConditions", () => {
+  const claims = { repository: "acme/app", ref: "refs/heads/main", run_attempt: 1, flag: true };
+
+  it("passes when every claim matches one of its patterns", () => {
+    expect(
+      checkConditions({ repository: "acme/app", ref: ["refs/tags/*", "refs/heads/main"] }, claims),
+    ).toEqual({ ok: true });
+    expect(checkConditions({ run_attempt: "1", flag: "true" }, claims)).toEqual({ ok: true });
+  });
+
+  it("names the first claim that fails, and why", () => {
+    expect(checkConditions({ repository: "acme/app", ref: "refs/tags/*" }, claims)).toEqual({
+      ok: false,
+      claim: "ref",
+      reason: '"ref" is "refs/heads/main", which is not allowed',
+    });
+    expect(checkConditions({ environment: "prod" }, claims)).toEqual({
+      ok: false,
+      claim: "environment",
+      reason: 'the token has no "environment" claim',
+    });
+    expect(checkConditions({ groups: "*" }, { groups: ["a"] })).toMatchObject({
+      ok: false,
+      reason: 'the token\'s "groups" claim is not a string',
+    });
+  });
+});
+
+describe("conditionsProblem", () => {
+  it("accepts a policy narrowed by one claim", () => {
+    expect(conditionsProblem({ repository: "acme/*" })).toBeUndefined();
+    expect(conditionsProblem({ ref: "*", sub: "repo:acme/app:*" })).toBeUndefined();
+  });
+
+  it("refuses claims the exchange checks itself", () => {
+    expect(conditionsProblem({ aud: "x", repository: "acme/app" })).toBe(
+      '"aud" is checked by the exchange itself; it cannot be a condition',
+    );
+  });
+
+  it("refuses conditions that match every token", () => {
+    expect(conditionsProblem({ repository: "*" })).toMatch(
+      /at least one condition that is not only `\*`/,
+    );
+    expect(conditionsProblem({ repository: ["acme/app", "**"] })).toMatch(/at least one condition/);
+  });
+});
