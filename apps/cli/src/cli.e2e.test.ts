@@ -399,6 +399,61 @@ describe("tokens, users, teams, audit, gen", () => {
     expect((await coffer(["token", "rm", ci.id])).code).toBe(0);
   });
 
+  it("oidc create/ls/rm: a trust policy from --claim conditions; bad claims are usage errors", async () => {
+    expect((await coffer(["team", "create", "deployers"])).code).toBe(0);
+    const made = await coffer([
+      "oidc",
+      "create",
+      "ci-deploy",
+      "--audience",
+      "https://coffer.example.test",
+      "--claim",
+      "repository=acme/app",
+      "--claim",
+      "ref=refs/heads/main",
+      "--claim",
+      "ref=refs/tags/v*",
+      "--owner",
+      "deployers",
+      "--perm",
+      "deployers/*=read",
+      "--ttl",
+      "10m",
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const listed = JSON.parse((await coffer(["oidc", "ls", "--json"])).stdout) as unknown[];
+    expect(listed).toEqual([
+      expect.objectContaining({
+        identity: "ci-deploy",
+        issuer: "https://token.actions.githubusercontent.com",
+        conditions: { repository: "acme/app", ref: ["refs/heads/main", "refs/tags/v*"] },
+        owner: "deployers",
+        scopes: [{ resource: "secret://default/deployers/*", level: "read" }],
+        tokenTtlSeconds: 600,
+      }),
+    ]);
+    // PostgreSQL's jsonb keeps object keys in an order of its own.
+    expect((await coffer(["oidc", "ls"])).stdout).toMatch(
+      /ci-deploy .*deployers +600s +ref=refs\/heads\/main\|refs\/tags\/v\* repository=acme\/app/,
+    );
+    const bad = await coffer(["oidc", "create", "x", "--audience", "a", "--claim", "repository"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--claim repository: write NAME=PATTERN");
+    const wide = await coffer([
+      "oidc",
+      "create",
+      "x",
+      "--audience",
+      "a",
+      "--claim",
+      "repository=*",
+    ]);
+    expect(wide.code).toBe(1);
+    expect(wide.stderr).toContain("give at least one condition that is not only `*`");
+    expect((await coffer(["oidc", "rm", "ci-deploy"])).code).toBe(0);
+    expect(JSON.parse((await coffer(["oidc", "ls", "--json"])).stdout)).toEqual([]);
+  });
+
   it("team create/add, user disable, audit ls --json and verify, gen", async () => {
     expect((await coffer(["team", "create", "ml"])).code).toBe(0);
     expect((await coffer(["user", "add", "carol"])).code).toBe(0);

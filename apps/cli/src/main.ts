@@ -7,6 +7,7 @@ import { toCofferError } from "@coffer/client";
 import { Command, CommanderError } from "commander";
 import { registerAdmin } from "./commands/admin.js";
 import { registerLogin } from "./commands/login.js";
+import { registerOidc } from "./commands/oidc.js";
 import { registerRun } from "./commands/run.js";
 import { registerSecret } from "./commands/secret.js";
 import { registerSharing } from "./commands/sharing.js";
@@ -26,6 +27,7 @@ export function buildProgram(cli: Cli): Command {
   registerSharing(program, cli);
   registerToken(program, cli);
   registerAdmin(program, cli);
+  registerOidc(program, cli);
   registerRun(program, cli);
   return program;
 }
