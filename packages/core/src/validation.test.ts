@@ -171,3 +171,29 @@ describe("the URI schema and parser agree", () => {
     },
   );
 });
+
+describe("every schema", () => {
+  it("compiles (validators compile on first use, so a broken schema would show only there)", async () => {
+    const core: Record<string, unknown> = await import("./index.js");
+    const found: string[] = [];
+    const isValidator = (v: unknown): v is { compile(): void } =>
+      typeof v === "function" && "compile" in v;
+    for (const [name, value] of Object.entries(core)) {
+      if (isValidator(value)) {
+        value.compile();
+        found.push(name);
+      }
+      if (typeof value !== "object" || value === null) continue;
+      for (const [key, member] of Object.entries(value)) {
+        if (isValidator(member)) {
+          member.compile();
+          found.push(`${name}.${key}`);
+        }
+      }
+    }
+    expect(found).toContain("validators.secretUri");
+    expect(found).toContain("trustPolicyInputs.exchange");
+    expect(found).toContain("gatewayOptionsValidator");
+    expect(found.length).toBeGreaterThanOrEqual(40);
+  });
+});
