@@ -52,6 +52,18 @@ describe("secrets input", () => {
     ]);
   });
 
+  it("keeps each REF as written, for errors to name it", () => {
+    const requests = parseSecretsInput(
+      "  ml/key#2 > OLD\n{vault://coffer/ml/a?stage=previous}\nml/*",
+    );
+    expect(requests.map((r) => r.text)).toEqual([
+      "ml/key#2",
+      "{vault://coffer/ml/a?stage=previous}",
+      "ml/*",
+    ]);
+    expect(parseFilesInput("ml/tls > /tmp/x")[0]?.text).toBe("ml/tls");
+  });
+
   it("takes Windows line ends and spaces around >", () => {
     expect(brief(parseSecretsInput("a_key>A\r\n  b_key   >   B  \r\n"))).toEqual([
       "1: {vault://coffer/a_key} > A",

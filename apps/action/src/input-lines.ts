@@ -24,6 +24,8 @@ import {
 export interface OneRequest {
   kind: "one";
   line: number;
+  /** REF as the user wrote it (named in errors; a reference is never a value). */
+  text: string;
   reference: VaultReference;
   /** The environment variable (secrets) or the file path (files). */
   target: string;
@@ -33,6 +35,8 @@ export interface OneRequest {
 export interface OwnerRequest {
   kind: "owner";
   line: number;
+  /** `OWNER/*` as written. */
+  text: string;
   owner: string;
   prefix: string;
 }
@@ -122,7 +126,7 @@ function ownerRequest(input: string, raw: RawLine): OwnerRequest | undefined {
       `${quote(prefix)} cannot start an environment variable name (letters, digits and _)`,
     );
   }
-  return { kind: "owner", line: raw.line, owner, prefix };
+  return { kind: "owner", line: raw.line, text: raw.ref, owner, prefix };
 }
 
 /** Parses the `secrets` input; two lines may not set one variable. */
@@ -146,7 +150,7 @@ export function parseSecretsInput(text: string): SecretRequest[] {
       throw new InputLineError(input, raw.line, `${target} is already set by line ${earlier}`);
     }
     byTarget.set(target.toUpperCase(), raw.line);
-    return { kind: "one", line: raw.line, reference, target };
+    return { kind: "one", line: raw.line, text: raw.ref, reference, target };
   });
 }
 
@@ -171,6 +175,6 @@ export function parseFilesInput(text: string): OneRequest[] {
       );
     }
     byTarget.set(raw.target, raw.line);
-    return { kind: "one", line: raw.line, reference, target: raw.target };
+    return { kind: "one", line: raw.line, text: raw.ref, reference, target: raw.target };
   });
 }
