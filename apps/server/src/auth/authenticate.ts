@@ -45,6 +45,9 @@ export function presentedToken(headers: Headers): string | undefined {
 
 interface TokenRow {
   id: string;
+  /** Made by an OIDC exchange; `name` is then `oidc:IDENTITY`. */
+  exchanged: boolean;
+  name: string;
   owner_kind: "user" | "team" | "org";
   owner: string | null;
   scopes: TokenScope[];
@@ -58,7 +61,7 @@ interface TokenRow {
 
 /** Tokens and access keys alike: the credential, its owner, the owner's teams and grants. */
 const credentialQuery = (table: "tokens" | "access_keys", where: string): string => `
-  SELECT t.id, t.${table === "tokens" ? "hash" : "id"} AS lookup, t.owner_kind, t.owner, t.scopes, t.expires_at, t.disabled_at, p.status, p.org_role,
+  SELECT t.id, t.${table === "tokens" ? "hash" : "id"} AS lookup, ${table === "tokens" ? "t.kind = 'exchanged'" : "false"} AS exchanged, t.name, t.owner_kind, t.owner, t.scopes, t.expires_at, t.disabled_at, p.status, p.org_role,
     COALESCE((SELECT json_agg(json_build_object('team', m.team, 'role', m.role))
               FROM team_members m WHERE m.member = t.owner), '[]'::json) AS teams,
     COALESCE((SELECT json_agg(json_build_object('subject', g.subject, 'resource', g.resource, 'level', g.level))
@@ -198,8 +201,11 @@ export class Authenticator {
       principal,
       credential: { scopes: row.scopes },
       tokenId: row.id,
-      label:
-        principal.kind === "user"
+      // A token from an OIDC exchange acts as its identity (`oidc:deploy-app`): the audit log
+      // says which trust policy acted, and its exchange event says which run.
+      label: row.exchanged
+        ? row.name
+        : principal.kind === "user"
           ? principal.name
           : principal.kind === "team"
             ? `team:${principal.name}`

@@ -176,9 +176,22 @@ describe.each(ENGINES)("OIDC federation on %s", (engine) => {
         },
       });
       const read = items.find((e) => e.action === "secret.reveal" && e.tokenId === made.tokenId);
-      expect(read).toBeDefined();
+      expect(read?.actor).toBe("oidc:ci-deploy");
       expect(JSON.stringify(items)).not.toContain(made.token);
       expect(JSON.stringify(items)).not.toContain("fake-openai-key-0001");
+    });
+
+    it("where-used counts an identity once, whatever the runs and their tokens", async () => {
+      for (let run = 0; run < 2; run++) {
+        const ci = await actorFor(server, (await exchange(await idToken(), "ci-deploy")).token);
+        await server.services.secretReader.reveal(ci, META, { secret: "ml/openai_key" });
+      }
+      const readers = await server.services.secretReader.whereUsed(admin, {
+        secret: "ml/openai_key",
+      });
+      const oidc = readers.filter((r) => r.actor?.startsWith("oidc:"));
+      expect(oidc).toEqual([expect.objectContaining({ actor: "oidc:ci-deploy", tokenId: null })]);
+      expect(oidc[0]!.reads).toBeGreaterThanOrEqual(3);
     });
 
     it("finds the one matching policy when no identity is given; asks when several match", async () => {

@@ -286,8 +286,11 @@ export class SecretReader {
       reads: number;
       last: Date;
     }>(
-      `SELECT actor, token_id, count(*)::int AS reads, max(at) AS last FROM audit_events
-       WHERE resource = $1 AND action = 'secret.reveal' AND result = 'ok' AND at >= $2
+      // An OIDC identity (`oidc:…`) gets a new token every run: it is counted as one reader.
+      `SELECT actor, token_id, count(*)::int AS reads, max(at) AS last
+       FROM (SELECT actor, CASE WHEN actor LIKE 'oidc:%' THEN NULL ELSE token_id END AS token_id, at
+             FROM audit_events
+             WHERE resource = $1 AND action = 'secret.reveal' AND result = 'ok' AND at >= $2) e
        GROUP BY actor, token_id ORDER BY max(at) DESC`,
       [secretUri(this.deps.org, row.owner, row.name), since],
     );
