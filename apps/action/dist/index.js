@@ -1074,14 +1074,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path2 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path3 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path2 && path2[0] !== "/") {
-          path2 = `/${path2}`;
+        if (path3 && path3[0] !== "/") {
+          path3 = `/${path3}`;
         }
-        return new URL(`${origin}${path2}`);
+        return new URL(`${origin}${path3}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1532,39 +1532,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path2);
+        debuglog("sending request to %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin },
+          request: { method, path: path3, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path2,
+          path3,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path2);
+        debuglog("trailers received from %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin },
+          request: { method, path: path3, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path2,
+          path3,
           error2.message
         );
       });
@@ -1613,9 +1613,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path2, origin }
+            request: { method, path: path3, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path2);
+          debuglog("sending request to %s %s/%s", method, origin, path3);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1678,7 +1678,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request2 = class {
       constructor(origin, {
-        path: path2,
+        path: path3,
         method,
         body,
         headers,
@@ -1693,11 +1693,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path2 !== "string") {
+        if (typeof path3 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path2[0] !== "/" && !(path2.startsWith("http://") || path2.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path2)) {
+        } else if (invalidPathRegex.test(path3)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1763,7 +1763,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path2, query) : path2;
+        this.path = query ? buildURL(path3, query) : path3;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6456,7 +6456,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path2, host, upgrade, blocking, reset } = request;
+      const { method, path: path3, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6537,7 +6537,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path2} HTTP/1.1\r
+      let header = `${method} ${path3} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7066,7 +7066,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path2, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path3, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7163,7 +7163,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path2;
+      headers[HTTP2_HEADER_PATH] = path3;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7516,9 +7516,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path2 = search ? `${pathname}${search}` : pathname;
+        const path3 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path2;
+        this.opts.path = path3;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8757,10 +8757,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path2 = "/",
+          path: path3 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path2;
+        opts.path = origin + path3;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10732,20 +10732,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path2) {
-      if (typeof path2 !== "string") {
-        return path2;
+    function safeUrl(path3) {
+      if (typeof path3 !== "string") {
+        return path3;
       }
-      const pathSegments = path2.split("?");
+      const pathSegments = path3.split("?");
       if (pathSegments.length !== 2) {
-        return path2;
+        return path3;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path2, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path2);
+    function matchKey(mockDispatch2, { path: path3, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path3);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10767,7 +10767,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path2 }) => matchValue(safeUrl(path2), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10805,9 +10805,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path2, method, body, headers, query } = opts;
+      const { path: path3, method, body, headers, query } = opts;
       return {
-        path: path2,
+        path: path3,
         method,
         body,
         headers,
@@ -11270,10 +11270,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path2, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path2,
+            Path: path3,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -12034,12 +12034,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists2 = this[kHeadersMap].get(lowercaseName);
-        if (exists2) {
+        const exists3 = this[kHeadersMap].get(lowercaseName);
+        if (exists3) {
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists2.name,
-            value: `${exists2.value}${delimiter}${value}`
+            name: exists3.name,
+            value: `${exists3.value}${delimiter}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -16152,9 +16152,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path2) {
-      for (let i = 0; i < path2.length; ++i) {
-        const code = path2.charCodeAt(i);
+    function validateCookiePath(path3) {
+      for (let i = 0; i < path3.length; ++i) {
+        const code = path3.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19074,11 +19074,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path2 = opts.path;
+          let path3 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path2 = `/${path2}`;
+            path3 = `/${path3}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path2);
+          url = new URL(util.parseOrigin(url).origin + path3);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -22378,8 +22378,8 @@ var require_utils2 = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path2) {
-      let input = path2;
+    function removeDotSegments(path3) {
+      let input = path3;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -22453,11 +22453,11 @@ var require_utils2 = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path2) {
-      if (path2 === "" || path2[0] === "/") {
-        return removeDotSegments(path2);
+    function removeDotSegmentsRelative(path3) {
+      if (path3 === "" || path3[0] === "/") {
+        return removeDotSegments(path3);
       }
-      const segments = path2.split("/");
+      const segments = path3.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -22820,8 +22820,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path2 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path2 && path2 !== "/" ? path2 : void 0;
+        const path3 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path3 && path3 !== "/" ? path3 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -27721,11 +27721,11 @@ function parseVaultReference(text, options = {}) {
   if (slashAt === -1)
     fail("the path is missing", base + location.length);
   const pathAt = base + slashAt + 1;
-  const path2 = location.slice(slashAt + 1);
+  const path3 = location.slice(slashAt + 1);
   const segments = [];
   const segmentAt = [];
   let offset = pathAt;
-  for (const raw of path2.split("/")) {
+  for (const raw of path3.split("/")) {
     if (raw !== "") {
       segments.push(unescape(raw, text, offset));
       segmentAt.push(offset);
@@ -27734,7 +27734,7 @@ function parseVaultReference(text, options = {}) {
   }
   if (segments.length === 0)
     fail("the path is empty", pathAt);
-  const trailingSlash = path2.endsWith("/");
+  const trailingSlash = path3.endsWith("/");
   const ref = {
     backend,
     resource: [],
@@ -28105,7 +28105,7 @@ var trustPolicyInputs = {
     owner: principalNameSchema,
     scopes: tokenScopesSchema,
     tokenTtlSeconds: { type: "integer", minimum: 60, maximum: MAX_EXCHANGED_TOKEN_SECONDS }
-  }, ["identity", "issuer", "audience", "conditions"])),
+  }, ["identity", "issuer", "audience", "conditions", "scopes"])),
   identity: compileSchema(objectSchema({ identity: identitySchema }, ["identity"])),
   exchange: compileSchema(objectSchema({
     token: {
@@ -28642,28 +28642,28 @@ var noop = () => {
 var freezeIfAvailable = (obj) => {
   if (Object.freeze) Object.freeze(obj);
 };
-function createInnerProxy(callback, path2, memo) {
+function createInnerProxy(callback, path3, memo) {
   var _memo$cacheKey;
-  const cacheKey = path2.join(".");
+  const cacheKey = path3.join(".");
   (_memo$cacheKey = memo[cacheKey]) !== null && _memo$cacheKey !== void 0 || (memo[cacheKey] = new Proxy(noop, {
     get(_obj, key) {
       if (typeof key !== "string" || key === "then") return;
-      return createInnerProxy(callback, [...path2, key], memo);
+      return createInnerProxy(callback, [...path3, key], memo);
     },
     apply(_1, _2, args) {
-      const lastOfPath = path2[path2.length - 1];
-      if (lastOfPath === "valueOf" || lastOfPath === "toString" || lastOfPath === "toJSON") return `tRPC.proxy(${path2.slice(0, -1).join(".")})`;
+      const lastOfPath = path3[path3.length - 1];
+      if (lastOfPath === "valueOf" || lastOfPath === "toString" || lastOfPath === "toJSON") return `tRPC.proxy(${path3.slice(0, -1).join(".")})`;
       let opts = {
         args,
-        path: path2
+        path: path3
       };
       if (lastOfPath === "call") opts = {
         args: args.length >= 2 ? [args[1]] : [],
-        path: path2.slice(0, -1)
+        path: path3.slice(0, -1)
       };
       else if (lastOfPath === "apply") opts = {
         args: args.length >= 2 ? args[1] : [],
-        path: path2.slice(0, -1)
+        path: path3.slice(0, -1)
       };
       freezeIfAvailable(opts.args);
       freezeIfAvailable(opts.path);
@@ -28767,9 +28767,9 @@ function transformResult(response, transformer) {
 function resolvePathSeparator(value) {
   return value !== null && value !== void 0 ? value : ".";
 }
-function procedurePathToURLPath(path2, separator) {
-  if (separator === ".") return path2;
-  return path2.split(".").join(separator);
+function procedurePathToURLPath(path3, separator) {
+  if (separator === ".") return path3;
+  return path3.split(".").join(separator);
 }
 function _OverloadYield(e, d) {
   this.v = e, this.k = d;
@@ -29592,21 +29592,21 @@ function httpBatchLink(opts) {
         validate(batchOps) {
           if (maxURLLength === Infinity && maxItems === Infinity) return true;
           if (batchOps.length > maxItems) return false;
-          const path2 = batchOps.map((op) => op.path).join(",");
+          const path3 = batchOps.map((op) => op.path).join(",");
           const inputs = batchOps.map((op) => op.input);
           return getUrl(_objectSpread2(_objectSpread2({}, resolvedOpts), {}, {
             type,
-            path: path2,
+            path: path3,
             inputs,
             signal: null
           })).length <= maxURLLength;
         },
         async fetch(batchOps) {
-          const path2 = batchOps.map((op) => op.path).join(",");
+          const path3 = batchOps.map((op) => op.path).join(",");
           const inputs = batchOps.map((op) => op.input);
           const signal = allAbortSignals(...batchOps.map((op) => op.signal));
           const res = await jsonHttpRequester(_objectSpread2(_objectSpread2({}, resolvedOpts), {}, {
-            path: path2,
+            path: path3,
             inputs,
             type,
             headers() {
@@ -29852,30 +29852,30 @@ var TRPCUntypedClient = class {
     }
   }
   /** Calls a query. */
-  query(path2, input, opts) {
+  query(path3, input, opts) {
     return this.requestAsPromise({
       type: "query",
-      path: path2,
+      path: path3,
       input,
       context: opts === null || opts === void 0 ? void 0 : opts.context,
       signal: opts === null || opts === void 0 ? void 0 : opts.signal
     });
   }
   /** Calls a mutation. */
-  mutation(path2, input, opts) {
+  mutation(path3, input, opts) {
     return this.requestAsPromise({
       type: "mutation",
-      path: path2,
+      path: path3,
       input,
       context: opts === null || opts === void 0 ? void 0 : opts.context,
       signal: opts === null || opts === void 0 ? void 0 : opts.signal
     });
   }
-  subscription(path2, input, opts = {}) {
+  subscription(path3, input, opts = {}) {
     const hasCallbacks = observerKeys.some((key) => typeof opts[key] === "function");
     const observable$ = this.$request({
       type: "subscription",
-      path: path2,
+      path: path3,
       input,
       context: opts.context,
       signal: opts.signal
@@ -29940,8 +29940,8 @@ var clientCallTypeToProcedureType = (clientCallType) => {
   return clientCallTypeMap[clientCallType];
 };
 function createTRPCClientProxy(client) {
-  const proxy = createRecursiveProxy(({ path: path2, args }) => {
-    const pathCopy = [...path2];
+  const proxy = createRecursiveProxy(({ path: path3, args }) => {
+    const pathCopy = [...path3];
     const procedureType = clientCallTypeToProcedureType(pathCopy.pop());
     const fullPath = pathCopy.join(".");
     return client[procedureType](fullPath, ...args);
@@ -30016,7 +30016,7 @@ function httpSubscriptionLink(opts) {
     return ({ op }) => {
       return observable((observer) => {
         var _opts$EventSource;
-        const { type, path: path2, input } = op;
+        const { type, path: path3, input } = op;
         if (type !== "subscription") throw new Error("httpSubscriptionLink only supports subscriptions");
         let lastEventId = void 0;
         const ac = new AbortController();
@@ -30026,7 +30026,7 @@ function httpSubscriptionLink(opts) {
             transformer,
             url: await urlWithConnectionParams(opts),
             input: inputWithTrackedEventId(input, lastEventId),
-            path: path2,
+            path: path3,
             pathSeparator,
             type,
             signal: null
@@ -30499,11 +30499,11 @@ var EventSource = class extends EventTarget {
         return;
       }
       const decoder = new TextDecoder(), reader = body.getReader();
-      let open2 = true;
+      let open3 = true;
       do {
         const { done, value } = await reader.read();
-        value && __privateGet(this, _parser).feed(decoder.decode(value, { stream: !done })), done && (open2 = false, __privateGet(this, _parser).reset(), __privateMethod(this, _EventSource_instances, scheduleReconnect_fn).call(this));
-      } while (open2);
+        value && __privateGet(this, _parser).feed(decoder.decode(value, { stream: !done })), done && (open3 = false, __privateGet(this, _parser).reset(), __privateMethod(this, _EventSource_instances, scheduleReconnect_fn).call(this));
+      } while (open3);
     }), __privateAdd(this, _onFetchError, (err) => {
       __privateSet(this, _controller, void 0), !(err.name === "AbortError" || err.type === "aborted") && __privateMethod(this, _EventSource_instances, scheduleReconnect_fn).call(this, flattenError(err));
     }), __privateAdd(this, _onEvent, (event) => {
@@ -30823,6 +30823,7 @@ function failureMessage(thrown) {
   if (thrown instanceof Error) return thrown.message;
   return "the action stopped on an unexpected failure (a non-Error was thrown; not shown)";
 }
+var errnoCode = (error2) => error2?.code;
 
 // src/env.ts
 function runnerFiles(env = process.env) {
@@ -30831,6 +30832,77 @@ function runnerFiles(env = process.env) {
     output: env["GITHUB_OUTPUT"] || void 0,
     state: env["GITHUB_STATE"] || void 0
   };
+}
+
+// src/reserved-variables.ts
+var RESERVED_NAMES = /* @__PURE__ */ new Set([
+  // Shells: where commands are found, what a shell sources or runs before each command.
+  "PATH",
+  "HOME",
+  "SHELL",
+  "ENV",
+  "BASH_ENV",
+  "IFS",
+  "CDPATH",
+  "PS4",
+  "PROMPT_COMMAND",
+  "ZDOTDIR",
+  // Language runtimes: options and module paths read by every process started.
+  "NODE_OPTIONS",
+  "NODE_PATH",
+  "PYTHONPATH",
+  "PYTHONSTARTUP",
+  "PYTHONHOME",
+  "PERL5LIB",
+  "PERL5OPT",
+  "PERLLIB",
+  "PERL5DB",
+  "RUBYOPT",
+  "RUBYLIB",
+  "JAVA_TOOL_OPTIONS",
+  "JDK_JAVA_OPTIONS",
+  "_JAVA_OPTIONS",
+  "CLASSPATH",
+  // git and ssh: commands they run for transport, credentials, diffs and new repositories.
+  "GIT_SSH",
+  "GIT_SSH_COMMAND",
+  "GIT_ASKPASS",
+  "SSH_ASKPASS",
+  "GIT_EXEC_PATH",
+  "GIT_PROXY_COMMAND",
+  "GIT_EXTERNAL_DIFF",
+  "GIT_TEMPLATE_DIR",
+  // Programs other programs start for the user.
+  "EDITOR",
+  "VISUAL",
+  "PAGER",
+  "LESSOPEN",
+  "LESSCLOSE",
+  // glibc loads conversion modules from here.
+  "GCONV_PATH"
+]);
+var RESERVED_PREFIXES = [
+  // The dynamic loaders (LD_PRELOAD, LD_LIBRARY_PATH; DYLD_INSERT_LIBRARIES on macOS).
+  "LD_",
+  "DYLD_",
+  // The runner's own: its files (GITHUB_ENV, GITHUB_PATH…), its token endpoints
+  // (ACTIONS_ID_TOKEN_REQUEST_URL…), the inputs and state of later actions.
+  "GITHUB_",
+  "RUNNER_",
+  "ACTIONS_",
+  "INPUT_",
+  "STATE_",
+  // git configuration from the environment (GIT_CONFIG_COUNT, _KEY_n, _VALUE_n, _GLOBAL).
+  "GIT_CONFIG_",
+  // npm reads any option from npm_config_* (script-shell, node-options…).
+  "NPM_CONFIG_"
+];
+function reservedPrefixOf(name) {
+  const upper = name.toUpperCase();
+  return RESERVED_PREFIXES.find((prefix) => upper.startsWith(prefix));
+}
+function isReservedVariable(name) {
+  return RESERVED_NAMES.has(name.toUpperCase()) || reservedPrefixOf(name) !== void 0;
 }
 
 // src/input-lines.ts
@@ -30854,6 +30926,10 @@ var quote = (text) => JSON.stringify(text.length > QUOTE_MAX ? `${text.slice(0, 
 function envNameOf(name) {
   return name.replaceAll("-", "_").toUpperCase();
 }
+function suggestedPrefix(owner) {
+  const prefix = `${envNameOf(owner)}_`;
+  return reservedPrefixOf(prefix) === void 0 ? prefix : `COFFER_${prefix}`;
+}
 function rawLines(input, text) {
   const out = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -30874,9 +30950,9 @@ function referenceOf(input, line, text) {
   let whole = text;
   if (!text.startsWith(VAULT_PREFIX)) {
     const hash = text.indexOf("#");
-    const path2 = hash === -1 ? text : text.slice(0, hash);
+    const path3 = hash === -1 ? text : text.slice(0, hash);
     const version = hash === -1 ? "" : text.slice(hash);
-    whole = `${VAULT_PREFIX}coffer/${path2.split("/").map(encodeURIComponent).join("/")}${version}}`;
+    whole = `${VAULT_PREFIX}coffer/${path3.split("/").map(encodeURIComponent).join("/")}${version}}`;
   }
   try {
     return parseVaultReference(whole, COFFER_ONLY);
@@ -30900,6 +30976,14 @@ function ownerRequest(input, raw) {
       input,
       raw.line,
       `${quote(prefix)} cannot start an environment variable name (letters, digits and _)`
+    );
+  }
+  const reserved = reservedPrefixOf(prefix);
+  if (reserved !== void 0) {
+    throw new InputLineError(
+      input,
+      raw.line,
+      `prefix ${quote(prefix)} starts with ${reserved}, which a wildcard may not set (reserved variables, see the action's README); choose another prefix, e.g. ${owner}/* > ${suggestedPrefix(owner)}`
     );
   }
   return { kind: "owner", line: raw.line, text: raw.ref, owner, prefix };
@@ -30988,8 +31072,12 @@ function explicitTargets(explicit) {
   }
   return targets;
 }
+function reservedRefusal(origin, { owner, prefix }, secret, target) {
+  const another = prefix === "" ? "a prefix" : "another prefix";
+  return `${where(origin)}: ${secret} would set ${target}, which a wildcard may not set (it can change what later steps run); give the line ${another} (${owner}/* > ${suggestedPrefix(owner)}) or set ${target} with a line of its own (${secret} > ${target})`;
+}
 function wildcardWants(secrets, listings, explicit) {
-  const plan = { wants: [], unresolved: [], notices: [], conflicts: [] };
+  const plan = { wants: [], unresolved: [], notices: [], refusals: [] };
   const taken = explicitTargets(explicit);
   const fromWildcards = /* @__PURE__ */ new Map();
   for (const request of secrets) {
@@ -31013,10 +31101,14 @@ function wildcardWants(secrets, listings, explicit) {
         );
         continue;
       }
+      if (isReservedVariable(target)) {
+        plan.refusals.push(reservedRefusal(origin, request, secret, target));
+        continue;
+      }
       const earlier = fromWildcards.get(target.toUpperCase());
       if (earlier?.secret === secret) continue;
       if (earlier !== void 0) {
-        plan.conflicts.push(
+        plan.refusals.push(
           `${where(origin)}: ${secret} and ${earlier.secret} (line ${earlier.line}) would both set ${target}; set ${target} with a line of its own`
         );
         continue;
@@ -31033,7 +31125,7 @@ function wildcardWants(secrets, listings, explicit) {
   return plan;
 }
 function resolveWants(wants, answers) {
-  const outcome = { resolved: [], unresolved: [], notices: [], conflicts: [] };
+  const outcome = { resolved: [], unresolved: [], notices: [], refusals: [] };
   for (const want of wants) {
     const answer = answers.get(itemKey(want.item));
     if (answer === void 0) throw new Error(`${where(want.origin)}: the server gave no answer`);
@@ -31056,16 +31148,25 @@ function resolveWants(wants, answers) {
 // src/masks.ts
 var MIN_MASK_LENGTH = 4;
 var MAX_DEPTH = 64;
+var LINE_END_RE = /\r\n|\n|\r/;
+var JSON_STRING_RE = /"(?:[^"\\]|\\.)*"/g;
+var JSON_NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 function linesOf(text) {
-  if (!text.includes("\n")) return [];
+  if (!LINE_END_RE.test(text)) return [];
   const out = [];
-  for (const raw of text.split("\n")) {
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+  for (const line of text.split(LINE_END_RE)) {
     out.push(line);
     const trimmed = line.trim();
     if (trimmed !== line) out.push(trimmed);
   }
   return out;
+}
+function numberLeaves(json) {
+  const written = json.replace(JSON_STRING_RE, '""').match(JSON_NUMBER_RE) ?? [];
+  return written.flatMap((text) => {
+    const n = Number(text);
+    return Number.isFinite(n) ? [text, String(n)] : [text];
+  });
 }
 function jsonLeaves(text) {
   const first = text.trimStart()[0];
@@ -31086,7 +31187,7 @@ function jsonLeaves(text) {
     }
   };
   walk(parsed, 0);
-  return leaves;
+  return [...leaves, ...numberLeaves(text)];
 }
 function masksFor(value) {
   const pieces = /* @__PURE__ */ new Set();
@@ -31102,16 +31203,65 @@ function masksFor(value) {
 }
 
 // src/secret-files.ts
-import { randomBytes } from "node:crypto";
-import { mkdir as mkdir2, rename as rename2, rm as rm2, rmdir as rmdir2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir2, open as open2, rm as rm2, rmdir as rmdir2 } from "node:fs/promises";
+import path2 from "node:path";
+
+// src/file-targets.ts
+import { lstat as lstat2, realpath } from "node:fs/promises";
+import os5 from "node:os";
 import path from "node:path";
-var codeOf = (error2) => error2.code;
+var existsReason = (file) => `${file} exists; the action does not overwrite files (choose a new path, e.g. under \${{ runner.temp }})`;
+function expandTarget(target) {
+  return path.resolve(target.startsWith("~/") ? path.join(os5.homedir(), target.slice(2)) : target);
+}
+async function realTargetOf(file) {
+  const missing = [path.basename(file)];
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      return path.join(await realpath(dir), ...missing);
+    } catch (error2) {
+      if (errnoCode(error2) !== "ENOENT" || path.dirname(dir) === dir) throw error2;
+    }
+    missing.unshift(path.basename(dir));
+  }
+}
+var exists2 = (file) => lstat2(file).then(
+  () => true,
+  (error2) => {
+    if (errnoCode(error2) === "ENOENT") return false;
+    throw error2;
+  }
+);
+async function settleFileTargets(files) {
+  const byFile = /* @__PURE__ */ new Map();
+  const settled = [];
+  for (const request of files) {
+    const refuse = (reason) => {
+      throw new InputLineError("files", request.line, reason);
+    };
+    const written = expandTarget(request.target);
+    const file = await realTargetOf(written).catch(
+      (error2) => refuse(`cannot use ${written}: ${failureMessage(error2)}`)
+    );
+    const found = await exists2(file).catch(
+      (error2) => refuse(`cannot use ${file}: ${failureMessage(error2)}`)
+    );
+    if (found) refuse(existsReason(file));
+    const earlier = byFile.get(file);
+    if (earlier !== void 0) refuse(`${file} is already written by line ${earlier}`);
+    byFile.set(file, request.line);
+    settled.push({ ...request, target: file });
+  }
+  return settled;
+}
+
+// src/secret-files.ts
 function madeDirsOf({ path: file, madeDir }) {
   if (madeDir === void 0) return [];
   const dirs = [];
-  for (let dir = path.dirname(file); dir === madeDir || dir.startsWith(madeDir + path.sep); ) {
+  for (let dir = path2.dirname(file); dir === madeDir || dir.startsWith(madeDir + path2.sep); ) {
     dirs.push(dir);
-    dir = path.dirname(dir);
+    dir = path2.dirname(dir);
   }
   return dirs;
 }
@@ -31121,21 +31271,29 @@ async function removeMadeDirs(files) {
     try {
       await rmdir2(dir);
     } catch (error2) {
-      if (!["ENOENT", "ENOTEMPTY", "EEXIST"].includes(codeOf(error2) ?? "")) throw error2;
+      if (!["ENOENT", "ENOTEMPTY", "EEXIST"].includes(errnoCode(error2) ?? "")) throw error2;
     }
   }
 }
-async function writeSecretFile(target, value) {
-  const file = path.resolve(target);
-  const dir = path.dirname(file);
-  const madeDir = await mkdir2(dir, { recursive: true, mode: 448 });
-  const written = madeDir === void 0 ? { path: file } : { path: file, madeDir };
-  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+async function createWith(file, value) {
+  const handle = await open2(file, "wx", 384).catch((error2) => {
+    throw errnoCode(error2) === "EEXIST" ? new Error(existsReason(file)) : error2;
+  });
   try {
-    await writeFile2(temp, value, { mode: 384, flag: "wx" });
-    await rename2(temp, file);
+    await handle.writeFile(value);
   } catch (error2) {
-    await rm2(temp, { force: true });
+    await rm2(file, { force: true });
+    throw error2;
+  } finally {
+    await handle.close();
+  }
+}
+async function writeSecretFile(file, value) {
+  const madeDir = await mkdir2(path2.dirname(file), { recursive: true, mode: 448 });
+  const written = madeDir === void 0 ? { path: file } : { path: file, madeDir };
+  try {
+    await createWith(file, value);
+  } catch (error2) {
     await removeMadeDirs([written]);
     throw error2;
   }
@@ -31146,9 +31304,20 @@ async function removeSecretFile(file) {
     await rm2(file.path);
     return "removed";
   } catch (error2) {
-    if (codeOf(error2) !== "ENOENT") throw error2;
+    if (errnoCode(error2) !== "ENOENT") throw error2;
     return "gone";
   }
+}
+async function removeSecretFiles(files, tell = () => void 0) {
+  const failures = [];
+  for (const file of files) {
+    try {
+      tell(file, await removeSecretFile(file));
+    } catch (error2) {
+      failures.push({ file, error: error2 });
+    }
+  }
+  return failures;
 }
 
 // src/state.ts
@@ -31187,9 +31356,32 @@ function registerMasks(values) {
   for (const value of values) for (const mask of masksFor(value)) masks.add(mask);
   for (const mask of [...masks].sort((a, b) => b.length - a.length)) setSecret(mask);
 }
-async function exportSecrets(resolved, options) {
-  const summary2 = { variables: [], outputs: [], files: [] };
+function undone(written, left) {
+  if (written === 0) return "";
+  if (left > 0)
+    return ` (${left} of the ${written} files written before it could not be removed; the post step tries again)`;
+  return written === 1 ? " (the file written before it was removed)" : ` (the ${written} files written before it were removed)`;
+}
+async function writeFiles(resolved) {
   const written = [];
+  for (const { origin, dest, value } of resolved) {
+    if (dest.kind !== "file") continue;
+    try {
+      written.push(await writeSecretFile(dest.path, value));
+    } catch (error2) {
+      const left = await removeSecretFiles(written);
+      await removeMadeDirs(written).catch(() => void 0);
+      saveWrittenFiles(left.map(({ file }) => file));
+      throw new ActionError(
+        `${where(origin)}: cannot write ${dest.path}: ${failureMessage(error2)}${undone(written.length, left.length)}`
+      );
+    }
+    saveWrittenFiles(written);
+  }
+  return written.map((file) => file.path);
+}
+async function exportSecrets(resolved, options) {
+  const summary2 = { variables: [], outputs: [], files: await writeFiles(resolved) };
   for (const { dest, value } of resolved) {
     if (dest.kind !== "env") continue;
     if (options.exportEnv) {
@@ -31200,17 +31392,6 @@ async function exportSecrets(resolved, options) {
       setOutput(dest.name, value);
       summary2.outputs.push(dest.name);
     }
-  }
-  for (const { origin, dest, value } of resolved) {
-    if (dest.kind !== "file") continue;
-    const file = await writeSecretFile(dest.path, value).catch((error2) => {
-      throw new ActionError(
-        `${where(origin)}: cannot write ${dest.path}: ${failureMessage(error2)}`
-      );
-    });
-    written.push(file);
-    saveWrittenFiles(written);
-    summary2.files.push(file.path);
   }
   return summary2;
 }
@@ -31277,7 +31458,7 @@ async function fetchSecrets(client, secrets, files) {
     resolved: outcome.resolved,
     unresolved: [...wildcard.unresolved, ...outcome.unresolved].sort(byOrigin),
     notices: [...wildcard.notices, ...outcome.notices],
-    conflicts: wildcard.conflicts
+    refusals: wildcard.refusals
   };
 }
 
@@ -31289,6 +31470,7 @@ var InputError = class extends Error {
   }
 };
 var METHODS = ["token", "oidc"];
+var LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
 function booleanInput(name) {
   try {
     return getBooleanInput(name);
@@ -31307,11 +31489,18 @@ function urlInput() {
   } catch {
     throw new InputError("url is not a URL (e.g. https://coffer.example.com)");
   }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    throw new InputError(`url must be http:// or https://, not ${parsed.protocol}//`);
-  }
   if (parsed.username !== "" || parsed.password !== "") {
     throw new InputError("url must not hold credentials; give the token input instead");
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw new InputError(
+      `url must be https:// (or http:// on the loopback), not ${parsed.protocol}//`
+    );
+  }
+  if (parsed.protocol === "http:" && !LOOPBACK_HOSTS.has(parsed.hostname)) {
+    throw new InputError(
+      `url: ${parsed.origin} must be https (http only on 127.0.0.1, localhost or [::1]): the token would travel in clear`
+    );
   }
   return url;
 }
@@ -31407,18 +31596,17 @@ async function exchangeIdToken(url, { identity: identity2, audience }) {
 }
 
 // src/main-step.ts
-function requireRunnerFiles(inputs) {
+var TOO_OLD = "this runner is too old for environment files (runner 2.297.0 or later)";
+function requireStateFile() {
+  if (runnerFiles().state === void 0) throw new ActionError(`GITHUB_STATE not set: ${TOO_OLD}`);
+}
+function requireExportFiles(inputs) {
   const files = runnerFiles();
   const missing = [
-    ["GITHUB_STATE", files.state === void 0],
     ["GITHUB_ENV", inputs.exportEnv && files.env === void 0],
     ["GITHUB_OUTPUT", inputs.outputs && files.output === void 0]
   ].flatMap(([name, isMissing]) => isMissing ? [name] : []);
-  if (missing.length > 0) {
-    throw new ActionError(
-      `${missing.join(", ")} not set: this runner is too old for environment files (runner 2.297.0 or later)`
-    );
-  }
+  if (missing.length > 0) throw new ActionError(`${missing.join(", ")} not set: ${TOO_OLD}`);
 }
 function reportUnresolved(unresolved, ignoreMissing) {
   if (unresolved.length === 0) return;
@@ -31433,14 +31621,16 @@ function reportUnresolved(unresolved, ignoreMissing) {
   );
 }
 async function runMain() {
+  requireStateFile();
   markMainStarted();
   const inputs = readInputs();
-  requireRunnerFiles(inputs);
+  requireExportFiles(inputs);
+  const files = await settleFileTargets(inputs.files);
   const client = await signIn(inputs.url, inputs.credentials);
-  const outcome = await fetchSecrets(client, inputs.secrets, inputs.files);
+  const outcome = await fetchSecrets(client, inputs.secrets, files);
   registerMasks(outcome.resolved.map((r) => r.value));
   for (const notice of outcome.notices) info(notice);
-  if (outcome.conflicts.length > 0) throw new ActionError(outcome.conflicts.join("\n"));
+  if (outcome.refusals.length > 0) throw new ActionError(outcome.refusals.join("\n"));
   reportUnresolved(outcome.unresolved, inputs.ignoreMissing);
   const summary2 = await exportSecrets(outcome.resolved, inputs);
   info(`Coffer: ${describeSummary(summary2)}`);
@@ -31449,21 +31639,16 @@ async function runMain() {
 // src/post.ts
 async function removeFiles() {
   const files = writtenFiles();
-  const failures = [];
-  for (const file of files) {
-    try {
-      const outcome = await removeSecretFile(file);
-      info(outcome === "removed" ? `Removed ${file.path}` : `${file.path} was already gone`);
-    } catch (error2) {
-      failures.push(`cannot remove ${file.path}: ${failureMessage(error2)}`);
-    }
-  }
+  const failures = await removeSecretFiles(
+    files,
+    (file, outcome) => info(outcome === "removed" ? `Removed ${file.path}` : `${file.path} was already gone`)
+  );
   try {
     await removeMadeDirs(files);
   } catch (error2) {
     warning(`a directory made for the files was not removed: ${failureMessage(error2)}`);
   }
-  return failures;
+  return failures.map(({ file, error: error2 }) => `cannot remove ${file.path}: ${failureMessage(error2)}`);
 }
 async function revokeExchangedToken() {
   const exchanged = exchangedToken();

@@ -27,3 +27,7 @@ export function failureMessage(thrown: unknown): string {
   if (thrown instanceof Error) return thrown.message;
   return "the action stopped on an unexpected failure (a non-Error was thrown; not shown)";
 }
+
+/** The `code` of a Node.js system error (`ENOENT`, `EEXIST`…), if it has one. */
+export const errnoCode = (error: unknown): string | undefined =>
+  (error as NodeJS.ErrnoException | null)?.code;

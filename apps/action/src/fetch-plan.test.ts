@@ -82,7 +82,7 @@ describe("OWNER/* lines", () => {
       [2, "ops/deploy_key", { kind: "env", name: "DEPLOY_KEY" }],
     ]);
     expect(plan.wants.every((w) => w.wildcard)).toBe(true);
-    expect(plan).toMatchObject({ unresolved: [], notices: [], conflicts: [] });
+    expect(plan).toMatchObject({ unresolved: [], notices: [], refusals: [] });
   });
 
   it("leave a variable an explicit line sets to that line", () => {
@@ -108,9 +108,42 @@ describe("OWNER/* lines", () => {
       [],
     );
     expect(plan.wants.map((w) => w.item.secret)).toEqual(["ml/api-key", "ml/other"]);
-    expect(plan.conflicts).toEqual([
+    expect(plan.refusals).toEqual([
       'secrets line 2: "ops/*": ops/api_key and ml/api-key (line 1) would both set API_KEY; set API_KEY with a line of its own',
     ]);
+  });
+
+  it("refuse, without revealing it, a secret that would set a reserved variable", () => {
+    const secrets = parseSecretsInput("ml/*\nops/* > GIT\nml/path > PATH");
+    const plan = wildcardWants(
+      secrets,
+      new Map([
+        ["ml", listing("path", "ld_preload", "Node-Options", "api_key")],
+        ["ops", listing("hub_token", "lab_token")],
+      ]),
+      explicitWants(secrets, []),
+    );
+    expect(plan.wants.map((w) => w.dest)).toEqual([
+      { kind: "env", name: "API_KEY" },
+      { kind: "env", name: "GITLAB_TOKEN" },
+    ]);
+    expect(plan.notices).toEqual([
+      'secrets line 1: "ml/*": ml/path skipped, PATH is set by secrets line 3',
+    ]);
+    expect(plan.refusals).toEqual([
+      'secrets line 1: "ml/*": ml/ld_preload would set LD_PRELOAD, which a wildcard may not set (it can change what later steps run); give the line a prefix (ml/* > ML_) or set LD_PRELOAD with a line of its own (ml/ld_preload > LD_PRELOAD)',
+      'secrets line 1: "ml/*": ml/Node-Options would set NODE_OPTIONS, which a wildcard may not set (it can change what later steps run); give the line a prefix (ml/* > ML_) or set NODE_OPTIONS with a line of its own (ml/Node-Options > NODE_OPTIONS)',
+      'secrets line 2: "ops/*": ops/hub_token would set GITHUB_TOKEN, which a wildcard may not set (it can change what later steps run); give the line another prefix (ops/* > OPS_) or set GITHUB_TOKEN with a line of its own (ops/hub_token > GITHUB_TOKEN)',
+    ]);
+  });
+
+  it("suggest a prefix that is not reserved itself", () => {
+    const plan = wildcardWants(
+      parseSecretsInput("github/*"),
+      new Map([["github", listing("bash_env")]]),
+      [],
+    );
+    expect(plan.refusals[0]).toContain("give the line a prefix (github/* > COFFER_GITHUB_)");
   });
 
   it("are unresolved when the owner has no enabled secret the caller can list", () => {

@@ -7,13 +7,22 @@
  * - `OWNER/*` takes the owner's enabled secrets the caller can list, each to prefix + its env
  *   name. A listed secret the caller may not read (FORBIDDEN) is skipped with a notice; an owner
  *   with no enabled secret the caller can list is an unresolved line.
- * - A variable set by an explicit line wins over one a wildcard would set (notice); two
- *   wildcard secrets that would set one variable are a conflict, which fails the step (after
- *   the masks, like everything once values have arrived): name one with its own line.
+ * - A variable set by an explicit line wins over one a wildcard would set (notice). Two
+ *   wildcard secrets that would set one variable, and a wildcard secret that would set a
+ *   reserved variable (reserved-variables.ts: PATH, LD_PRELOAD…), are refused: they fail the
+ *   step, ignore-missing or not (after the masks, like everything once values have arrived),
+ *   and a refused secret is not revealed.
  * - Any other per-item failure is unresolved, named by its line and its text as written.
  */
 import { MAX_BATCH_REVEAL, revealItemOf, type RevealInput } from "@coffer/core";
-import { envNameOf, type OneRequest, type SecretRequest } from "./input-lines.js";
+import {
+  envNameOf,
+  suggestedPrefix,
+  type OneRequest,
+  type OwnerRequest,
+  type SecretRequest,
+} from "./input-lines.js";
+import { isReservedVariable } from "./reserved-variables.js";
 
 export type Destination = { kind: "env"; name: string } | { kind: "file"; path: string };
 
@@ -60,8 +69,11 @@ export interface Outcome {
   unresolved: Unresolved[];
   /** What was skipped and why (never a value). */
   notices: string[];
-  /** Two wildcard secrets for one variable: these fail the step, ignore-missing or not. */
-  conflicts: string[];
+  /**
+   * Wildcard secrets refused (two for one variable, or one for a reserved variable): these
+   * fail the step, ignore-missing or not.
+   */
+  refusals: string[];
 }
 
 /** `secrets line 3: "ml/openai_key"`. */
@@ -133,13 +145,24 @@ function explicitTargets(explicit: readonly Want[]): Map<string, number> {
   return targets;
 }
 
+/** `secrets line 2: "ml/*": ml/path would set PATH, …`: the line, the secret, the variable. */
+function reservedRefusal(
+  origin: Origin,
+  { owner, prefix }: OwnerRequest,
+  secret: string,
+  target: string,
+): string {
+  const another = prefix === "" ? "a prefix" : "another prefix";
+  return `${where(origin)}: ${secret} would set ${target}, which a wildcard may not set (it can change what later steps run); give the line ${another} (${owner}/* > ${suggestedPrefix(owner)}) or set ${target} with a line of its own (${secret} > ${target})`;
+}
+
 /** What the `OWNER/*` lines ask for, given each owner's listing. */
 export function wildcardWants(
   secrets: readonly SecretRequest[],
   listings: ReadonlyMap<string, readonly Listed[]>,
   explicit: readonly Want[],
 ): WildcardPlan {
-  const plan: WildcardPlan = { wants: [], unresolved: [], notices: [], conflicts: [] };
+  const plan: WildcardPlan = { wants: [], unresolved: [], notices: [], refusals: [] };
   const taken = explicitTargets(explicit);
   const fromWildcards = new Map<string, { secret: string; line: number }>();
   for (const request of secrets) {
@@ -163,10 +186,14 @@ export function wildcardWants(
         );
         continue;
       }
+      if (isReservedVariable(target)) {
+        plan.refusals.push(reservedRefusal(origin, request, secret, target));
+        continue;
+      }
       const earlier = fromWildcards.get(target.toUpperCase());
       if (earlier?.secret === secret) continue; // the same secret to the same name, again
       if (earlier !== undefined) {
-        plan.conflicts.push(
+        plan.refusals.push(
           `${where(origin)}: ${secret} and ${earlier.secret} (line ${earlier.line}) would both set ${target}; set ${target} with a line of its own`,
         );
         continue;
@@ -188,7 +215,7 @@ export function resolveWants(
   wants: readonly Want[],
   answers: ReadonlyMap<string, RevealAnswer>,
 ): Outcome {
-  const outcome: Outcome = { resolved: [], unresolved: [], notices: [], conflicts: [] };
+  const outcome: Outcome = { resolved: [], unresolved: [], notices: [], refusals: [] };
   for (const want of wants) {
     const answer = answers.get(itemKey(want.item));
     if (answer === undefined) throw new Error(`${where(want.origin)}: the server gave no answer`);

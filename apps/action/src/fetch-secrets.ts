@@ -91,6 +91,6 @@ export async function fetchSecrets(
     resolved: outcome.resolved,
     unresolved: [...wildcard.unresolved, ...outcome.unresolved].sort(byOrigin),
     notices: [...wildcard.notices, ...outcome.notices],
-    conflicts: wildcard.conflicts,
+    refusals: wildcard.refusals,
   };
 }

@@ -117,6 +117,21 @@ describe("secrets input", () => {
     );
   });
 
+  it("refuses a wildcard prefix that starts a reserved family, and keeps explicit lines", () => {
+    expect(failure(() => parseSecretsInput("ml/key\nml/* > GITHUB_"))).toBe(
+      `secrets line 2: prefix "GITHUB_" starts with GITHUB_, which a wildcard may not set (reserved variables, see the action's README); choose another prefix, e.g. ml/* > ML_`,
+    );
+    expect(failure(() => parseSecretsInput("ld/* > ld_x"))).toBe(
+      `secrets line 1: prefix "ld_x" starts with LD_, which a wildcard may not set (reserved variables, see the action's README); choose another prefix, e.g. ld/* > COFFER_LD_`,
+    );
+    // Explicit lines are the workflow author's own choice; a prefix is checked with each name.
+    expect(brief(parseSecretsInput("ml/path > PATH\nml/gh > GITHUB_TOKEN\nml/* > GIT"))).toEqual([
+      "1: {vault://coffer/ml/path} > PATH",
+      "2: {vault://coffer/ml/gh} > GITHUB_TOKEN",
+      "3: ml/* > GIT",
+    ]);
+  });
+
   it("quotes at most 80 characters of a bad line", () => {
     const message = failure(() => parseSecretsInput(`ml/${"x".repeat(200)}/a/b`));
     expect(message).toContain(`"ml/${"x".repeat(77)}…"`);

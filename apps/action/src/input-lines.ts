@@ -5,7 +5,8 @@
  *   a whole `{vault://coffer/…}` reference; `OWNER/*` asks for every secret readable there.
  * - In `secrets`, TARGET is the environment variable (for `OWNER/*`, a prefix put before each
  *   secret's name). Without it the name is the secret's name, or its key, uppercased with
- *   `-` → `_`.
+ *   `-` → `_`. A prefix that starts a reserved family (`GITHUB_…`, reserved-variables.ts) is
+ *   refused here; the names a wildcard brings are checked once listed (fetch-plan.ts).
  * - In `files`, TARGET is the file's path, and is required; `OWNER/*` is not allowed there.
  * - Blank lines and lines starting with `#` are skipped.
  *
@@ -19,6 +20,7 @@ import {
   VAULT_PREFIX,
   type VaultReference,
 } from "@coffer/core";
+import { reservedPrefixOf } from "./reserved-variables.js";
 
 /** One secret (or one key of one), to an environment variable or a file. */
 export interface OneRequest {
@@ -66,6 +68,12 @@ const quote = (text: string): string =>
 /** The environment variable a name (or key) becomes: uppercased, `-` → `_`. */
 export function envNameOf(name: string): string {
   return name.replaceAll("-", "_").toUpperCase();
+}
+
+/** A prefix to suggest for `OWNER/*`: the owner's env name and `_`, unless that is reserved. */
+export function suggestedPrefix(owner: string): string {
+  const prefix = `${envNameOf(owner)}_`;
+  return reservedPrefixOf(prefix) === undefined ? prefix : `COFFER_${prefix}`;
 }
 
 interface RawLine {
@@ -124,6 +132,14 @@ function ownerRequest(input: string, raw: RawLine): OwnerRequest | undefined {
       input,
       raw.line,
       `${quote(prefix)} cannot start an environment variable name (letters, digits and _)`,
+    );
+  }
+  const reserved = reservedPrefixOf(prefix);
+  if (reserved !== undefined) {
+    throw new InputLineError(
+      input,
+      raw.line,
+      `prefix ${quote(prefix)} starts with ${reserved}, which a wildcard may not set (reserved variables, see the action's README); choose another prefix, e.g. ${owner}/* > ${suggestedPrefix(owner)}`,
     );
   }
   return { kind: "owner", line: raw.line, text: raw.ref, owner, prefix };

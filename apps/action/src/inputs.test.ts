@@ -93,11 +93,30 @@ describe("readInputs", () => {
       "url is not a URL (e.g. https://coffer.example.com)",
     );
     expect(failure({ url: "ftp://coffer", token: "cft_x", secrets: "ml/a" })).toBe(
-      "url must be http:// or https://, not ftp://",
+      "url must be https:// (or http:// on the loopback), not ftp://",
     );
     expect(failure({ url: "https://u:fake-pass@coffer", token: "cft_x", secrets: "a" })).toBe(
       "url must not hold credentials; give the token input instead",
     );
+  });
+
+  it("takes http only on the loopback address: elsewhere the token would travel in clear", () => {
+    const http = (url: string): string => failure({ url, token: "cft_x", secrets: "ml/a" });
+    const inClear = (origin: string): string =>
+      `url: ${origin} must be https (http only on 127.0.0.1, localhost or [::1]): the token would travel in clear`;
+    expect(http("http://coffer.example.com/base?x=1")).toBe(inClear("http://coffer.example.com"));
+    expect(http("http://10.0.0.5:7700")).toBe(inClear("http://10.0.0.5:7700"));
+    expect(http("http://localhost.example.com")).toBe(inClear("http://localhost.example.com"));
+    expect(http("http://127.0.0.2:7700")).toBe(inClear("http://127.0.0.2:7700"));
+    for (const url of [
+      "https://coffer.example.com",
+      "http://127.0.0.1:7700",
+      "http://LOCALHOST:7700/base",
+      "http://[::1]:7700",
+    ]) {
+      given({ url, token: "cft_x", secrets: "ml/a" });
+      expect(readInputs().url).toBe(url);
+    }
   });
 
   it("takes strict YAML booleans only", () => {

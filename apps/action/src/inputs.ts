@@ -1,6 +1,7 @@
 /**
  * The action's inputs (action.yml), each read through @actions/core and checked here, once:
- * - `url`: required, http(s);
+ * - `url`: required, https (http only on the loopback address: the token, and the token an
+ *   OIDC exchange returns, must not travel in clear), without credentials;
  * - `method`: `token` (with `token`) or `oidc` (with optional `identity` and `audience`); an
  *   input that belongs to the other method is refused rather than ignored;
  * - `secrets` / `files`: the line grammar of input-lines.ts, line numbers as written;
@@ -38,6 +39,8 @@ export class InputError extends Error {
 }
 
 const METHODS = ["token", "oidc"] as const;
+/** Where http:// is allowed (the server's rule for issuer URLs): nothing leaves the machine. */
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 function booleanInput(name: string): boolean {
   try {
@@ -58,11 +61,19 @@ function urlInput(): string {
   } catch {
     throw new InputError("url is not a URL (e.g. https://coffer.example.com)");
   }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    throw new InputError(`url must be http:// or https://, not ${parsed.protocol}//`);
-  }
   if (parsed.username !== "" || parsed.password !== "") {
     throw new InputError("url must not hold credentials; give the token input instead");
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw new InputError(
+      `url must be https:// (or http:// on the loopback), not ${parsed.protocol}//`,
+    );
+  }
+  if (parsed.protocol === "http:" && !LOOPBACK_HOSTS.has(parsed.hostname)) {
+    // The origin only: whatever else the url holds is not repeated.
+    throw new InputError(
+      `url: ${parsed.origin} must be https (http only on 127.0.0.1, localhost or [::1]): the token would travel in clear`,
+    );
   }
   return url;
 }

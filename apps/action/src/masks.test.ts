@@ -25,6 +25,28 @@ describe("masksFor", () => {
     expect(masks.every((m) => m.length >= MIN_MASK_LENGTH)).toBe(true);
   });
 
+  it("masks each line of a value split by lone carriage returns", () => {
+    const value = "fake-cr-line-0001\rfake-cr-line-0002\r  fake-cr-line-0003";
+    const masks = masksFor(value);
+    for (const piece of ["fake-cr-line-0001", "fake-cr-line-0002", "fake-cr-line-0003"]) {
+      expect(masks).toContain(piece);
+      expect(masks).toContain(b64(piece));
+    }
+  });
+
+  it("masks each number leaf of 4+ characters, as written and as String(n)", () => {
+    const value = '{"pin": 48213, "n": [-7012, 42, 1e5, 2.50], "s": "x 9999 y", "big": 1e999}';
+    const masks = masksFor(value);
+    for (const piece of ["48213", "-7012", "100000", "2.50", "1e999"]) {
+      expect(masks).toContain(piece);
+      expect(masks).toContain(b64(piece));
+    }
+    // Short, only inside a string, or not a number JavaScript prints.
+    for (const piece of ["42", "1e5", "2.5", "9999", "Infinity"]) {
+      expect(masks).not.toContain(piece);
+    }
+  });
+
   it("masks each string leaf of a JSON value, and the lines of a leaf", () => {
     const value = JSON.stringify({
       type: "service_account",

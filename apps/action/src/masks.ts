@@ -1,19 +1,25 @@
 /**
  * What to register as masks for one value (SPEC §10), before anything else happens to it:
- * the whole value, each line of a multi-line value, each string leaf of a JSON value (and each
- * line of those), and the base64 form of every one of these. Pieces shorter than 4 characters
- * are never registered: a mask of "a" or "on" would blank the whole log. Pure.
+ * the whole value, each line of a multi-line value (lines end at `\r\n`, `\n` or a lone `\r`,
+ * which a terminal also shows as a new line), each string or number leaf of a JSON value (and
+ * each line of those), and the base64 form of every one of these. A number is masked as it is
+ * written in the JSON and as JavaScript prints it (`String(n)`), when those differ (`1e5`,
+ * `100000`). Pieces shorter than 4 characters are never registered: a mask of "a" or "on"
+ * would blank the whole log. Pure.
  */
 
 export const MIN_MASK_LENGTH = 4;
 /** JSON nested deeper than this is not walked (its whole text is still masked). */
 const MAX_DEPTH = 64;
+const LINE_END_RE = /\r\n|\n|\r/;
+/** A JSON string token (in valid JSON), to blank before looking for numbers. */
+const JSON_STRING_RE = /"(?:[^"\\]|\\.)*"/g;
+const JSON_NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 
 function linesOf(text: string): string[] {
-  if (!text.includes("\n")) return [];
+  if (!LINE_END_RE.test(text)) return [];
   const out: string[] = [];
-  for (const raw of text.split("\n")) {
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+  for (const line of text.split(LINE_END_RE)) {
     out.push(line);
     const trimmed = line.trim();
     if (trimmed !== line) out.push(trimmed);
@@ -21,6 +27,16 @@ function linesOf(text: string): string[] {
   return out;
 }
 
+/** Each number of valid JSON text as written, and as `String(n)` prints it. */
+function numberLeaves(json: string): string[] {
+  const written = json.replace(JSON_STRING_RE, '""').match(JSON_NUMBER_RE) ?? [];
+  return written.flatMap((text) => {
+    const n = Number(text);
+    return Number.isFinite(n) ? [text, String(n)] : [text]; // not "Infinity" for 1e999
+  });
+}
+
+/** The string and number leaves of a JSON object or array; none for any other text. */
 function jsonLeaves(text: string): string[] {
   const first = text.trimStart()[0];
   if (first !== "{" && first !== "[") return [];
@@ -40,7 +56,7 @@ function jsonLeaves(text: string): string[] {
     }
   };
   walk(parsed, 0);
-  return leaves;
+  return [...leaves, ...numberLeaves(text)];
 }
 
 /** The masks for a value, longest first (a longer mask must win over a piece of it). */

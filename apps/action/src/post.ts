@@ -7,27 +7,21 @@
 import * as core from "@actions/core";
 import { createCofferClient, toCofferError } from "@coffer/client";
 import { ActionError, failureMessage } from "./errors.js";
-import { removeMadeDirs, removeSecretFile } from "./secret-files.js";
+import { removeMadeDirs, removeSecretFiles } from "./secret-files.js";
 import { exchangedToken, writtenFiles } from "./state.js";
 
 /** Removes every written file, then the directories made for them; returns what failed. */
 async function removeFiles(): Promise<string[]> {
   const files = writtenFiles();
-  const failures: string[] = [];
-  for (const file of files) {
-    try {
-      const outcome = await removeSecretFile(file);
-      core.info(outcome === "removed" ? `Removed ${file.path}` : `${file.path} was already gone`);
-    } catch (error) {
-      failures.push(`cannot remove ${file.path}: ${failureMessage(error)}`);
-    }
-  }
+  const failures = await removeSecretFiles(files, (file, outcome) =>
+    core.info(outcome === "removed" ? `Removed ${file.path}` : `${file.path} was already gone`),
+  );
   try {
     await removeMadeDirs(files);
   } catch (error) {
     core.warning(`a directory made for the files was not removed: ${failureMessage(error)}`);
   }
-  return failures;
+  return failures.map(({ file, error }) => `cannot remove ${file.path}: ${failureMessage(error)}`);
 }
 
 async function revokeExchangedToken(): Promise<void> {

@@ -30,27 +30,34 @@ describe("writeSecretFile", () => {
     expect(await readdir(root)).toEqual(["sa.json"]);
   });
 
-  it("makes an existing file 0600 too", async () => {
+  it("refuses an existing file and leaves it as it was", async () => {
     const file = path.join(root, "old.txt");
     await writeFile(file, "old", { mode: 0o644 });
-    await writeSecretFile(file, "fake-new");
-    expect(await readFile(file, "utf8")).toBe("fake-new");
-    expect(await modeOf(file)).toBe(0o600);
+    await expect(writeSecretFile(file, "fake-new")).rejects.toThrow(
+      `${file} exists; the action does not overwrite files (choose a new path, e.g. under \${{ runner.temp }})`,
+    );
+    expect(await readFile(file, "utf8")).toBe("old");
+    expect(await modeOf(file)).toBe(0o644);
   });
 
-  it("replaces a symbolic link instead of writing through it", async () => {
+  it("refuses a symbolic link at the target, even a dangling one, and writes nothing", async () => {
     const elsewhere = path.join(root, "elsewhere.txt");
-    await writeFile(elsewhere, "untouched");
-    const file = path.join(root, "link.txt");
-    await symlink(elsewhere, file);
-    await writeSecretFile(file, "fake-value");
-    expect(await readFile(elsewhere, "utf8")).toBe("untouched");
-    expect(await readFile(file, "utf8")).toBe("fake-value");
+    await symlink(elsewhere, path.join(root, "dangling.txt"));
+    await expect(writeSecretFile(path.join(root, "dangling.txt"), "fake-value")).rejects.toThrow(
+      "exists; the action does not overwrite files",
+    );
+    expect(await exists(elsewhere)).toBe(false);
+  });
+
+  it("removes the directories it made when the file cannot be created", async () => {
+    const file = path.join(root, "made", "deeper", "x".repeat(300));
+    await expect(writeSecretFile(file, "fake-value")).rejects.toThrow(/ENAMETOOLONG/);
+    expect(await readdir(root)).toEqual([]);
   });
 
   it("makes missing directories 0700 and records the outermost", async () => {
     const file = path.join(root, "a", "b", "key.pem");
-    const written = await writeSecretFile(path.relative(process.cwd(), file), "fake-pem");
+    const written = await writeSecretFile(file, "fake-pem");
     expect(written).toEqual({ path: file, madeDir: path.join(root, "a") });
     expect(await modeOf(path.join(root, "a"))).toBe(0o700);
     expect(await modeOf(path.join(root, "a", "b"))).toBe(0o700);

@@ -1,18 +1,17 @@
 /**
  * Files the `files` input writes, and their removal by the post step.
- * - A value is written exactly (no newline added) to a temporary file created with mode 0600
- *   beside the target, then renamed over it: the target is 0600 whether or not it existed, is
- *   never seen half-written, and a symbolic link at the target is replaced, not followed.
+ * - Targets are settled first (file-targets.ts): absolute, real parent, not existing.
+ * - A value is written exactly (no newline added), created with mode 0600 and only if nothing
+ *   is there (`wx`: never over a file, never through a symbolic link): what the post step
+ *   removes is only ever what the action wrote.
  * - Missing parent directories are created with mode 0700; the outermost one made is recorded
  *   so the post step removes those directories too, once they are empty.
- * Paths are resolved against the working directory (the workspace on a runner).
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, open, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
+import { errnoCode } from "./errors.js";
+import { existsReason } from "./file-targets.js";
 import type { WrittenFile } from "./state.js";
-
-const codeOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
 
 /** Each directory from the file's up to the one made for it, inclusive. */
 function madeDirsOf({ path: file, madeDir }: WrittenFile): string[] {
@@ -35,22 +34,34 @@ export async function removeMadeDirs(files: readonly WrittenFile[]): Promise<voi
     try {
       await rmdir(dir);
     } catch (error) {
-      if (!["ENOENT", "ENOTEMPTY", "EEXIST"].includes(codeOf(error) ?? "")) throw error;
+      if (!["ENOENT", "ENOTEMPTY", "EEXIST"].includes(errnoCode(error) ?? "")) throw error;
     }
   }
 }
 
-export async function writeSecretFile(target: string, value: string): Promise<WrittenFile> {
-  const file = path.resolve(target);
-  const dir = path.dirname(file);
-  const madeDir = await mkdir(dir, { recursive: true, mode: 0o700 });
-  const written: WrittenFile = madeDir === undefined ? { path: file } : { path: file, madeDir };
-  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+/** Creates the file, mode 0600, only if nothing is there; removes it if writing fails. */
+async function createWith(file: string, value: string): Promise<void> {
+  const handle = await open(file, "wx", 0o600).catch((error: unknown) => {
+    // Made since the targets were settled: not ours to write over, nor to remove.
+    throw errnoCode(error) === "EEXIST" ? new Error(existsReason(file)) : error;
+  });
   try {
-    await writeFile(temp, value, { mode: 0o600, flag: "wx" });
-    await rename(temp, file);
+    await handle.writeFile(value);
   } catch (error) {
-    await rm(temp, { force: true });
+    await rm(file, { force: true });
+    throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a new file at an absolute path (settled: see file-targets.ts). */
+export async function writeSecretFile(file: string, value: string): Promise<WrittenFile> {
+  const madeDir = await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const written: WrittenFile = madeDir === undefined ? { path: file } : { path: file, madeDir };
+  try {
+    await createWith(file, value);
+  } catch (error) {
     await removeMadeDirs([written]);
     throw error;
   }
@@ -63,7 +74,23 @@ export async function removeSecretFile(file: WrittenFile): Promise<"removed" | "
     await rm(file.path);
     return "removed";
   } catch (error) {
-    if (codeOf(error) !== "ENOENT") throw error;
+    if (errnoCode(error) !== "ENOENT") throw error;
     return "gone";
   }
+}
+
+/** Removes each written file (telling `removed` or `gone`); the ones that cannot be, and why. */
+export async function removeSecretFiles(
+  files: readonly WrittenFile[],
+  tell: (file: WrittenFile, outcome: "removed" | "gone") => void = () => undefined,
+): Promise<{ file: WrittenFile; error: unknown }[]> {
+  const failures: { file: WrittenFile; error: unknown }[] = [];
+  for (const file of files) {
+    try {
+      tell(file, await removeSecretFile(file));
+    } catch (error) {
+      failures.push({ file, error });
+    }
+  }
+  return failures;
 }

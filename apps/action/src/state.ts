@@ -1,9 +1,11 @@
 /**
  * What the main step leaves for the post step (`core.saveState`, read back as `STATE_<name>`),
  * every name and format here. The runner keeps the last value saved under a name.
- * - `isPost`: set first thing in main; its presence is how the one bundle knows it is the post.
- * - `files`: the files written so far (saved after each one, so a failure midway still has
- *   them removed), with the first directory the action had to create for each.
+ * - `isPost`: set first thing in main (once GITHUB_STATE is known to be there: main-step.ts);
+ *   its presence is how the one bundle knows it is the post.
+ * - `files`: the files written so far (saved after each one, so that even a step stopped
+ *   midway has them removed; a failed write removes the others and saves what is left), with
+ *   the first directory the action had to create for each.
  * - `url` and `token`: the token an OIDC exchange returned, for the post step to revoke.
  */
 import * as core from "@actions/core";

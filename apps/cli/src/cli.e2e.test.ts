@@ -439,17 +439,29 @@ describe("tokens, users, teams, audit, gen", () => {
     const bad = await coffer(["oidc", "create", "x", "--audience", "a", "--claim", "repository"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--claim repository: write NAME=PATTERN");
-    const wide = await coffer([
+    const noPerm = await coffer([
       "oidc",
       "create",
       "x",
       "--audience",
       "a",
       "--claim",
-      "repository=*",
+      "repository=acme/app",
     ]);
+    expect(noPerm.code).toBe(2);
+    expect(noPerm.stderr).toContain("give the secrets it may use with --perm");
+    const wide = await coffer(
+      ["oidc", "create", "x", "--audience", "a", "--claim", "ref=refs/heads/main"].concat([
+        "--perm",
+        "deployers/*",
+        "--owner",
+        "deployers",
+      ]),
+    );
     expect(wide.code).toBe(1);
-    expect(wide.stderr).toContain("give at least one condition that is not only `*`");
+    expect(wide.stderr).toContain(
+      "for GitHub's issuer, one condition must pin the repository's owner",
+    );
     expect((await coffer(["oidc", "rm", "ci-deploy"])).code).toBe(0);
     expect(JSON.parse((await coffer(["oidc", "ls", "--json"])).stdout)).toEqual([]);
   });

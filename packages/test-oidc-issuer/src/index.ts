@@ -8,7 +8,14 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from "jose";
+import {
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  UnsecuredJWT,
+  type CryptoKey,
+  type JWTPayload,
+} from "jose";
 
 const ALG = "RS256";
 
@@ -21,6 +28,10 @@ export interface SignOptions {
   expiresInSeconds?: number;
   /** Seconds from now of `iat` (default 0). */
   issuedAtOffsetSeconds?: number;
+  /** Seconds from now of `nbf` (default -5). */
+  notBeforeOffsetSeconds?: number;
+  /** `HS256` (with a shared secret) or `none` (unsigned): what a forger would try. */
+  algorithm?: "HS256" | "none";
 }
 
 export interface TestIssuer {
@@ -33,8 +44,10 @@ export interface TestIssuer {
   runnerClaims: JWTPayload;
   /** Options for tokens from the runner endpoint (an expired one, a forged one…). */
   runnerOptions: SignOptions;
-  /** How many ID tokens the runner endpoint handed out, and JWKS fetches. */
-  counts: { idTokens: number; jwks: number };
+  /** What the discovery document says, when a test wants it to lie. */
+  discovery: { issuer?: string; jwksUri?: string };
+  /** How many ID tokens the runner endpoint handed out, discovery and JWKS fetches. */
+  counts: { idTokens: number; discovery: number; jwks: number };
   sign(claims: JWTPayload & { aud: string | string[] }, options?: SignOptions): Promise<string>;
   close(): Promise<void>;
 }
@@ -63,7 +76,7 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   const kid = randomBytes(8).toString("hex");
   const jwk = { ...(await exportJWK(own.publicKey)), kid, alg: ALG, use: "sig" };
   const requestToken = `fake-runner-request-${randomBytes(8).toString("hex")}`;
-  const counts = { idTokens: 0, jwks: 0 };
+  const counts = { idTokens: 0, discovery: 0, jwks: 0 };
   let url = "";
 
   async function sign(
@@ -71,14 +84,22 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     options: SignOptions = {},
   ): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
+    const payload = {
+      ...claims,
+      jti: randomBytes(8).toString("hex"),
+      iss: options.issuer ?? url,
+      iat: now + (options.issuedAtOffsetSeconds ?? 0),
+      nbf: now + (options.notBeforeOffsetSeconds ?? -5),
+      exp: now + (options.expiresInSeconds ?? 300),
+    };
+    if (options.algorithm === "none") return new UnsecuredJWT(payload).encode();
+    if (options.algorithm === "HS256") {
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg: "HS256", kid, typ: "JWT" })
+        .sign(new TextEncoder().encode("fake-shared-hmac-secret-0000000000"));
+    }
     const key: CryptoKey = options.foreignKey ? foreign.privateKey : own.privateKey;
-    return new SignJWT({ ...claims, jti: randomBytes(8).toString("hex") })
-      .setProtectedHeader({ alg: ALG, kid, typ: "JWT" })
-      .setIssuer(options.issuer ?? url)
-      .setIssuedAt(now + (options.issuedAtOffsetSeconds ?? 0))
-      .setNotBefore(now - 5)
-      .setExpirationTime(now + (options.expiresInSeconds ?? 300))
-      .sign(key);
+    return new SignJWT(payload).setProtectedHeader({ alg: ALG, kid, typ: "JWT" }).sign(key);
   }
 
   const issuer: TestIssuer = {
@@ -87,6 +108,7 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     requestToken,
     runnerClaims: githubClaims(),
     runnerOptions: {},
+    discovery: {},
     counts,
     sign,
     close: () => new Promise((resolve) => server.close(() => resolve())),
@@ -99,9 +121,10 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = new URL(req.url ?? "/", url);
     if (target.pathname === "/.well-known/openid-configuration") {
+      counts.discovery++;
       return json(res, 200, {
-        issuer: url,
-        jwks_uri: `${url}/.well-known/jwks`,
+        issuer: issuer.discovery.issuer ?? url,
+        jwks_uri: issuer.discovery.jwksUri ?? `${url}/.well-known/jwks`,
         id_token_signing_alg_values_supported: [ALG],
         response_types_supported: ["id_token"],
         subject_types_supported: ["public"],

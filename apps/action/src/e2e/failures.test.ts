@@ -7,7 +7,7 @@ import { readdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { leaksIn, runAction } from "./test-action.js";
+import { failureOf, leaksIn, runAction } from "./test-action.js";
 import { FIXTURES, piecesOf, seededSuite } from "./test-fixtures.js";
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -31,14 +31,6 @@ const UNRESOLVED = [
   'secrets line 6: "nobody/*": nobody has no enabled secret you can list',
   'files line 1: "ml/nope": secret://default/ml/nope not found (NOT_FOUND)',
 ];
-
-/** The one `::error::` of a failed run. */
-function failureOf(run: { code: number; all(name: string): string[]; stdout: string }): string {
-  expect(run.code, run.stdout).toBe(1);
-  const errors = run.all("error");
-  expect(errors).toHaveLength(1);
-  return errors[0]!;
-}
 
 describe("unresolved references", () => {
   it("fail the step, each named by its line and its text, with nothing exported", async () => {
@@ -118,6 +110,12 @@ describe("bad inputs", () => {
   it("a value that is not a YAML boolean fails clearly", async () => {
     expect(failureOf(await run({ secrets: "ml/openai_key", "export-env": "yes" }))).toBe(
       'export-env must be true or false (YAML: true | True | TRUE | false | False | FALSE), not "yes"',
+    );
+  });
+
+  it("a url in clear to another host is refused", async () => {
+    expect(failureOf(await run({ secrets: "ml/openai_key", url: "http://coffer.invalid" }))).toBe(
+      "url: http://coffer.invalid must be https (http only on 127.0.0.1, localhost or [::1]): the token would travel in clear",
     );
   });
 

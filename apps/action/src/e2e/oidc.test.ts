@@ -116,7 +116,7 @@ describe("method oidc", () => {
     [
       "a wrong audience",
       () => ({ audience: "https://someone-else.example.test" }),
-      `the ID token's audience is not one this server trusts for issuer`,
+      `the ID token's audience ("https://someone-else.example.test") is not one this server trusts for issuer`,
     ],
     [
       "a wrong repository",
@@ -131,7 +131,7 @@ describe("method oidc", () => {
     [
       "a wrong issuer",
       () => ((issuer.runnerOptions = { issuer: "https://issuer.example.test" }), {}),
-      "trust policy ci-deploy does not trust issuer https://issuer.example.test",
+      "no trust policy trusts issuer https://issuer.example.test",
     ],
     [
       "a forged signature",

@@ -8,7 +8,8 @@
  * - readers for what the runner reads: the environment files (`name<<DELIMITER` blocks) and
  *   workflow commands (`::add-mask::…`, `::error::…`, with @actions/core's escapes undone);
  * - a counting proxy, to see how many HTTP requests a run makes;
- * - a leak finder: the pieces of values found in a text outside `::add-mask::` commands.
+ * - a leak finder: the pieces of values found in a text outside `::add-mask::` commands;
+ * - `failureOf`: the one error of a run that must have failed.
  * Every child is killed when the test process exits.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -20,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createCofferClient, type CofferClient } from "@coffer/client";
+import { expect } from "vitest";
 import { inputEnv } from "../test-inputs.js";
 
 /** The committed bundle: what the runner runs. */
@@ -260,6 +262,14 @@ async function runBundle(
 
 /** Runs the main step of the committed bundle. */
 export const runAction = (options: RunOptions): Promise<ActionRun> => runBundle(options, {});
+
+/** The one `::error::` of a run that must have failed (exit code 1). */
+export function failureOf(run: Pick<ActionRun, "code" | "all" | "stdout">): string {
+  expect(run.code, run.stdout).toBe(1);
+  const errors = run.all("error");
+  expect(errors).toHaveLength(1);
+  return errors[0]!;
+}
 
 /** These pieces of values, each followed by its base64 form (both must never be shown). */
 export const withBase64 = (pieces: readonly string[]): string[] =>

@@ -8,6 +8,7 @@
  * With each value, the pieces that must never be shown (whole, lines and string leaves of 4+
  * characters), written out here rather than computed, and the short ones that must not be masks.
  */
+import { realpath } from "node:fs/promises";
 import { afterAll, beforeAll } from "vitest";
 import { startCoffer, tempDir, withBase64, type CofferProcess } from "./test-action.js";
 
@@ -105,7 +106,7 @@ export interface SeededSuite {
   coffer: CofferProcess;
   /** The token of `ci`. */
   ciToken: string;
-  /** A temporary directory for the suite's files. */
+  /** A temporary directory for the suite's files (its real path). */
   dir: string;
 }
 
@@ -117,7 +118,8 @@ export function seededSuite(): SeededSuite {
     suite.coffer = await startCoffer();
     suite.ciToken = await seed(suite.coffer);
     work = await tempDir("coffer-action-work-");
-    suite.dir = work.dir;
+    // Real: file targets are reported by their real path (a macOS tmpdir is behind a link).
+    suite.dir = await realpath(work.dir);
   });
   afterAll(async () => {
     await suite.coffer?.stop();

@@ -2,6 +2,7 @@
  * `coffer oidc create|ls|rm`: OIDC trust policies (SPEC §4), for org admins. A policy lets a
  * CI job sign in with its ID token instead of a stored token (the Action's `method: oidc`).
  */
+import { GITHUB_ISSUER } from "@coffer/core";
 import type { Command } from "commander";
 import type { Cli } from "../context.js";
 import { parseDuration } from "../durations.js";
@@ -9,10 +10,8 @@ import { UsageError } from "../errors.js";
 import { json, table } from "../output.js";
 import { parseScope } from "./token.js";
 
-export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
-
 const CREATE_FORM =
-  "coffer oidc create IDENTITY --audience AUD --claim NAME=PATTERN… [--issuer URL] [--owner TEAM] [--perm SCOPE]… [--ttl 15m]";
+  "coffer oidc create IDENTITY --audience AUD --claim NAME=PATTERN… --perm SCOPE… [--issuer URL] [--owner TEAM] [--ttl 15m]";
 
 const repeat = (value: string, all: string[]): string[] => [...all, value];
 
@@ -79,6 +78,12 @@ export function registerOidc(program: Command, cli: Cli): void {
         },
       ) => {
         const conditions = parseClaims(opts.claim);
+        if (opts.perm.length === 0) {
+          throw new UsageError(
+            "give the secrets it may use with --perm (e.g. ml/*=read)",
+            CREATE_FORM,
+          );
+        }
         const ttl = opts.ttl !== undefined ? parseDuration(opts.ttl, "--ttl") : undefined;
         const { client } = await cli.connect();
         const me = await client.user.whoami.query();
@@ -89,7 +94,7 @@ export function registerOidc(program: Command, cli: Cli): void {
           audience: opts.audience,
           conditions,
           ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
-          ...(scopes.length > 0 ? { scopes } : {}),
+          scopes,
           ...(ttl !== undefined ? { tokenTtlSeconds: ttl } : {}),
           ...(opts.description !== undefined ? { description: opts.description } : {}),
         });

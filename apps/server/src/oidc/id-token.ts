@@ -79,7 +79,7 @@ function refusal(error: unknown, options: VerifyOptions): CofferError {
     switch (error.claim) {
       case "aud":
         return refuse(
-          `the ID token's audience is not one this server trusts for issuer ${options.issuer} (expected ${options.audiences.map((a) => JSON.stringify(a)).join(" or ")})`,
+          `the ID token's audience (${JSON.stringify(error.payload.aud ?? null)}) is not one this server trusts for issuer ${options.issuer}`,
           "audience",
         );
       case "nbf":

@@ -10,7 +10,10 @@ import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import { LRUCache } from "lru-cache";
 
 const DISCOVERY_TTL_MS = 60 * 60_000;
+/** A failed discovery is remembered this long: unauthenticated callers cannot make us fetch more. */
+const FAILURE_TTL_MS = 30_000;
 const FETCH_TIMEOUT_MS = 5000;
+const MAX_DISCOVERY_BYTES = 64 * 1024;
 
 export class IssuerUnreachable extends CofferError {
   constructor(issuer: string, why: string) {
@@ -20,17 +23,37 @@ export class IssuerUnreachable extends CofferError {
   }
 }
 
+/** The body as text, refused beyond `max` bytes (read no further than that). */
+async function readCapped(response: Response, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += (chunk as Uint8Array).byteLength;
+    if (size > max) throw new Error("too large");
+    chunks.push(chunk as Uint8Array);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 export class IssuerKeys {
   readonly #sets = new LRUCache<string, JWTVerifyGetKey>({ max: 100, ttl: DISCOVERY_TTL_MS });
+  readonly #failures = new LRUCache<string, IssuerUnreachable>({ max: 100, ttl: FAILURE_TTL_MS });
   readonly #pending = new Map<string, Promise<JWTVerifyGetKey>>();
 
   /** The issuer's key set, discovering it on first use (concurrent first uses share one fetch). */
   async keysOf(issuer: string): Promise<JWTVerifyGetKey> {
     const known = this.#sets.get(issuer);
     if (known) return known;
+    const failed = this.#failures.get(issuer);
+    if (failed) throw failed;
     let pending = this.#pending.get(issuer);
     if (!pending) {
-      pending = this.#discover(issuer).finally(() => this.#pending.delete(issuer));
+      pending = this.#discover(issuer)
+        .catch((error: unknown) => {
+          if (error instanceof IssuerUnreachable) this.#failures.set(issuer, error);
+          throw error;
+        })
+        .finally(() => this.#pending.delete(issuer));
       this.#pending.set(issuer, pending);
     }
     return pending;
@@ -47,7 +70,7 @@ export class IssuerKeys {
       });
       if (!response.ok)
         throw new IssuerUnreachable(issuer, `discovery answered ${response.status}`);
-      document = await response.json();
+      document = JSON.parse(await readCapped(response, MAX_DISCOVERY_BYTES));
     } catch (error) {
       if (error instanceof IssuerUnreachable) throw error;
       throw new IssuerUnreachable(issuer, "its discovery document could not be read");
@@ -58,6 +81,10 @@ export class IssuerKeys {
     }
     if (typeof jwksUri !== "string" || issuerUrlProblem(jwksUri) !== undefined) {
       throw new IssuerUnreachable(issuer, "its discovery document has no usable jwks_uri");
+    }
+    // An https issuer's keys come over https too (not from the server's own loopback).
+    if (issuer.startsWith("https:") && !jwksUri.startsWith("https:")) {
+      throw new IssuerUnreachable(issuer, "its jwks_uri is not https");
     }
     const keys = createRemoteJWKSet(new URL(jwksUri), {
       timeoutDuration: FETCH_TIMEOUT_MS,

@@ -56,13 +56,15 @@ export async function auditFailure(
   action: string,
   resource: string | null,
   error: unknown,
+  /** What else the event should say (never a value, token or key). */
+  details: Record<string, unknown> = {},
 ): Promise<void> {
   const code = error instanceof CofferError ? error.errorCode : "INTERNAL_SERVER_ERROR";
   await recordAudit(deps.db, actor, meta, {
     action,
     resource,
     result: DENIALS.has(code) ? "denied" : "failed",
-    details: { errorCode: code },
+    details: { ...details, errorCode: code },
   }).catch((auditError: unknown) => {
     deps.log.error({ err: auditError, action }, "could not record a refused call in the audit log");
   });

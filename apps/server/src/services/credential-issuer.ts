@@ -42,6 +42,11 @@ export interface CredentialTable<Row, Info> {
   toInfo(row: Row): Info;
 }
 
+export interface CredentialOwner {
+  principal: Principal;
+  grants: readonly Grant[];
+}
+
 export interface CredentialPlan {
   kind: "personal" | "shared";
   ownerKind: "user" | "team" | "org";
@@ -78,17 +83,11 @@ export class CredentialIssuer {
   ): Promise<CredentialPlan> {
     this.requireFullCredential(actor, what);
     this.checkLifetime(request.expiresInSeconds, what);
-    const owner = await this.#owner(tx, actor, request, what);
+    const owner = request.shared
+      ? await this.sharedOwner(tx, actor, request.shared.owner)
+      : this.#personalOwner(actor, what);
     const scopes = request.scopes ?? ALL_SCOPES;
-    for (const scope of scopes) {
-      const target = await this.#scopeResource(tx, scope);
-      if (!scopeIsWithinHeld(owner.principal, scope, target, owner.grants)) {
-        throw forbidden(
-          `scope ${scope.level} on ${scope.resource} is more than the ${what}'s owner holds`,
-          { scope },
-        );
-      }
-    }
+    await this.checkScopes(tx, owner, scopes, what);
     const now = this.deps.now();
     return {
       kind: request.shared ? "shared" : "personal",
@@ -98,6 +97,41 @@ export class CredentialIssuer {
       createdAt: now,
       expiresAt: addSeconds(now, request.expiresInSeconds),
     };
+  }
+
+  /** Each scope must be within what the owner holds (SPEC §3). */
+  async checkScopes(
+    tx: Queryable,
+    owner: CredentialOwner,
+    scopes: readonly TokenScope[],
+    what: string,
+  ): Promise<void> {
+    for (const scope of scopes) {
+      const target = await this.#scopeResource(tx, scope);
+      if (!scopeIsWithinHeld(owner.principal, scope, target, owner.grants)) {
+        throw forbidden(
+          `scope ${scope.level} on ${scope.resource} is more than the ${what}'s owner holds`,
+          { scope },
+        );
+      }
+    }
+  }
+
+  /** The owner of a shared credential (org admins only): a team, or without one the org. */
+  async sharedOwner(
+    tx: Queryable,
+    actor: Actor,
+    team: string | undefined,
+  ): Promise<CredentialOwner> {
+    requireAccess(actor, { kind: "org" }, "manage");
+    if (team === undefined) return { principal: { kind: "org" }, grants: [] };
+    if ((await ownerKind(tx, team)) !== "team")
+      throw invalidRequest(`${team} is a user, not a team`);
+    const grants = await tx.query<Grant>(
+      "SELECT subject, resource, level FROM grants WHERE subject = $1",
+      [team],
+    );
+    return { principal: { kind: "team", name: team }, grants };
   }
 
   /** Its user manages a personal credential; org admins manage the others (shared, exchanged). */
@@ -149,30 +183,13 @@ export class CredentialIssuer {
     return { id, deleted: true };
   }
 
-  async #owner(
-    tx: Queryable,
-    actor: Actor,
-    request: CredentialRequest,
-    what: string,
-  ): Promise<{ principal: Principal; grants: readonly Grant[] }> {
-    if (!request.shared) {
-      if (actor.principal.kind !== "user") {
-        throw invalidRequest(
-          `a personal ${what} belongs to a user; this caller is not one (make a shared one)`,
-        );
-      }
-      return { principal: actor.principal, grants: actor.grants };
+  #personalOwner(actor: Actor, what: string): CredentialOwner {
+    if (actor.principal.kind !== "user") {
+      throw invalidRequest(
+        `a personal ${what} belongs to a user; this caller is not one (make a shared one)`,
+      );
     }
-    requireAccess(actor, { kind: "org" }, "manage");
-    const team = request.shared.owner;
-    if (team === undefined) return { principal: { kind: "org" }, grants: [] };
-    if ((await ownerKind(tx, team)) !== "team")
-      throw invalidRequest(`${team} is a user, not a team`);
-    const grants = await tx.query<Grant>(
-      "SELECT subject, resource, level FROM grants WHERE subject = $1",
-      [team],
-    );
-    return { principal: { kind: "team", name: team }, grants };
+    return { principal: actor.principal, grants: actor.grants };
   }
 
   /** The resource a scope names, with its owner's kind looked up; null for `*`. */

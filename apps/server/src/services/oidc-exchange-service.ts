@@ -31,7 +31,7 @@ import { addSeconds } from "../time.js";
 import { auditFailure } from "./audited.js";
 import { recordAudit } from "../audit/audit-log.js";
 import { insertToken } from "./token-service.js";
-import { policiesFor, type TrustPolicyRow } from "./trust-policy-service.js";
+import { exchangedTokenName, policiesOf, type TrustPolicyRow } from "./trust-policy-service.js";
 
 export interface ExchangedToken {
   token: string;
@@ -58,12 +58,6 @@ const AUDITED_CLAIMS = [
 ];
 const MAX_AUDITED_CLAIM_LENGTH = 256;
 
-/** The actor of an exchange's audit events, before any token exists. */
-const exchangeActor = (identity: string | undefined, tokenId: string | null) => ({
-  label: identity === undefined ? "oidc" : `oidc:${identity}`,
-  tokenId,
-});
-
 export class OidcExchangeService {
   readonly #keys = new IssuerKeys();
   readonly #limiter: FailureLimiter;
@@ -82,20 +76,24 @@ export class OidcExchangeService {
     try {
       return await this.#exchange(meta, input);
     } catch (error) {
-      if (error instanceof CofferError && error.errorCode === "UNAUTHORIZED") {
-        this.#limiter.fail(key, this.deps.now().getTime());
-        const reason = error.details["reason"];
-        this.deps.metrics.authFailures.inc({
-          reason: typeof reason === "string" ? reason : "oidc",
-        });
-      }
+      // Every failure counts, an issuer that cannot be reached included (each costs a fetch).
+      this.#limiter.fail(key, this.deps.now().getTime());
+      const details = error instanceof CofferError ? error.details : {};
+      const reason = typeof details["reason"] === "string" ? details["reason"] : "oidc-failed";
+      this.deps.metrics.authFailures.inc({ reason });
+      // Nobody is signed in yet: the actor is `oidc`, what was asked for goes in the details.
       await auditFailure(
         this.deps,
-        exchangeActor(input.identity, null),
+        { label: "oidc", tokenId: null },
         meta,
         "oidc.exchange",
         null,
         error,
+        {
+          reason,
+          ...(typeof details["issuer"] === "string" ? { issuer: details["issuer"] } : {}),
+          ...(input.identity !== undefined ? { identity: input.identity } : {}),
+        },
       );
       throw error;
     }
@@ -103,29 +101,24 @@ export class OidcExchangeService {
 
   async #exchange(meta: RequestMeta, input: ExchangeInput): Promise<ExchangedToken> {
     const issuer = claimedIssuer(input.token);
-    const candidates = await this.#candidates(issuer, input.identity);
+    const refuse = (message: string) => unauthorized(message, { reason: "oidc-no-policy", issuer });
+    const policies = await policiesOf(this.deps.db, issuer);
+    if (policies.length === 0) throw refuse(`no trust policy trusts issuer ${issuer}`);
     const claims = await verifyIdToken(input.token, this.#keys, {
       issuer,
-      audiences: [...new Set(candidates.map((p) => p.audience))],
+      audiences: [...new Set(policies.map((p) => p.audience))],
       now: this.deps.now(),
     });
+    // From here on the caller holds a validly signed token of a trusted issuer.
+    const candidates =
+      input.identity === undefined
+        ? policies
+        : policies.filter((p) => p.identity === input.identity);
+    if (candidates.length === 0) {
+      throw refuse(`no trust policy named ${input.identity} trusts issuer ${issuer}`);
+    }
     const policy = this.#match(candidates, claims, input.identity);
     return this.#issue(meta, policy, claims);
-  }
-
-  async #candidates(issuer: string, identity: string | undefined): Promise<TrustPolicyRow[]> {
-    const refuse = (message: string) => unauthorized(message, { reason: "oidc-no-policy", issuer });
-    const policies = await policiesFor(this.deps.db, issuer, identity);
-    if (identity === undefined) {
-      if (policies.length === 0) throw refuse(`no trust policy trusts issuer ${issuer}`);
-      return policies;
-    }
-    const [policy] = policies;
-    if (!policy) throw refuse(`no trust policy named ${identity}`);
-    if (policy.issuer !== issuer) {
-      throw refuse(`trust policy ${identity} does not trust issuer ${issuer}`);
-    }
-    return [policy];
   }
 
   #match(
@@ -151,14 +144,13 @@ export class OidcExchangeService {
     if (identity !== undefined) {
       throw unauthorized(
         `the ID token does not match trust policy ${identity}: ${outcomes[0]!.reason}`,
-        {
-          reason: "oidc-conditions",
-        },
+        { reason: "oidc-conditions", issuer: candidates[0]!.issuer },
       );
     }
+    // Without an identity, the policies' names and conditions are not told to just anyone.
     throw unauthorized(
-      `the ID token matches no trust policy of its issuer (${outcomes.map((o) => `${o.policy.identity}: ${o.reason}`).join("; ")})`,
-      { reason: "oidc-conditions" },
+      "the ID token matches no trust policy of its issuer (name one with identity to see why)",
+      { reason: "oidc-conditions", issuer: candidates[0]!.issuer },
     );
   }
 
@@ -174,13 +166,14 @@ export class OidcExchangeService {
         kind: "exchanged",
         ownerKind: policy.owner_kind,
         owner: policy.owner,
-        name: `oidc:${policy.identity}`,
+        name: exchangedTokenName(policy.identity),
         scopes: policy.scopes,
         createdAt: now,
         expiresAt,
-        createdBy: `oidc:${policy.identity}`,
+        createdBy: exchangedTokenName(policy.identity),
       });
-      await recordAudit(tx, exchangeActor(policy.identity, made.id), meta, {
+      const actor = { label: exchangedTokenName(policy.identity), tokenId: made.id };
+      await recordAudit(tx, actor, meta, {
         action: "oidc.exchange",
         resource: `token:${made.id}`,
         details: {

@@ -144,6 +144,11 @@ export class TokenService {
     this.#issuer.checkLifetime(input.expiresInSeconds, "token");
     return this.#update(actor, meta, input.id, "token.enable", async (tx, row) => {
       if (row.disabled_at === null) throw invalidStatus(`token ${row.id} is not disabled`);
+      if (row.kind === "exchanged") {
+        throw invalidStatus(
+          `token ${row.id} came from an OIDC exchange and lives at most an hour: exchange a new ID token instead`,
+        );
+      }
       if (row.owner_kind === "user") {
         const [owner] = await tx.query<{ status: string }>(
           "SELECT status FROM principals WHERE name = $1",
@@ -165,8 +170,8 @@ export class TokenService {
    */
   async revokeSelf(actor: Actor, meta: RequestMeta): Promise<{ id: string; revoked: true }> {
     const id = actor.tokenId;
+    if (!id.startsWith("tok_")) throw invalidRequest("only a token can revoke itself");
     return audited(this.deps, actor, meta, "token.revoke", `token:${id}`, async (tx) => {
-      if (!id.startsWith("tok_")) throw invalidRequest("only a token can revoke itself");
       await tx.query("UPDATE tokens SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL", [
         id,
         this.deps.now(),

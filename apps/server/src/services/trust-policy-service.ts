@@ -57,69 +57,51 @@ export const TRUST_POLICY_COLUMNS =
 
 const resourceOf = (identity: string): string => `oidc-policy:${identity}`;
 
+/** The name of the tokens a policy's exchanges make, which is also their audit actor. */
+export const exchangedTokenName = (identity: string): string => `oidc:${identity}`;
+
 export class TrustPolicyService {
-  readonly #issuer: CredentialIssuer;
+  readonly #credentials: CredentialIssuer;
 
   constructor(private readonly deps: Deps) {
-    this.#issuer = new CredentialIssuer(deps);
+    this.#credentials = new CredentialIssuer(deps);
   }
 
-  async create(
-    actor: Actor,
-    meta: RequestMeta,
-    input: CreateTrustPolicyInput,
-  ): Promise<TrustPolicyInfo> {
-    return audited(
-      this.deps,
-      actor,
-      meta,
-      "oidc.policy.create",
-      resourceOf(input.identity),
-      async (tx) => {
-        this.#requireAdmin(actor);
-        const issuerProblem = issuerUrlProblem(input.issuer);
-        if (issuerProblem !== undefined) throw invalidRequest(`issuer: ${issuerProblem}`);
-        const conditionProblem = conditionsProblem(input.conditions);
-        if (conditionProblem !== undefined) throw invalidRequest(`conditions: ${conditionProblem}`);
-        const ttl = input.tokenTtlSeconds ?? DEFAULT_EXCHANGED_TOKEN_SECONDS;
-        // The exchanged token is a shared token of the owner: the same checks decide its scopes.
-        const plan = await this.#issuer.plan(
-          tx,
-          actor,
-          {
-            expiresInSeconds: ttl,
-            shared: input.owner !== undefined ? { owner: input.owner } : {},
-            ...(input.scopes !== undefined ? { scopes: input.scopes } : {}),
-          },
-          "exchanged token",
-        );
-        const [row] = await tx.query<TrustPolicyRow>(
-          `INSERT INTO oidc_trust_policies
+  create(actor: Actor, meta: RequestMeta, input: CreateTrustPolicyInput): Promise<TrustPolicyInfo> {
+    const resource = resourceOf(input.identity);
+    return audited(this.deps, actor, meta, "oidc.policy.create", resource, async (tx) => {
+      this.#requireAdmin(actor);
+      this.#checkPolicy(input);
+      // Its tokens are shared tokens of the owner: the same checks decide their scopes.
+      const owner = await this.#credentials.sharedOwner(tx, actor, input.owner);
+      await this.#credentials.checkScopes(tx, owner, input.scopes, "exchanged token");
+      const ownerName = owner.principal.kind === "team" ? owner.principal.name : null;
+      const [row] = await tx.query<TrustPolicyRow>(
+        `INSERT INTO oidc_trust_policies
            (identity, description, issuer, audience, conditions, owner_kind, owner, scopes, token_ttl_seconds, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (identity) DO NOTHING
          RETURNING ${TRUST_POLICY_COLUMNS}`,
-          [
-            input.identity,
-            input.description ?? "",
-            input.issuer,
-            input.audience,
-            JSON.stringify(input.conditions),
-            plan.ownerKind,
-            plan.owner,
-            JSON.stringify(plan.scopes),
-            ttl,
-            plan.createdAt,
-            actor.label,
-          ],
-        );
-        if (!row) throw invalidStatus(`a trust policy named ${input.identity} already exists`);
-        return {
-          result: toInfo(row),
-          details: { issuer: input.issuer, conditions: Object.keys(input.conditions) },
-        };
-      },
-    );
+        [
+          input.identity,
+          input.description ?? "",
+          input.issuer,
+          input.audience,
+          JSON.stringify(input.conditions),
+          ownerName === null ? "org" : "team",
+          ownerName,
+          JSON.stringify(input.scopes),
+          input.tokenTtlSeconds ?? DEFAULT_EXCHANGED_TOKEN_SECONDS,
+          this.deps.now(),
+          actor.label,
+        ],
+      );
+      if (!row) throw invalidStatus(`a trust policy named ${input.identity} already exists`);
+      return {
+        result: toInfo(row),
+        details: { issuer: input.issuer, conditions: Object.keys(input.conditions) },
+      };
+    });
   }
 
   async list(actor: Actor): Promise<TrustPolicyInfo[]> {
@@ -130,27 +112,44 @@ export class TrustPolicyService {
     return rows.map(toInfo);
   }
 
-  async remove(
+  /** Deletes a policy and disables the live tokens it made (in an incident, one call). */
+  remove(
     actor: Actor,
     meta: RequestMeta,
     input: TrustPolicyIdInput,
-  ): Promise<{ identity: string; deleted: true }> {
-    return audited(
-      this.deps,
-      actor,
-      meta,
-      "oidc.policy.delete",
-      resourceOf(input.identity),
-      async (tx) => {
-        this.#requireAdmin(actor);
-        const deleted = await tx.query(
-          "DELETE FROM oidc_trust_policies WHERE identity = $1 RETURNING identity",
-          [input.identity],
-        );
-        if (deleted.length === 0) throw notFound(`no trust policy named ${input.identity}`);
-        return { result: { identity: input.identity, deleted: true } };
-      },
-    );
+  ): Promise<{ identity: string; deleted: true; tokensDisabled: number }> {
+    const resource = resourceOf(input.identity);
+    return audited(this.deps, actor, meta, "oidc.policy.delete", resource, async (tx) => {
+      this.#requireAdmin(actor);
+      const deleted = await tx.query(
+        "DELETE FROM oidc_trust_policies WHERE identity = $1 RETURNING identity",
+        [input.identity],
+      );
+      if (deleted.length === 0) throw notFound(`no trust policy named ${input.identity}`);
+      const disabled = await tx.query(
+        `UPDATE tokens SET disabled_at = $2
+         WHERE kind = 'exchanged' AND name = $1 AND disabled_at IS NULL AND expires_at > $2
+         RETURNING id`,
+        [exchangedTokenName(input.identity), this.deps.now()],
+      );
+      return {
+        result: { identity: input.identity, deleted: true, tokensDisabled: disabled.length },
+        details: { tokensDisabled: disabled.length },
+      };
+    });
+  }
+
+  /** What no schema can say: the issuer's URL, conditions that narrow, secret scopes only. */
+  #checkPolicy(input: CreateTrustPolicyInput): void {
+    const issuerProblem = issuerUrlProblem(input.issuer);
+    if (issuerProblem !== undefined) throw invalidRequest(`issuer: ${issuerProblem}`);
+    const conditionProblem = conditionsProblem(input.conditions, input.issuer);
+    if (conditionProblem !== undefined) throw invalidRequest(`conditions: ${conditionProblem}`);
+    if (input.scopes.some((scope) => scope.resource === "*")) {
+      throw invalidRequest(
+        "scopes: name secrets (secret://ORG/OWNER/* or secret://ORG/OWNER/NAME), not `*`: an exchanged token uses secrets, it never administers",
+      );
+    }
   }
 
   #requireAdmin(actor: Actor): void {
@@ -159,21 +158,12 @@ export class TrustPolicyService {
   }
 }
 
-/** The policies an exchange may use: those of the issuer, or the one named. */
-export function policiesFor(
-  q: Queryable,
-  issuer: string,
-  identity: string | undefined,
-): Promise<TrustPolicyRow[]> {
-  return identity === undefined
-    ? q.query<TrustPolicyRow>(
-        `SELECT ${TRUST_POLICY_COLUMNS} FROM oidc_trust_policies WHERE issuer = $1 ORDER BY identity`,
-        [issuer],
-      )
-    : q.query<TrustPolicyRow>(
-        `SELECT ${TRUST_POLICY_COLUMNS} FROM oidc_trust_policies WHERE identity = $1`,
-        [identity],
-      );
+/** The policies of an issuer: those an exchange of its tokens may use. */
+export function policiesOf(q: Queryable, issuer: string): Promise<TrustPolicyRow[]> {
+  return q.query<TrustPolicyRow>(
+    `SELECT ${TRUST_POLICY_COLUMNS} FROM oidc_trust_policies WHERE issuer = $1 ORDER BY identity`,
+    [issuer],
+  );
 }
 
 function toInfo(row: TrustPolicyRow): TrustPolicyInfo {

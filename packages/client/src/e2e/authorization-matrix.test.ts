@@ -145,6 +145,7 @@ function trustPolicy(identity: string) {
     audience: "coffer-matrix",
     conditions: { repository: "acme/app" },
     owner: TEAM,
+    scopes: [{ resource: `secret://${ORG}/${TEAM}/*`, level: "read" as const }],
   };
 }
 

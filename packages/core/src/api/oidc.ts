@@ -22,8 +22,12 @@ export interface CreateTrustPolicyInput {
   conditions: ClaimConditions;
   /** The team the exchanged token acts for; without it, the org (as shared tokens). */
   owner?: string;
-  /** Defaults to whatever the owner holds; never more than it holds. */
-  scopes?: TokenScope[];
+  /**
+   * Secret scopes (`secret://ORG/OWNER/NAME` or `…/OWNER/*`), never `*`: a CI job reads and
+   * writes secrets, it does not administer (only `*` covers users, teams, tokens and policies).
+   * Never more than the owner holds.
+   */
+  scopes: TokenScope[];
   /** Lifetime of exchanged tokens (default 900 s, at most 3600 s). */
   tokenTtlSeconds?: number;
 }
@@ -67,7 +71,7 @@ export const trustPolicyInputs = {
         scopes: tokenScopesSchema,
         tokenTtlSeconds: { type: "integer", minimum: 60, maximum: MAX_EXCHANGED_TOKEN_SECONDS },
       },
-      ["identity", "issuer", "audience", "conditions"],
+      ["identity", "issuer", "audience", "conditions", "scopes"],
     ),
   ),
   identity: compileSchema<TrustPolicyIdInput>(

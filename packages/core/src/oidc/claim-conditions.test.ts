@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { checkConditions, conditionsProblem, globMatches } from "./claim-conditions.js";
+import {
+  checkConditions,
+  conditionsProblem,
+  GITHUB_ISSUER,
+  globMatches,
+} from "./claim-conditions.js";
 
 describe("globMatches", () => {
   it.each([
@@ -52,21 +57,61 @@ describe("checkConditions", () => {
 });
 
 describe("conditionsProblem", () => {
-  it("accepts a policy narrowed by one claim", () => {
-    expect(conditionsProblem({ repository: "acme/*" })).toBeUndefined();
-    expect(conditionsProblem({ ref: "*", sub: "repo:acme/app:*" })).toBeUndefined();
+  const OTHER = "https://issuer.example.test";
+
+  it("accepts a policy narrowed by one claim (any issuer)", () => {
+    expect(conditionsProblem({ sub: "user-42" }, OTHER)).toBeUndefined();
+    expect(conditionsProblem({ ref: "*", sub: "repo:acme/app:*" }, OTHER)).toBeUndefined();
   });
 
   it("refuses claims the exchange checks itself", () => {
-    expect(conditionsProblem({ aud: "x", repository: "acme/app" })).toBe(
+    expect(conditionsProblem({ aud: "x", repository: "acme/app" }, OTHER)).toBe(
       '"aud" is checked by the exchange itself; it cannot be a condition',
     );
   });
 
   it("refuses conditions that match every token", () => {
-    expect(conditionsProblem({ repository: "*" })).toMatch(
+    expect(conditionsProblem({ sub: "*" }, OTHER)).toMatch(
       /at least one condition that is not only `\*`/,
     );
-    expect(conditionsProblem({ repository: ["acme/app", "**"] })).toMatch(/at least one condition/);
+    expect(conditionsProblem({ sub: ["user-1", "**"] }, OTHER)).toMatch(/at least one condition/);
+  });
+
+  it("for GitHub, needs a condition that pins the repository's owner", () => {
+    const pinned = [
+      { repository: "acme/app" },
+      { repository: "acme/*" },
+      { repository: ["acme/app", "acme/lib"], ref: "refs/heads/main" },
+      { repository_owner: "acme" },
+      { repository_id: "123456" },
+      { repository_owner_id: "7890" },
+      { job_workflow_ref: "acme/shared/.github/workflows/deploy.yml@refs/heads/main" },
+      { sub: "repo:acme/app:ref:refs/heads/main" },
+      { sub: "repo:acme/*" },
+    ];
+    for (const conditions of pinned) {
+      expect(
+        conditionsProblem(conditions, GITHUB_ISSUER),
+        JSON.stringify(conditions),
+      ).toBeUndefined();
+    }
+    const open = [
+      { ref: "refs/heads/main" },
+      { workflow: "deploy", environment: "prod" },
+      { event_name: "push" },
+      { repository: "*/*" },
+      { repository: "*" },
+      { repository: "acme*/app" },
+      { repository: ["acme/app", "*/app"] },
+      { repository_owner: "acme*" },
+      { sub: "repo:*" },
+      { sub: "repo:*/app:ref:refs/heads/main" },
+      { sub: "*:acme/app" },
+    ];
+    for (const conditions of open) {
+      expect(conditionsProblem(conditions, GITHUB_ISSUER), JSON.stringify(conditions)).toMatch(
+        /^for GitHub's issuer, one condition must pin the repository's owner/,
+      );
+    }
   });
 });

@@ -72,18 +72,53 @@ export function checkConditions(
   return { ok: true };
 }
 
-/** What is wrong with a policy's conditions as a whole, or undefined when they are acceptable. */
-export function conditionsProblem(conditions: ClaimConditions): string | undefined {
+export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+
+/**
+ * GitHub's claims that pin a repository's owner, and the part of each pattern that must be
+ * written out (no `*` in it): `acme/*` pins owner acme; `*` /`*-app` pin nothing. `sub` is
+ * `repo:OWNER/REPO:…`. A condition on `ref`, `workflow` or `environment` alone would trust
+ * every repository on GitHub that has such a branch, workflow or environment.
+ */
+const GITHUB_OWNER_PINS: Readonly<Record<string, RegExp>> = {
+  repository: /^[^*/]+\//,
+  repository_owner: /^[^*]+$/,
+  repository_id: /^[^*]+$/,
+  repository_owner_id: /^[^*]+$/,
+  job_workflow_ref: /^[^*/]+\//,
+  sub: /^repo:[^*/:]+\//,
+};
+
+const pinsOwner = (claim: string, condition: string | readonly string[]): boolean => {
+  const pin = GITHUB_OWNER_PINS[claim];
+  return pin !== undefined && patternsOf(condition).every((pattern) => pin.test(pattern));
+};
+
+/**
+ * What is wrong with a policy's conditions as a whole, or undefined when they are acceptable.
+ * Any issuer: no reserved claim, and one condition that is not only `*`. GitHub's issuer: one
+ * condition that pins the repository's owner (see GITHUB_OWNER_PINS).
+ */
+export function conditionsProblem(conditions: ClaimConditions, issuer: string): string | undefined {
   const names = Object.keys(conditions);
   const reserved = names.find((name) => RESERVED_CLAIMS.includes(name));
   if (reserved !== undefined) {
     return `"${reserved}" is checked by the exchange itself; it cannot be a condition`;
   }
+  if (issuer === GITHUB_ISSUER) {
+    if (names.some((name) => pinsOwner(name, conditions[name]!))) return undefined;
+    return (
+      "for GitHub's issuer, one condition must pin the repository's owner: repository " +
+      "(acme/app or acme/*), repository_owner, repository_id, repository_owner_id, " +
+      "job_workflow_ref (acme/…) or sub (repo:acme/…); otherwise every repository on GitHub " +
+      "could sign in"
+    );
+  }
   const narrowing = names.filter((name) =>
     patternsOf(conditions[name]!).every((pattern) => pattern.replaceAll("*", "") !== ""),
   );
   if (narrowing.length === 0) {
-    return "give at least one condition that is not only `*` (for GitHub: repository, repository_owner or sub)";
+    return "give at least one condition that is not only `*` (such as sub)";
   }
   return undefined;
 }
