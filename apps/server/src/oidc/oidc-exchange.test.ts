@@ -389,28 +389,35 @@ describe.each(ENGINES)("OIDC federation on %s", (engine) => {
 
     it("an exchanged token uses secrets within its scopes and never administers", async () => {
       const ci = await actorFor(server, (await exchange(await idToken(), "ci-deploy")).token);
-      const attempts: [string, Promise<unknown>][] = [
+      // Each call is made only when its turn comes (no refusal waits unobserved).
+      const attempts: [string, () => Promise<unknown>][] = [
         [
           "token.create",
-          server.services.tokens.create(ci, META, { name: "x", expiresInSeconds: 600, shared: {} }),
+          () =>
+            server.services.tokens.create(ci, META, {
+              name: "x",
+              expiresInSeconds: 600,
+              shared: {},
+            }),
         ],
         [
           "accessKey.create",
-          server.services.accessKeys.create(ci, META, {
-            name: "x",
-            expiresInSeconds: 600,
-            shared: {},
-          }),
+          () =>
+            server.services.accessKeys.create(ci, META, {
+              name: "x",
+              expiresInSeconds: 600,
+              shared: {},
+            }),
         ],
         [
           "oidc.createPolicy",
-          server.services.trustPolicies.create(ci, META, policy({ identity: "from-ci" })),
+          () => server.services.trustPolicies.create(ci, META, policy({ identity: "from-ci" })),
         ],
-        ["user.create", server.services.principals.createUser(ci, META, { name: "ci-made" })],
-        ["token.list", server.services.tokens.list(ci)],
+        ["user.create", () => server.services.principals.createUser(ci, META, { name: "ci-made" })],
+        ["token.list", () => server.services.tokens.list(ci)],
       ];
       for (const [name, attempt] of attempts) {
-        expect({ name, code: (await refusal(attempt)).errorCode }).toEqual({
+        expect({ name, code: (await refusal(attempt())).errorCode }).toEqual({
           name,
           code: "FORBIDDEN",
         });
