@@ -30879,7 +30879,32 @@ var RESERVED_NAMES = /* @__PURE__ */ new Set([
   "LESSOPEN",
   "LESSCLOSE",
   // glibc loads conversion modules from here.
-  "GCONV_PATH"
+  "GCONV_PATH",
+  // Where traffic goes and whom it trusts: a proxy or a disabled check would read the
+  // GITHUB_TOKEN that checkout and git push carry.
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "ALL_PROXY",
+  "NO_PROXY",
+  "NODE_TLS_REJECT_UNAUTHORIZED",
+  "NODE_EXTRA_CA_CERTS",
+  "GIT_SSL_NO_VERIFY",
+  "GIT_SSL_CAINFO",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "REQUESTS_CA_BUNDLE",
+  "CURL_CA_BUNDLE",
+  // Package and build tools: where packages come from, what wraps the compiler.
+  "PIP_INDEX_URL",
+  "PIP_EXTRA_INDEX_URL",
+  "GOFLAGS",
+  "GOPROXY",
+  "RUSTC_WRAPPER",
+  "GIT_EDITOR",
+  // Windows: the command interpreter and what counts as a program.
+  "COMSPEC",
+  "PATHEXT",
+  "PSMODULEPATH"
 ]);
 var RESERVED_PREFIXES = [
   // The dynamic loaders (LD_PRELOAD, LD_LIBRARY_PATH; DYLD_INSERT_LIBRARIES on macOS).
@@ -30919,6 +30944,7 @@ var InputLineError = class extends Error {
   reason;
 };
 var ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+var RUNNER_PROTOCOL_PREFIXES = ["INPUT_", "STATE_"];
 var ENV_PREFIX_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 var COFFER_ONLY = { backends: { coffer: DEFAULT_BACKENDS["coffer"] } };
 var QUOTE_MAX = 80;
@@ -31001,6 +31027,14 @@ function parseSecretsInput(text) {
         input,
         raw.line,
         `${quote(target)} is not an environment variable name (letters, digits and _, not first a digit)`
+      );
+    }
+    const protocol = RUNNER_PROTOCOL_PREFIXES.find((p) => target.toUpperCase().startsWith(p));
+    if (protocol !== void 0) {
+      throw new InputLineError(
+        input,
+        raw.line,
+        `${target} starts with ${protocol}, which the runner uses to pass inputs and state to actions: no secret may set it`
       );
     }
     const earlier = byTarget.get(target.toUpperCase());
@@ -31165,7 +31199,8 @@ function numberLeaves(json) {
   const written = json.replace(JSON_STRING_RE, '""').match(JSON_NUMBER_RE) ?? [];
   return written.flatMap((text) => {
     const n = Number(text);
-    return Number.isFinite(n) ? [text, String(n)] : [text];
+    const forms = Number.isFinite(n) ? [text, String(n)] : [text];
+    return forms.flatMap((form) => form.startsWith("-") ? [form, form.slice(1)] : [form]);
   });
 }
 function jsonLeaves(text) {

@@ -117,6 +117,15 @@ describe("secrets input", () => {
     );
   });
 
+  it("refuses an explicit line that would set an action's input or state", () => {
+    expect(() => parseSecretsInput("ml/a > STATE_isPost")).toThrow(
+      "secrets line 1: STATE_isPost starts with STATE_, which the runner uses to pass inputs and state to actions: no secret may set it",
+    );
+    expect(() => parseSecretsInput("# x\nml/a > input_token")).toThrow(
+      "secrets line 2: input_token starts with INPUT_, which the runner uses to pass inputs and state to actions: no secret may set it",
+    );
+  });
+
   it("refuses a wildcard prefix that starts a reserved family, and keeps explicit lines", () => {
     expect(failure(() => parseSecretsInput("ml/key\nml/* > GITHUB_"))).toBe(
       `secrets line 2: prefix "GITHUB_" starts with GITHUB_, which a wildcard may not set (reserved variables, see the action's README); choose another prefix, e.g. ml/* > ML_`,

@@ -57,6 +57,12 @@ export class InputLineError extends Error {
 }
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Even an explicit line may not set these: a later action would take the value for one of its
+ * inputs or for its saved state (an exported `STATE_isPost` makes this action's next main step
+ * behave as a post step).
+ */
+const RUNNER_PROTOCOL_PREFIXES = ["INPUT_", "STATE_"];
 const ENV_PREFIX_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const COFFER_ONLY = { backends: { coffer: DEFAULT_BACKENDS["coffer"]! } };
 /** Shown in errors: long enough to recognise the line, never the whole of a long one. */
@@ -159,6 +165,14 @@ export function parseSecretsInput(text: string): SecretRequest[] {
         input,
         raw.line,
         `${quote(target)} is not an environment variable name (letters, digits and _, not first a digit)`,
+      );
+    }
+    const protocol = RUNNER_PROTOCOL_PREFIXES.find((p) => target.toUpperCase().startsWith(p));
+    if (protocol !== undefined) {
+      throw new InputLineError(
+        input,
+        raw.line,
+        `${target} starts with ${protocol}, which the runner uses to pass inputs and state to actions: no secret may set it`,
       );
     }
     const earlier = byTarget.get(target.toUpperCase());

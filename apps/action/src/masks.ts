@@ -32,7 +32,9 @@ function numberLeaves(json: string): string[] {
   const written = json.replace(JSON_STRING_RE, '""').match(JSON_NUMBER_RE) ?? [];
   return written.flatMap((text) => {
     const n = Number(text);
-    return Number.isFinite(n) ? [text, String(n)] : [text]; // not "Infinity" for 1e999
+    const forms = Number.isFinite(n) ? [text, String(n)] : [text]; // not "Infinity" for 1e999
+    // `-7012` may be printed without its sign (`abs`, a sum): its digits are masked too.
+    return forms.flatMap((form) => (form.startsWith("-") ? [form, form.slice(1)] : [form]));
   });
 }
 

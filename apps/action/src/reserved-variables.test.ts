@@ -23,6 +23,14 @@ describe("reserved variables", () => {
       "SSH_ASKPASS",
       "EDITOR",
       "PAGER",
+      "https_proxy",
+      "HTTP_PROXY",
+      "NODE_TLS_REJECT_UNAUTHORIZED",
+      "GIT_SSL_NO_VERIFY",
+      "PIP_INDEX_URL",
+      "RUSTC_WRAPPER",
+      "ComSpec",
+      "PSModulePath",
     ]) {
       expect(isReservedVariable(name), name).toBe(true);
     }

@@ -56,6 +56,31 @@ const RESERVED_NAMES = new Set([
   "LESSCLOSE",
   // glibc loads conversion modules from here.
   "GCONV_PATH",
+  // Where traffic goes and whom it trusts: a proxy or a disabled check would read the
+  // GITHUB_TOKEN that checkout and git push carry.
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "ALL_PROXY",
+  "NO_PROXY",
+  "NODE_TLS_REJECT_UNAUTHORIZED",
+  "NODE_EXTRA_CA_CERTS",
+  "GIT_SSL_NO_VERIFY",
+  "GIT_SSL_CAINFO",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "REQUESTS_CA_BUNDLE",
+  "CURL_CA_BUNDLE",
+  // Package and build tools: where packages come from, what wraps the compiler.
+  "PIP_INDEX_URL",
+  "PIP_EXTRA_INDEX_URL",
+  "GOFLAGS",
+  "GOPROXY",
+  "RUSTC_WRAPPER",
+  "GIT_EDITOR",
+  // Windows: the command interpreter and what counts as a program.
+  "COMSPEC",
+  "PATHEXT",
+  "PSMODULEPATH",
 ]);
 
 /** Whole families, by their start. */

@@ -18,6 +18,7 @@ export * from "./acl/levels.js";
 
 export * from "./oidc/claim-conditions.js";
 export * from "./oidc/issuer-url.js";
+export * from "./oidc/policy-rules.js";
 
 export * from "./references/env-backend-rules.js";
 export * from "./references/find-references.js";

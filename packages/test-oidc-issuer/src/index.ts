@@ -44,8 +44,8 @@ export interface TestIssuer {
   runnerClaims: JWTPayload;
   /** Options for tokens from the runner endpoint (an expired one, a forged one…). */
   runnerOptions: SignOptions;
-  /** What the discovery document says, when a test wants it to lie. */
-  discovery: { issuer?: string; jwksUri?: string };
+  /** What the discovery document says, when a test wants it to lie (or to be huge). */
+  discovery: { issuer?: string; jwksUri?: string; paddingBytes?: number };
   /** How many ID tokens the runner endpoint handed out, discovery and JWKS fetches. */
   counts: { idTokens: number; discovery: number; jwks: number };
   sign(claims: JWTPayload & { aud: string | string[] }, options?: SignOptions): Promise<string>;
@@ -128,6 +128,9 @@ export async function startTestIssuer(): Promise<TestIssuer> {
         id_token_signing_alg_values_supported: [ALG],
         response_types_supported: ["id_token"],
         subject_types_supported: ["public"],
+        ...(issuer.discovery.paddingBytes !== undefined
+          ? { padding: "x".repeat(issuer.discovery.paddingBytes) }
+          : {}),
       });
     }
     if (target.pathname === "/.well-known/jwks") {

@@ -22,6 +22,8 @@ const ALGORITHMS = [
 ];
 const CLOCK_TOLERANCE_SECONDS = 60;
 const MAX_TOKEN_AGE_SECONDS = 3600;
+/** As a policy's issuer: a longer one is nobody's, and is not worth writing to the audit log. */
+const MAX_ISSUER_LENGTH = 512;
 
 /** The issuer a token claims, read before it is verified (to know whose keys to use). */
 export function claimedIssuer(token: string): string {
@@ -33,6 +35,9 @@ export function claimedIssuer(token: string): string {
   }
   if (typeof payload.iss !== "string" || payload.iss === "") {
     throw unauthorized("the ID token has no issuer (iss)", { reason: "oidc-malformed" });
+  }
+  if (payload.iss.length > MAX_ISSUER_LENGTH) {
+    throw unauthorized("the ID token's issuer (iss) is too long", { reason: "oidc-malformed" });
   }
   return payload.iss;
 }

@@ -5,7 +5,7 @@
  * is picked up). Only the issuers named by trust policies are ever fetched: the exchange looks
  * a token's issuer up among the policies before it asks for keys.
  */
-import { CofferError, issuerUrlProblem } from "@coffer/core";
+import { CofferError, jwksUriProblem } from "@coffer/core";
 import { createRemoteJWKSet, type JWTVerifyGetKey } from "jose";
 import { LRUCache } from "lru-cache";
 
@@ -79,14 +79,14 @@ export class IssuerKeys {
     if (named !== issuer) {
       throw new IssuerUnreachable(issuer, "its discovery document names another issuer");
     }
-    if (typeof jwksUri !== "string" || issuerUrlProblem(jwksUri) !== undefined) {
-      throw new IssuerUnreachable(issuer, "its discovery document has no usable jwks_uri");
+    const problem = typeof jwksUri === "string" ? jwksUriProblem(issuer, jwksUri) : "none given";
+    if (problem !== undefined) {
+      throw new IssuerUnreachable(
+        issuer,
+        `its discovery document has no usable jwks_uri (${problem})`,
+      );
     }
-    // An https issuer's keys come over https too (not from the server's own loopback).
-    if (issuer.startsWith("https:") && !jwksUri.startsWith("https:")) {
-      throw new IssuerUnreachable(issuer, "its jwks_uri is not https");
-    }
-    const keys = createRemoteJWKSet(new URL(jwksUri), {
+    const keys = createRemoteJWKSet(new URL(jwksUri as string), {
       timeoutDuration: FETCH_TIMEOUT_MS,
       cooldownDuration: 30_000,
       cacheMaxAge: 10 * 60_000,

@@ -105,6 +105,10 @@ describe.each(ENGINES)("OIDC federation on %s", (engine) => {
           { issuer: GITHUB_ISSUER, conditions: { repository: "*/app" } },
           "conditions: for GitHub's issuer, one condition must pin the repository's owner",
         ],
+        [
+          { scopes: [{ resource: "secret://default/ml/*", level: "manage" }] },
+          "scopes: at most write",
+        ],
         [{ identity: "ci-deploy" }, "a trust policy named ci-deploy already exists"],
       ];
       for (const [overrides, message] of problems) {
@@ -387,8 +391,21 @@ describe.each(ENGINES)("OIDC federation on %s", (engine) => {
       }
     });
 
-    it("an exchanged token uses secrets within its scopes and never administers", async () => {
-      const ci = await actorFor(server, (await exchange(await idToken(), "ci-deploy")).token);
+    it("an exchanged token writes secrets within its scopes, and never manages or administers", async () => {
+      await server.services.trustPolicies.create(
+        admin,
+        META,
+        policy({
+          identity: "ci-writer",
+          scopes: [{ resource: "secret://default/ml/*", level: "write" }],
+        }),
+      );
+      const ci = await actorFor(server, (await exchange(await idToken(), "ci-writer")).token);
+      const put = await server.services.secretWriter.put(ci, META, {
+        secret: "ml/openai_key",
+        value: "fake-openai-key-0002",
+      });
+      expect(put.version).toBe(2);
       // Each call is made only when its turn comes (no refusal waits unobserved).
       const attempts: [string, () => Promise<unknown>][] = [
         [
@@ -415,6 +432,19 @@ describe.each(ENGINES)("OIDC federation on %s", (engine) => {
         ],
         ["user.create", () => server.services.principals.createUser(ci, META, { name: "ci-made" })],
         ["token.list", () => server.services.tokens.list(ci)],
+        [
+          "grant.share",
+          () =>
+            server.services.grants.share(ci, META, {
+              resource: "ml/openai_key",
+              subject: "mia",
+              level: "manage",
+            }),
+        ],
+        [
+          "secret.delete",
+          () => server.services.secretWriter.delete(ci, META, { secret: "ml/openai_key" }),
+        ],
       ];
       for (const [name, attempt] of attempts) {
         expect({ name, code: (await refusal(attempt())).errorCode }).toEqual({
@@ -444,6 +474,74 @@ describe.each(ENGINES)("OIDC federation on %s", (engine) => {
       const refused = await refusal(actorFor(server, made.token));
       expect(refused.message).toBe("this token is disabled");
     });
+
+    it("refuses a discovery document over 64 KiB", async () => {
+      const huge = await startTestIssuer();
+      huge.discovery.paddingBytes = 70 * 1024;
+      try {
+        await server.services.trustPolicies.create(
+          admin,
+          META,
+          policy({ identity: "huge", issuer: huge.url }),
+        );
+        const error = await refusal(
+          exchange(await huge.sign({ ...githubClaims(), aud: AUDIENCE }), "huge"),
+        );
+        expect(error.message).toBe(
+          `could not get the signing keys of issuer ${huge.url}: its discovery document could not be read`,
+        );
+      } finally {
+        await server.services.trustPolicies.remove(admin, META, { identity: "huge" });
+        await huge.close();
+      }
+    });
+
+    it("a policy stored under older rules issues nothing", async () => {
+      await server.deps.db.query(
+        `INSERT INTO oidc_trust_policies (identity, issuer, audience, conditions, owner_kind, owner, scopes, token_ttl_seconds, created_at, created_by)
+         VALUES ('legacy', $1, $2, $3, 'org', NULL, $4, 900, now(), 'admin')`,
+        [
+          issuer.url,
+          AUDIENCE,
+          JSON.stringify({ repository: "acme/app" }),
+          JSON.stringify([{ resource: "*", level: "manage" }]),
+        ],
+      );
+      try {
+        const error = await refusal(exchange(await idToken(), "legacy"));
+        expect(error.errorCode).toBe("UNAUTHORIZED");
+        expect(error.message).toMatch(
+          /^trust policy legacy does not meet the current rules \(scopes: name secrets/,
+        );
+      } finally {
+        await server.services.trustPolicies.remove(admin, META, { identity: "legacy" });
+      }
+    });
+
+    it.runIf(engine === "postgres")(
+      "an exchange racing a policy's deletion issues no token that outlives it",
+      async () => {
+        await server.services.trustPolicies.create(admin, META, policy({ identity: "racy" }));
+        const token = await idToken();
+        await exchange(token, "racy"); // the issuer's keys are now at hand
+        let commit!: () => void;
+        const committed = new Promise<void>((resolve) => (commit = resolve));
+        let deleting!: () => void;
+        const deleted = new Promise<void>((resolve) => (deleting = resolve));
+        const deletion = server.deps.db.transaction(async (tx) => {
+          await tx.query("DELETE FROM oidc_trust_policies WHERE identity = 'racy'");
+          deleting();
+          await committed;
+        });
+        await deleted;
+        // The exchange still reads the policy (the deletion is not committed), then waits for it.
+        const racing = refusal(exchange(await idToken(), "racy"));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        commit();
+        await deletion;
+        expect((await racing).message).toBe("trust policy racy was deleted");
+      },
+    );
 
     it("failed exchanges from one address are limited", async () => {
       const limited = await startTestServer(engine, {

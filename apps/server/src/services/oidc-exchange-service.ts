@@ -17,6 +17,7 @@
 import {
   CofferError,
   checkConditions,
+  trustPolicyProblem,
   invalidRequest,
   unauthorized,
   type ExchangeInput,
@@ -76,9 +77,12 @@ export class OidcExchangeService {
     try {
       return await this.#exchange(meta, input);
     } catch (error) {
-      // Every failure counts, an issuer that cannot be reached included (each costs a fetch).
-      this.#limiter.fail(key, this.deps.now().getTime());
+      // Refusals count; an issuer that cannot be reached does not (its failure is remembered
+      // for 30 s, so it costs no fetch, and an outage must not lock out a runner fleet).
       const details = error instanceof CofferError ? error.details : {};
+      if (!(error instanceof CofferError) || error.errorCode !== "INTERNAL_SERVER_ERROR") {
+        this.#limiter.fail(key, this.deps.now().getTime());
+      }
       const reason = typeof details["reason"] === "string" ? details["reason"] : "oidc-failed";
       this.deps.metrics.authFailures.inc({ reason });
       // Nobody is signed in yet: the actor is `oidc`, what was asked for goes in the details.
@@ -129,7 +133,7 @@ export class OidcExchangeService {
     const audiences = typeof claims.aud === "string" ? [claims.aud] : (claims.aud ?? []);
     const outcomes = candidates.map((policy) => {
       if (!audiences.includes(policy.audience)) {
-        return { policy, reason: `its audience is not ${JSON.stringify(policy.audience)}` };
+        return { policy, reason: "the token's aud does not hold the policy's audience" };
       }
       const check = checkConditions(policy.conditions, claims);
       return { policy, reason: check.ok ? undefined : check.reason };
@@ -159,9 +163,29 @@ export class OidcExchangeService {
     policy: TrustPolicyRow,
     claims: JWTPayload,
   ): Promise<ExchangedToken> {
+    const problem = trustPolicyProblem(policy);
+    if (problem !== undefined) {
+      // Stored under older rules: it issues nothing until an admin makes it again.
+      throw unauthorized(
+        `trust policy ${policy.identity} does not meet the current rules (${problem}); an org admin must make it again`,
+        { reason: "oidc-policy-outdated", issuer: policy.issuer },
+      );
+    }
     const now = this.deps.now();
     const expiresAt = addSeconds(now, policy.token_ttl_seconds);
     return this.deps.db.transaction(async (tx) => {
+      // The policy still exists, and cannot be deleted until this token is stored (a deletion
+      // then disables it with the others).
+      const [held] = await tx.query(
+        "SELECT identity FROM oidc_trust_policies WHERE identity = $1 FOR SHARE",
+        [policy.identity],
+      );
+      if (!held) {
+        throw unauthorized(`trust policy ${policy.identity} was deleted`, {
+          reason: "oidc-no-policy",
+          issuer: policy.issuer,
+        });
+      }
       const made = await insertToken(tx, {
         kind: "exchanged",
         ownerKind: policy.owner_kind,

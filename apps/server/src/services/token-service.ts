@@ -170,8 +170,10 @@ export class TokenService {
    */
   async revokeSelf(actor: Actor, meta: RequestMeta): Promise<{ id: string; revoked: true }> {
     const id = actor.tokenId;
-    if (!id.startsWith("tok_")) throw invalidRequest("only a token can revoke itself");
-    return audited(this.deps, actor, meta, "token.revoke", `token:${id}`, async (tx) => {
+    const isToken = id.startsWith("tok_");
+    const resource = `${isToken ? "token" : "access-key"}:${id}`;
+    return audited(this.deps, actor, meta, "token.revoke", resource, async (tx) => {
+      if (!isToken) throw invalidRequest("only a token can revoke itself");
       await tx.query("UPDATE tokens SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL", [
         id,
         this.deps.now(),

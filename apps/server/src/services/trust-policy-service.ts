@@ -6,12 +6,11 @@
  * shared token's: never more than the owner holds.
  */
 import {
-  conditionsProblem,
   DEFAULT_EXCHANGED_TOKEN_SECONDS,
   invalidRequest,
   invalidStatus,
-  issuerUrlProblem,
   notFound,
+  trustPolicyProblem,
   type ClaimConditions,
   type CreateTrustPolicyInput,
   type TokenScope,
@@ -71,7 +70,8 @@ export class TrustPolicyService {
     const resource = resourceOf(input.identity);
     return audited(this.deps, actor, meta, "oidc.policy.create", resource, async (tx) => {
       this.#requireAdmin(actor);
-      this.#checkPolicy(input);
+      const problem = trustPolicyProblem(input);
+      if (problem !== undefined) throw invalidRequest(problem);
       // Its tokens are shared tokens of the owner: the same checks decide their scopes.
       const owner = await this.#credentials.sharedOwner(tx, actor, input.owner);
       await this.#credentials.checkScopes(tx, owner, input.scopes, "exchanged token");
@@ -137,19 +137,6 @@ export class TrustPolicyService {
         details: { tokensDisabled: disabled.length },
       };
     });
-  }
-
-  /** What no schema can say: the issuer's URL, conditions that narrow, secret scopes only. */
-  #checkPolicy(input: CreateTrustPolicyInput): void {
-    const issuerProblem = issuerUrlProblem(input.issuer);
-    if (issuerProblem !== undefined) throw invalidRequest(`issuer: ${issuerProblem}`);
-    const conditionProblem = conditionsProblem(input.conditions, input.issuer);
-    if (conditionProblem !== undefined) throw invalidRequest(`conditions: ${conditionProblem}`);
-    if (input.scopes.some((scope) => scope.resource === "*")) {
-      throw invalidRequest(
-        "scopes: name secrets (secret://ORG/OWNER/* or secret://ORG/OWNER/NAME), not `*`: an exchanged token uses secrets, it never administers",
-      );
-    }
   }
 
   #requireAdmin(actor: Actor): void {

@@ -4,6 +4,7 @@ import {
   conditionsProblem,
   GITHUB_ISSUER,
   globMatches,
+  isGitHubIssuer,
 } from "./claim-conditions.js";
 
 describe("globMatches", () => {
@@ -85,7 +86,7 @@ describe("conditionsProblem", () => {
       { repository_owner: "acme" },
       { repository_id: "123456" },
       { repository_owner_id: "7890" },
-      { job_workflow_ref: "acme/shared/.github/workflows/deploy.yml@refs/heads/main" },
+      { workflow_ref: "acme/app/.github/workflows/deploy.yml@refs/heads/main" },
       { sub: "repo:acme/app:ref:refs/heads/main" },
       { sub: "repo:acme/*" },
     ];
@@ -107,11 +108,25 @@ describe("conditionsProblem", () => {
       { sub: "repo:*" },
       { sub: "repo:*/app:ref:refs/heads/main" },
       { sub: "*:acme/app" },
+      // A reusable workflow may be called from any repository: it pins nothing.
+      { job_workflow_ref: "acme/shared/.github/workflows/deploy.yml@refs/heads/main" },
+      { workflow_ref: "*/app/.github/workflows/deploy.yml@refs/heads/main" },
     ];
     for (const conditions of open) {
       expect(conditionsProblem(conditions, GITHUB_ISSUER), JSON.stringify(conditions)).toMatch(
         /^for GitHub's issuer, one condition must pin the repository's owner/,
       );
     }
+  });
+
+  it("applies GitHub's rule to GitHub Enterprise issuers too", () => {
+    for (const issuer of [
+      `${GITHUB_ISSUER}/acme-enterprise`,
+      "https://github.acme.example/_services/token",
+    ]) {
+      expect(isGitHubIssuer(issuer)).toBe(true);
+      expect(conditionsProblem({ ref: "refs/heads/main" }, issuer)).toMatch(/pin the repository/);
+    }
+    expect(isGitHubIssuer("https://token.actions.githubusercontent.com.evil.example")).toBe(false);
   });
 });

@@ -75,17 +75,33 @@ export function checkConditions(
 export const GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 
 /**
- * GitHub's claims that pin a repository's owner, and the part of each pattern that must be
- * written out (no `*` in it): `acme/*` pins owner acme; `*` /`*-app` pin nothing. `sub` is
- * `repo:OWNER/REPO:…`. A condition on `ref`, `workflow` or `environment` alone would trust
- * every repository on GitHub that has such a branch, workflow or environment.
+ * GitHub's issuers: github.com's (also with an enterprise's own path after it) and GitHub
+ * Enterprise Server's (`https://HOST/_services/token`).
+ */
+export function isGitHubIssuer(issuer: string): boolean {
+  return (
+    issuer === GITHUB_ISSUER ||
+    issuer.startsWith(`${GITHUB_ISSUER}/`) ||
+    /^https:\/\/[^/]+\/_services\/token$/.test(issuer)
+  );
+}
+
+/**
+ * GitHub's claims that pin the calling repository's owner, and the part of each pattern that
+ * must be written out (no `*` in it): `acme/*` pins owner acme; `*` or `*-app` pin nothing.
+ * `sub` is `repo:OWNER/REPO:…` (unless an org customised it; then use the ids). `workflow_ref`
+ * names the calling workflow (`acme/app/.github/workflows/x.yml@ref`). Not `job_workflow_ref`:
+ * it names a reusable workflow, which any repository may call. A condition on `ref`,
+ * `workflow` or `environment` alone would trust every repository that has such a branch,
+ * workflow or environment. Owners are compared as written (GitHub's claims carry the login's
+ * own case); the `_id` claims also survive a renamed owner whose name someone else takes.
  */
 const GITHUB_OWNER_PINS: Readonly<Record<string, RegExp>> = {
   repository: /^[^*/]+\//,
   repository_owner: /^[^*]+$/,
   repository_id: /^[^*]+$/,
   repository_owner_id: /^[^*]+$/,
-  job_workflow_ref: /^[^*/]+\//,
+  workflow_ref: /^[^*/]+\//,
   sub: /^repo:[^*/:]+\//,
 };
 
@@ -105,12 +121,12 @@ export function conditionsProblem(conditions: ClaimConditions, issuer: string): 
   if (reserved !== undefined) {
     return `"${reserved}" is checked by the exchange itself; it cannot be a condition`;
   }
-  if (issuer === GITHUB_ISSUER) {
+  if (isGitHubIssuer(issuer)) {
     if (names.some((name) => pinsOwner(name, conditions[name]!))) return undefined;
     return (
       "for GitHub's issuer, one condition must pin the repository's owner: repository " +
       "(acme/app or acme/*), repository_owner, repository_id, repository_owner_id, " +
-      "job_workflow_ref (acme/…) or sub (repo:acme/…); otherwise every repository on GitHub " +
+      "workflow_ref (acme/…) or sub (repo:acme/…); otherwise every repository on GitHub " +
       "could sign in"
     );
   }

@@ -19,3 +19,13 @@ export function issuerUrlProblem(text: string): string | undefined {
   if (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)) return undefined;
   return "the URL must be https (http only on 127.0.0.1, localhost or [::1])";
 }
+
+/** What is wrong with the `jwks_uri` an issuer's discovery names: https issuers keep https. */
+export function jwksUriProblem(issuer: string, jwksUri: string): string | undefined {
+  const problem = issuerUrlProblem(jwksUri);
+  if (problem !== undefined) return problem;
+  if (issuer.startsWith("https:") && !jwksUri.startsWith("https:")) {
+    return "an https issuer's keys must come over https";
+  }
+  return undefined;
+}
