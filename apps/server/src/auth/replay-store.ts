@@ -1,13 +1,15 @@
 /**
- * Signatures already used, in the database so that every replica refuses a replay. A row
- * lives until its timestamp would be refused for skew anyway; the token job purges old rows.
+ * Signatures (and exchanged OIDC ID tokens) already used, in the database so that every replica
+ * refuses a replay. A row lives until what it stands for would be refused anyway (for skew, or
+ * for expiry); the token job purges old rows. Given a transaction, the use counts only if it
+ * commits.
  */
 import { createHash } from "node:crypto";
 import type { ReplayStore } from "@coffer/core";
-import type { Database } from "../db/database.js";
+import type { Queryable } from "../db/database.js";
 
 export class DatabaseReplayStore implements ReplayStore {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Queryable) {}
 
   async remember(signatureId: string, expiresAtMs: number, now: number): Promise<boolean> {
     const id = createHash("sha256").update(signatureId).digest("hex");

@@ -344,6 +344,16 @@ describe.each(ENGINES)("OIDC federation on %s", (engine) => {
       });
     });
 
+    it("exchanges an ID token once; a replay is refused", async () => {
+      const token = await idToken();
+      await exchange(token, "ci-deploy");
+      const replay = await refusal(exchange(token, "ci-deploy"));
+      expect({ code: replay.errorCode, message: replay.message }).toEqual({
+        code: "UNAUTHORIZED",
+        message: "this ID token was already exchanged; ask its issuer for a new one",
+      });
+    });
+
     it("accepts an aud list that holds the policy's audience", async () => {
       const token = await issuer.sign({ ...githubClaims(), aud: ["other", AUDIENCE] });
       expect((await exchange(token, "ci-deploy")).identity).toBe("ci-deploy");

@@ -25,6 +25,7 @@ import {
 import type { JWTPayload } from "jose";
 import type { RequestMeta } from "../auth/actor.js";
 import { FailureLimiter } from "../auth/failure-limiter.js";
+import { DatabaseReplayStore } from "../auth/replay-store.js";
 import type { Deps } from "../deps.js";
 import { claimedIssuer, verifyIdToken } from "../oidc/id-token.js";
 import { IssuerKeys } from "../oidc/issuer-keys.js";
@@ -122,7 +123,7 @@ export class OidcExchangeService {
       throw refuse(`no trust policy named ${input.identity} trusts issuer ${issuer}`);
     }
     const policy = this.#match(candidates, claims, input.identity);
-    return this.#issue(meta, policy, claims);
+    return this.#issue(meta, policy, claims, input.token);
   }
 
   #match(
@@ -162,6 +163,7 @@ export class OidcExchangeService {
     meta: RequestMeta,
     policy: TrustPolicyRow,
     claims: JWTPayload,
+    idToken: string,
   ): Promise<ExchangedToken> {
     const problem = trustPolicyProblem(policy);
     if (problem !== undefined) {
@@ -183,6 +185,19 @@ export class OidcExchangeService {
       if (!held) {
         throw unauthorized(`trust policy ${policy.identity} was deleted`, {
           reason: "oidc-no-policy",
+          issuer: policy.issuer,
+        });
+      }
+      // One exchange per ID token (a job asks GitHub for a new one each time): a token copied
+      // from a log or a compromised step cannot be exchanged again while it is valid.
+      const fresh = await new DatabaseReplayStore(tx).remember(
+        `oidc:${idToken}`,
+        (claims.exp ?? 0) * 1000,
+        now.getTime(),
+      );
+      if (!fresh) {
+        throw unauthorized("this ID token was already exchanged; ask its issuer for a new one", {
+          reason: "oidc-replay",
           issuer: policy.issuer,
         });
       }
