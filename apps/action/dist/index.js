@@ -27640,6 +27640,10 @@ var W = G("lru-cache");
 var L = typeof performance == "object" && performance && typeof performance.now == "function" ? performance : Date;
 var M = typeof process == "object" && process ? process : {};
 
+// ../../packages/core/dist/oidc/issuer-url.js
+var LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
+var isLoopbackHost = (hostname) => LOOPBACK_HOSTS.has(hostname);
+
 // ../../packages/core/dist/references/reference-error.js
 var MAX_SHOWN = 80;
 function quotable(text) {
@@ -31505,7 +31509,6 @@ var InputError = class extends Error {
   }
 };
 var METHODS = ["token", "oidc"];
-var LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
 function booleanInput(name) {
   try {
     return getBooleanInput(name);
@@ -31532,7 +31535,7 @@ function urlInput() {
       `url must be https:// (or http:// on the loopback), not ${parsed.protocol}//`
     );
   }
-  if (parsed.protocol === "http:" && !LOOPBACK_HOSTS.has(parsed.hostname)) {
+  if (parsed.protocol === "http:" && !isLoopbackHost(parsed.hostname)) {
     throw new InputError(
       `url: ${parsed.origin} must be https (http only on 127.0.0.1, localhost or [::1]): the token would travel in clear`
     );

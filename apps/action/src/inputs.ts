@@ -10,6 +10,7 @@
  * The token input is registered as a mask before anything else is done with it.
  */
 import * as core from "@actions/core";
+import { isLoopbackHost } from "@coffer/core";
 import {
   parseFilesInput,
   parseSecretsInput,
@@ -39,8 +40,6 @@ export class InputError extends Error {
 }
 
 const METHODS = ["token", "oidc"] as const;
-/** Where http:// is allowed (the server's rule for issuer URLs): nothing leaves the machine. */
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 function booleanInput(name: string): boolean {
   try {
@@ -69,7 +68,7 @@ function urlInput(): string {
       `url must be https:// (or http:// on the loopback), not ${parsed.protocol}//`,
     );
   }
-  if (parsed.protocol === "http:" && !LOOPBACK_HOSTS.has(parsed.hostname)) {
+  if (parsed.protocol === "http:" && !isLoopbackHost(parsed.hostname)) {
     // The origin only: whatever else the url holds is not repeated.
     throw new InputError(
       `url: ${parsed.origin} must be https (http only on 127.0.0.1, localhost or [::1]): the token would travel in clear`,

@@ -81,6 +81,10 @@ describe("method oidc", () => {
     expect(token).toBeDefined();
     expect(leaksIn(run.stdout + run.stderr, [token!, ...piecesOf("openai")])).toEqual([]);
     expect(run.stdout).toContain("Signed in to Coffer as ci-deploy (OIDC");
+    // The server logged neither the ID token, nor the token it made, nor the value.
+    const idToken = masks.find((m) => m.startsWith("eyJ"));
+    expect(idToken).toBeDefined();
+    expect(leaksIn(suite.coffer.output(), [idToken!, token!, ...piecesOf("openai")])).toEqual([]);
 
     // The audit log ties the token to the run that asked.
     const audit = await suite.coffer.admin.audit.list.query({ action: "oidc.exchange" });

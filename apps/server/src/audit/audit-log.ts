@@ -14,6 +14,9 @@ export const SYSTEM_META: RequestMeta = { ip: "local", requestId: "system" };
 
 export type AuditResult = "ok" | "denied" | "failed";
 
+/** Who an event names: a caller's label and token, or `system`/`oidc` with no token. */
+export type AuditActor = Pick<Actor, "label"> & { tokenId: string | null };
+
 export interface AuditEvent {
   action: string;
   resource?: string | null;
@@ -36,7 +39,7 @@ interface AuditRow {
 }
 
 function rowsOf(
-  actor: Pick<Actor, "label"> & { tokenId: string | null },
+  actor: AuditActor,
   meta: RequestMeta,
   events: AuditEvent | readonly AuditEvent[],
 ): AuditRow[] {
@@ -64,7 +67,7 @@ const INSERT_AUDIT_ROWS = insertAuditRowsSql(1);
 
 /** The JSON parameter for insertAuditRowsSql. */
 export function auditRowsJson(
-  actor: Pick<Actor, "label"> & { tokenId: string | null },
+  actor: AuditActor,
   meta: RequestMeta,
   events: AuditEvent | readonly AuditEvent[],
 ): string {
@@ -79,7 +82,7 @@ async function insertRows(q: Queryable, rows: readonly AuditRow[]): Promise<void
 /** Writes events with the Queryable of the change (its transaction). */
 export async function recordAudit(
   q: Queryable,
-  actor: Pick<Actor, "label"> & { tokenId: string | null },
+  actor: AuditActor,
   meta: RequestMeta,
   events: AuditEvent | readonly AuditEvent[],
 ): Promise<void> {
@@ -101,7 +104,7 @@ export class AuditWriter {
   }
 
   write(
-    actor: Pick<Actor, "label"> & { tokenId: string | null },
+    actor: AuditActor,
     meta: RequestMeta,
     events: AuditEvent | readonly AuditEvent[],
   ): Promise<void> {

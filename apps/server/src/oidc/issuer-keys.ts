@@ -79,14 +79,15 @@ export class IssuerKeys {
     if (named !== issuer) {
       throw new IssuerUnreachable(issuer, "its discovery document names another issuer");
     }
-    const problem = typeof jwksUri === "string" ? jwksUriProblem(issuer, jwksUri) : "none given";
+    const uri = typeof jwksUri === "string" ? jwksUri : "";
+    const problem = uri === "" ? "none given" : jwksUriProblem(issuer, uri);
     if (problem !== undefined) {
       throw new IssuerUnreachable(
         issuer,
         `its discovery document has no usable jwks_uri (${problem})`,
       );
     }
-    const keys = createRemoteJWKSet(new URL(jwksUri as string), {
+    const keys = createRemoteJWKSet(new URL(uri), {
       timeoutDuration: FETCH_TIMEOUT_MS,
       cooldownDuration: 30_000,
       cacheMaxAge: 10 * 60_000,

@@ -352,6 +352,11 @@ describe.each(ENGINES)("OIDC federation on %s", (engine) => {
         code: "UNAUTHORIZED",
         message: "this ID token was already exchanged; ask its issuer for a new one",
       });
+      // Its use is stored as a hash, never as the token.
+      const stored = await server.deps.db.query<{ id: string }>("SELECT id FROM signature_replays");
+      expect(stored.length).toBeGreaterThan(0);
+      expect(JSON.stringify(stored)).not.toContain(token.split(".")[2]);
+      expect(JSON.stringify(stored)).not.toContain(token.split(".")[1]);
     });
 
     it("accepts an aud list that holds the policy's audience", async () => {

@@ -6,7 +6,7 @@ import { CofferError } from "@coffer/core";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
-import { recordAudit } from "../audit/audit-log.js";
+import { recordAudit, type AuditActor } from "../audit/audit-log.js";
 
 export interface AuditedResult<T> {
   result: T;
@@ -51,7 +51,7 @@ export async function audited<T>(
 /** Records a refused or failed call; a failure to record is logged, the original error stands. */
 export async function auditFailure(
   deps: Deps,
-  actor: Pick<Actor, "label" | "tokenId"> | { label: string; tokenId: null },
+  actor: AuditActor,
   meta: RequestMeta,
   action: string,
   resource: string | null,

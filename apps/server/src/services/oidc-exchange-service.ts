@@ -1,24 +1,25 @@
 /**
  * The OIDC exchange (SPEC §4): an ID token in, a short-lived Coffer token out.
  *
- * 1. The token's claimed issuer picks the candidate policies (only issuers that policies name
- *    are ever contacted); `identity`, when given, picks one.
+ * 1. The token's claimed issuer picks the candidate policies: only issuers that policies name
+ *    are ever contacted.
  * 2. The token is verified against the issuer's keys (signature, iss, aud, exp, nbf, iat).
- * 3. A policy matches when the token's `aud` holds its audience and every condition holds.
- *    Without `identity`, exactly one policy must match.
+ *    Only then are the policies consulted, so an unverified token learns nothing of them.
+ * 3. `identity`, when given, picks one policy. A policy matches when the token's `aud` holds
+ *    its audience and every condition holds; without `identity`, exactly one must match.
  * 4. The new token (kind `exchanged`) belongs to the policy's owner with its scopes and lives
- *    the policy's lifetime (default 15 minutes, at most an hour). Its audit event, written in
- *    the same transaction, holds the claims that say which run asked (repository, ref,
- *    workflow, run id…), and every later event of the token carries its id.
+ *    the policy's lifetime (default 15 minutes, at most an hour). In one transaction: the policy
+ *    is held (a deletion waits, then disables the token), the ID token is used up (one exchange
+ *    each), and the audit event holds the claims that say which run asked (repository, ref,
+ *    workflow, run id…); every later event of the token carries its id.
  *
  * Refusals are UNAUTHORIZED with a message that says what did not match; they are audited and
- * count towards the failure limit of the caller's address.
- */
+ * count towards the failure limit of the caller's address. */
 import {
   CofferError,
   checkConditions,
-  trustPolicyProblem,
   invalidRequest,
+  trustPolicyProblem,
   unauthorized,
   type ExchangeInput,
 } from "@coffer/core";
@@ -47,11 +48,14 @@ const AUDITED_CLAIMS = [
   "sub",
   "jti",
   "repository",
+  "repository_id",
   "repository_owner",
+  "repository_owner_id",
   "ref",
   "sha",
   "environment",
   "workflow",
+  "workflow_ref",
   "job_workflow_ref",
   "run_id",
   "run_attempt",
@@ -201,17 +205,18 @@ export class OidcExchangeService {
           issuer: policy.issuer,
         });
       }
+      const name = exchangedTokenName(policy.identity);
       const made = await insertToken(tx, {
         kind: "exchanged",
         ownerKind: policy.owner_kind,
         owner: policy.owner,
-        name: exchangedTokenName(policy.identity),
+        name,
         scopes: policy.scopes,
         createdAt: now,
         expiresAt,
-        createdBy: exchangedTokenName(policy.identity),
+        createdBy: name,
       });
-      const actor = { label: exchangedTokenName(policy.identity), tokenId: made.id };
+      const actor = { label: name, tokenId: made.id };
       await recordAudit(tx, actor, meta, {
         action: "oidc.exchange",
         resource: `token:${made.id}`,

@@ -5,6 +5,9 @@
  */
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
+/** Whether a URL's hostname is the loopback address, where plain http leaves no machine. */
+export const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.has(hostname);
+
 /** What is wrong with an issuer or JWKS URL, or undefined when it is acceptable. */
 export function issuerUrlProblem(text: string): string | undefined {
   let url: URL;
@@ -16,7 +19,7 @@ export function issuerUrlProblem(text: string): string | undefined {
   if (url.username !== "" || url.password !== "") return "the URL may not carry credentials";
   if (url.search !== "" || url.hash !== "") return "the URL may not have a query or a fragment";
   if (url.protocol === "https:") return undefined;
-  if (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)) return undefined;
+  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
   return "the URL must be https (http only on 127.0.0.1, localhost or [::1])";
 }
 
