@@ -31191,13 +31191,7 @@ var JSON_STRING_RE = /"(?:[^"\\]|\\.)*"/g;
 var JSON_NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 function linesOf(text) {
   if (!LINE_END_RE.test(text)) return [];
-  const out = [];
-  for (const line of text.split(LINE_END_RE)) {
-    out.push(line);
-    const trimmed = line.trim();
-    if (trimmed !== line) out.push(trimmed);
-  }
-  return out;
+  return text.split(LINE_END_RE);
 }
 function numberLeaves(json) {
   const written = json.replace(JSON_STRING_RE, '""').match(JSON_NUMBER_RE) ?? [];
@@ -31233,6 +31227,7 @@ function masksFor(value) {
   const add = (text) => {
     if (text.length < MIN_MASK_LENGTH || pieces.has(text)) return;
     pieces.add(text);
+    add(text.trim());
     for (const line of linesOf(text)) add(line);
   };
   add(value);

@@ -25,6 +25,15 @@ describe("masksFor", () => {
     expect(masks.every((m) => m.length >= MIN_MASK_LENGTH)).toBe(true);
   });
 
+  it("masks a single-line value with spaces around it whole and trimmed", () => {
+    const masks = masksFor(" fake-token-0002 \t");
+    for (const piece of [" fake-token-0002 \t", "fake-token-0002"]) {
+      expect(masks).toContain(piece);
+      expect(masks).toContain(b64(piece));
+    }
+    expect(masks).toHaveLength(4);
+  });
+
   it("masks each line of a value split by lone carriage returns", () => {
     const value = "fake-cr-line-0001\rfake-cr-line-0002\r  fake-cr-line-0003";
     const masks = masksFor(value);

@@ -2,7 +2,8 @@
  * What to register as masks for one value (SPEC §10), before anything else happens to it:
  * the whole value, each line of a multi-line value (lines end at `\r\n`, `\n` or a lone `\r`,
  * which a terminal also shows as a new line), each string or number leaf of a JSON value (and
- * each line of those), and the base64 form of every one of these. A number is masked as it is
+ * each line of those), each of these without the spaces around it (a tool may print it trimmed,
+ * single-line or not), and the base64 form of every one of these. A number is masked as it is
  * written in the JSON and as JavaScript prints it (`String(n)`), when those differ (`1e5`,
  * `100000`). Pieces shorter than 4 characters are never registered: a mask of "a" or "on"
  * would blank the whole log. Pure.
@@ -18,13 +19,7 @@ const JSON_NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 
 function linesOf(text: string): string[] {
   if (!LINE_END_RE.test(text)) return [];
-  const out: string[] = [];
-  for (const line of text.split(LINE_END_RE)) {
-    out.push(line);
-    const trimmed = line.trim();
-    if (trimmed !== line) out.push(trimmed);
-  }
-  return out;
+  return text.split(LINE_END_RE);
 }
 
 /** Each number of valid JSON text as written, and as `String(n)` prints it. */
@@ -67,6 +62,7 @@ export function masksFor(value: string): string[] {
   const add = (text: string): void => {
     if (text.length < MIN_MASK_LENGTH || pieces.has(text)) return;
     pieces.add(text);
+    add(text.trim());
     for (const line of linesOf(text)) add(line);
   };
   add(value);
