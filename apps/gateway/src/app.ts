@@ -218,6 +218,8 @@ function forwardOf(route: GatewayRouteConfig, pools: Map<string, Pool>, log: Log
     stripPrefix: route.stripPrefix ?? true,
   };
   if (route.timeoutMs !== undefined) target.timeoutMs = route.timeoutMs;
+  const injected = Object.keys(route.headers ?? {}).map((name) => name.toLowerCase());
+  if (injected.length > 0) target.injected = new Set(injected);
   return createForward(target, pool, log);
 }
 

@@ -36,6 +36,15 @@ describe("stripHopByHop", () => {
     expect(out).toEqual({ "x-baz": "3" });
   });
 
+  it("keeps the names in keep even when the Connection header names them", () => {
+    const out = stripHopByHop(
+      { connection: "Authorization, x-foo", authorization: "Bearer x", "x-foo": "1" },
+      undefined,
+      new Set(["authorization"]),
+    );
+    expect(out).toEqual({ authorization: "Bearer x" });
+  });
+
   it("drops extra names on request, and skips undefined values", () => {
     expect(
       stripHopByHop(

@@ -34,11 +34,14 @@ export function connectionTokens(connection: HeaderValue): Set<string> {
 
 /**
  * A copy of `headers` (lowercase names, as Node and undici give them) without hop-by-hop
- * headers, those the Connection header names, and any name in `drop`.
+ * headers, those the Connection header names, and any name in `drop`. Names in `keep` (the
+ * headers the gateway injected) stay even when the Connection header names them: a client
+ * must not be able to strip an injected credential that way.
  */
 export function stripHopByHop(
   headers: Readonly<Record<string, HeaderValue>>,
   drop?: ReadonlySet<string>,
+  keep?: ReadonlySet<string>,
 ): Record<string, string | string[]> {
   const connection = headers["connection"];
   const listed = connection === undefined ? undefined : connectionTokens(connection);
@@ -46,7 +49,7 @@ export function stripHopByHop(
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP_HEADERS.has(name)) continue;
-    if (listed?.has(name) === true) continue;
+    if (listed?.has(name) === true && keep?.has(name) !== true) continue;
     if (drop?.has(name) === true) continue;
     out[name] = typeof value === "number" ? String(value) : value;
   }

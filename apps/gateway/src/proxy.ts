@@ -3,7 +3,8 @@
  * streams both bodies with backpressure. undici reads the request body as the client sends it
  * and, through `stream()`, writes the response body into ours as it arrives, pausing while ours
  * is full (measured at 2-3x the throughput of `request()` piped with `pipeline()`).
- * Hop-by-hop headers are dropped both ways; Host becomes the upstream's; X-Forwarded-For,
+ * Hop-by-hop headers are dropped both ways (never a header the route injected, whatever the
+ * client's Connection header names); Host becomes the upstream's; X-Forwarded-For,
  * -Proto and -Host say where the request came from. A client that goes away aborts the
  * upstream request.
  */
@@ -24,6 +25,8 @@ export interface ProxyTarget {
   stripPrefix: boolean;
   /** How long to wait for response headers; undici's default (300 s) when absent. */
   timeoutMs?: number;
+  /** The lowercase names of the headers the route injects: never dropped for Connection. */
+  injected?: ReadonlySet<string>;
 }
 
 /** Set by the gateway itself; a client's own values are replaced (X-Forwarded-For is extended). */
@@ -58,7 +61,7 @@ export function createForward(target: ProxyTarget, pool: Dispatcher, log: Logger
     const pathname = queryAt === -1 ? url : url.slice(0, queryAt);
     const path = upstreamPath(target.basePath, target.stripPrefix ? rest : pathname) + search;
 
-    const headers = stripHopByHop(req.headers, REPLACED);
+    const headers = stripHopByHop(req.headers, REPLACED, target.injected);
     headers["host"] = target.host;
     const client = clientAddress(req);
     const prior = req.headers["x-forwarded-for"];

@@ -3,7 +3,7 @@ import { CofferError } from "@coffer/core";
 import express, { type RequestHandler } from "express";
 import { afterEach, describe, expect, it } from "vitest";
 import { GatewayError, errorHandler } from "./gateway-error.js";
-import { coffer, MAX_INCOMING_REFERENCES } from "./middleware.js";
+import { coffer, MAX_INCOMING_REFERENCES, type CofferMiddleware } from "./middleware.js";
 import { createResolver } from "./resolver.js";
 import { MemoryBackend, settle } from "./test-backend.js";
 
@@ -65,6 +65,21 @@ const postJson = (body: unknown, headers: Record<string, string> = {}): RequestI
   headers: { "content-type": "application/json", ...headers },
   body: JSON.stringify(body),
 });
+
+/** A middleware setting authorization and x-org from env references. */
+const twoHeaders = (): CofferMiddleware =>
+  coffer({
+    env: { variables },
+    headers: { authorization: "Bearer {vault://env/openai-key}", "x-org": "{vault://env/org-id}" },
+  });
+
+/** Calls a middleware on a bare request; what `next` got reads "not yet" until it is called. */
+function callBare(middleware: CofferMiddleware, headers: Record<string, string> = {}) {
+  const req = { headers, url: "/", body: undefined } as unknown as express.Request;
+  let nextCalled: unknown = "not yet";
+  middleware(req, {} as express.Response, (error?: unknown) => (nextCalled = error));
+  return { req, nextCalled: () => nextCalled };
+}
 
 describe("coffer() middleware", () => {
   it("sets headers, with several references in one string", async () => {
@@ -232,20 +247,50 @@ describe("coffer() middleware", () => {
     expect(body).not.toContain("fake");
   });
 
-  it("handles a request synchronously once every reference is a fresh hit", async () => {
-    const middleware = coffer({
-      env: { variables },
-      headers: {
-        authorization: "Bearer {vault://env/openai-key}",
-        "x-org": "{vault://env/org-id}",
+  it("says which value ends with a newline, never the value", async () => {
+    const base = await serve(
+      coffer({
+        env: { variables: { ...variables, NEWLINE_KEY: "fake-newline-0001\r\n" } },
+        headers: { authorization: "Bearer {vault://env/newline-key}" },
+      }),
+    );
+    const response = await fetch(base);
+    expect(response.status).toBe(502);
+    const body = await response.text();
+    expect(JSON.parse(body)).toEqual({
+      error: {
+        errorCode: "INTERNAL_SERVER_ERROR",
+        message:
+          "the value of {vault://env/newline-key} ends with a newline (headers cannot hold one); store it without it",
+        details: { header: "authorization", reference: "{vault://env/newline-key}" },
       },
     });
-    const call = () => {
-      const req = { headers: {}, url: "/", body: undefined } as unknown as express.Request;
-      let nextCalled: unknown = "not yet";
-      middleware(req, {} as express.Response, (error?: unknown) => (nextCalled = error));
-      return { req, nextCalled: () => nextCalled };
-    };
+    expect(body).not.toContain("fake");
+  });
+
+  it("takes the headers it sets out of the request's Connection list", async () => {
+    const middleware = twoHeaders();
+    callBare(middleware); // a miss; the next calls are synchronous hits
+    await settle();
+    const listed = callBare(middleware, {
+      connection: "Authorization, keep-alive,X-Org , x-other",
+    });
+    expect(listed.nextCalled()).toBeUndefined();
+    expect(listed.req.headers).toEqual({
+      connection: "keep-alive, x-other",
+      authorization: "Bearer fake-openai-key-0001",
+      "x-org": "fake-org-0001",
+    });
+    expect(callBare(middleware, { connection: "authorization" }).req.headers).not.toHaveProperty(
+      "connection",
+    );
+    expect(callBare(middleware, { connection: "close" }).req.headers.connection).toBe("close");
+    await middleware.close();
+  });
+
+  it("handles a request synchronously once every reference is a fresh hit", async () => {
+    const middleware = twoHeaders();
+    const call = () => callBare(middleware);
     const first = call();
     expect(first.nextCalled()).toBe("not yet"); // a miss: asynchronous
     await settle();

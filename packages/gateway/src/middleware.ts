@@ -21,6 +21,7 @@ import {
 } from "@coffer/core";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { cofferBackend } from "./coffer-backend.js";
+import { unlistFromConnection } from "./connection-header.js";
 import { envBackend } from "./env-backend.js";
 import { fileBackend } from "./file-backend.js";
 import { GatewayError } from "./gateway-error.js";
@@ -53,6 +54,7 @@ interface Plan {
 
 /** Node's rule for outgoing header values: no CR, LF, NUL, no characters past U+00FF. */
 const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const TRAILING_NEWLINE = /(?:\r\n|\n|\r)$/;
 const MAX_JSON_DEPTH = 64;
 
 function backendsOf(options: GatewayOptions): Backend[] {
@@ -304,7 +306,12 @@ export function coffer(options: GatewayOptions = {}): CofferMiddleware {
     for (let i = 0; i < plan.headers.length; i++) {
       const [name, template] = plan.headers[i]!;
       const value = render(template, values);
-      if (INVALID_HEADER_VALUE.test(value)) return badHeader(name);
+      if (INVALID_HEADER_VALUE.test(value)) {
+        return badHeader(
+          name,
+          template.slots.map((slot) => [plan.ids[slot]!, values[slot]!] as const),
+        );
+      }
       headerValues[i] = value;
     }
     if (incoming !== undefined) {
@@ -325,7 +332,10 @@ export function coffer(options: GatewayOptions = {}): CofferMiddleware {
       });
       for (const [i, site] of incoming.sites.entries()) {
         if (site.header !== undefined && INVALID_HEADER_VALUE.test(texts[i]!)) {
-          return badHeader(site.header);
+          return badHeader(
+            site.header,
+            site.found.map((f) => [f.id, valueOf(f.id)] as const),
+          );
         }
       }
       incoming.sites.forEach((site, i) => {
@@ -339,6 +349,8 @@ export function coffer(options: GatewayOptions = {}): CofferMiddleware {
       req.headers[name] = headerValues[i];
       record?.headers.add(name);
     }
+    // After injection: a client's `Connection: authorization` must not get ours dropped.
+    if (req.headers.connection !== undefined) unlistFromConnection(req.headers, configuredHeaders);
     if (plan.query.length > 0 || incoming?.query !== undefined) {
       rewriteQuery(req, values, incoming);
       for (const [name] of plan.query) record?.query.add(name);
@@ -443,7 +455,26 @@ function tooManyIncoming(): GatewayError {
   );
 }
 
-function badHeader(name: string): GatewayError {
+/**
+ * A value a header cannot hold, given the references the header's text used and their values
+ * (never shown). A value whose only fault is a trailing newline (a file or variable written
+ * with `echo`) is named, with the fix.
+ */
+function badHeader(
+  name: string,
+  used: readonly (readonly [reference: string, value: string])[],
+): GatewayError {
+  for (const [reference, value] of used) {
+    const trimmed = value.replace(TRAILING_NEWLINE, "");
+    if (trimmed !== value && !INVALID_HEADER_VALUE.test(trimmed)) {
+      return new GatewayError(
+        502,
+        "INTERNAL_SERVER_ERROR",
+        `the value of ${reference} ends with a newline (headers cannot hold one); store it without it`,
+        { header: name, reference },
+      );
+    }
+  }
   return new GatewayError(
     502,
     "INTERNAL_SERVER_ERROR",

@@ -5,11 +5,14 @@
  *
  * - A route sets a header from a coffer reference and a query parameter from an env one.
  * - A rotation through the server reaches the app within 1 s (the change feed; ttl is 60 s).
- * - A missing secret is a 502 in the SPEC's error format, without a value.
+ * - A client naming the injected header in its Connection header does not get it dropped.
+ * - A missing secret is a 502 in the SPEC's error format, without a value; a value ending with
+ *   a newline gets a message that says so.
  * - The metrics endpoint shows the cache counters.
  * - No output of the app or of the server holds an injected value.
  */
 import { writeFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createCofferClient, type CofferClient } from "@coffer/client";
@@ -26,10 +29,11 @@ import {
 
 const ORG = "fake-openai-org-0001";
 const FIRST = "fake-openai-key-0001";
+const WITH_NEWLINE = "fake-newline-key-0001\n";
 const ROTATIONS = 5;
 const LIMIT_MS = 1000;
 /** Every value the app injects during the suite (the rotations add theirs). */
-const injected = new Set<string>([ORG, FIRST]);
+const injected = new Set<string>([ORG, FIRST, WITH_NEWLINE.trim()]);
 
 describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an upstream", () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -64,13 +68,23 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
             upstream: upstream.url,
             headers: { "x-key": "{vault://coffer/ml/missing_key}" },
           },
+          {
+            path: "/newline",
+            upstream: upstream.url,
+            headers: { "x-key": "{vault://env/newline-key}" },
+          },
         ],
       }),
     );
     app = await spawnChild(
       GATEWAY_MAIN,
       [config],
-      { COFFER_TOKEN: server.adminToken, GW_OPENAI_ORG: ORG, LOG_LEVEL: "debug" },
+      {
+        COFFER_TOKEN: server.adminToken,
+        GW_OPENAI_ORG: ORG,
+        GW_NEWLINE_KEY: WITH_NEWLINE,
+        LOG_LEVEL: "debug",
+      },
       [/"url":"(http:\/\/[^"]+)"/],
     );
   }, 90_000);
@@ -104,6 +118,44 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
     expect(url.searchParams.get("stream")).toBe("false");
     expect(url.searchParams.get("organization")).toBe(ORG);
     expect(JSON.parse(echo.body ?? "")).toEqual({ model: "gpt-4o" });
+  }, 30_000);
+
+  it("keeps an injected header that the client names in its Connection header", async () => {
+    // fetch() refuses to send Connection; node:http sends it as given.
+    const echo = await new Promise<Echo>((resolve, reject) => {
+      const { hostname, port } = new URL(app.url);
+      const req = httpRequest({
+        hostname,
+        port,
+        path: "/openai/models",
+        headers: { connection: "authorization", authorization: "Bearer fake-client-0001" },
+      });
+      req.on("error", reject);
+      req.on("response", (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () => resolve(JSON.parse(text) as Echo));
+      });
+      req.end();
+    });
+    expect(echo.headers["authorization"]).toBe(`Bearer ${FIRST}`);
+    expect(echo.headers["connection"] ?? "").not.toContain("authorization");
+  }, 30_000);
+
+  it("says that a value ends with a newline, without the value", async () => {
+    const response = await fetch(`${app.url}/newline/x`);
+    expect(response.status).toBe(502);
+    const body = await response.text();
+    expect(JSON.parse(body)).toEqual({
+      error: {
+        errorCode: "INTERNAL_SERVER_ERROR",
+        message:
+          "the value of {vault://env/newline-key} ends with a newline (headers cannot hold one); store it without it",
+        details: { header: "x-key", reference: "{vault://env/newline-key}" },
+      },
+    });
+    expect(body).not.toContain("fake-newline");
   }, 30_000);
 
   it("answers 502 in the SPEC's error format, without a value, when a secret is missing", async () => {
@@ -168,11 +220,11 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
       return Number(line!.slice(name.length + 1));
     };
     expect(metric("coffer_gateway_cache_hits_total")).toBeGreaterThan(0);
-    // The two cold references of /openai, and the missing one of /broken.
-    expect(metric("coffer_gateway_cache_misses_total")).toBeGreaterThanOrEqual(3);
+    // The two cold references of /openai, the missing one of /broken, the one of /newline.
+    expect(metric("coffer_gateway_cache_misses_total")).toBeGreaterThanOrEqual(4);
     expect(metric("coffer_gateway_cache_refreshes_total")).toBeGreaterThanOrEqual(ROTATIONS);
     expect(metric("coffer_gateway_cache_errors_total")).toBeGreaterThanOrEqual(1);
-    expect(metric("coffer_gateway_cache_entries")).toBe(3);
+    expect(metric("coffer_gateway_cache_entries")).toBe(4);
     expect(text).toMatch(/^coffer_gateway_requests_total\{route="\/openai",status="200"\} \d+/m);
     for (const value of injected) expect(text).not.toContain(value);
   }, 30_000);
