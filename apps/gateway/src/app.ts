@@ -189,6 +189,8 @@ function middlewareOf(
   }
   if (Object.keys(query).length > 0) options.query = query;
   if (config.incoming !== undefined) options.incoming = { allow: [...config.incoming.allow] };
+  // config.ts warned of look-alikes with their JSON pointers; the middleware would repeat them.
+  options.onWarning = () => undefined;
   try {
     return coffer(options);
   } catch (error) {

@@ -203,6 +203,58 @@ describe("checkConfig", () => {
     expect(() => checkConfig({ ...prefixed, routes: [route] }, "config.json", "/")).not.toThrow();
   });
 
+  it("refuses a mistyped reference, naming the field, the character and the fix", () => {
+    expect(
+      problems(
+        withRoute({
+          headers: { authorization: "Bearer {vault:/env/k}" },
+          query: { k: "{vault//env/k}", j: "{ vault://env/k}" },
+        }),
+      ),
+    ).toEqual([
+      'config.json: /routes/0/headers/authorization: character 8: "{vault:/" looks like a mistyped reference: a reference starts with "{vault://"',
+      'config.json: /routes/0/query/k: character 1: "{vault//" looks like a mistyped reference: a reference starts with "{vault://"',
+      'config.json: /routes/0/query/j: character 1: "{ vault://" looks like a mistyped reference: a reference starts with "{vault://"',
+    ]);
+  });
+
+  it("warns of vault:// without braces, and loads", () => {
+    const warnings: string[] = [];
+    const config = checkConfig(
+      withRoute({ query: { k: "see vault://env/k" } }),
+      "config.json",
+      "/etc/gw",
+      (line) => warnings.push(line),
+    );
+    expect(config.routes[0]?.query).toEqual({ k: "see vault://env/k" });
+    expect(warnings).toEqual([
+      'config.json: /routes/0/query/k: character 5: "vault://" without "{" is not a reference (write {vault://…}); if it is meant as text, ignore this',
+    ]);
+  });
+
+  it("refuses / or a system folder as file.root; warns of a root outside the config's folder", () => {
+    const advice =
+      "every file under the root can be referenced; use a folder that holds only the gateway's secrets";
+    expect(problems(withRoute({}, { file: { root: "/" } }))).toEqual([
+      `config.json: /file/root: / is the file system's root: ${advice}`,
+    ]);
+    expect(problems(withRoute({}, { file: { root: "../.." } }))).toEqual([
+      `config.json: /file/root: / is the file system's root: ${advice}`,
+    ]);
+    expect(problems(withRoute({}, { file: { root: "/proc" } }))).toEqual([
+      `config.json: /file/root: /proc is a system folder: ${advice}`,
+    ]);
+    const warnings: string[] = [];
+    const warn = (line: string): number => warnings.push(line);
+    for (const root of ["secrets", ".", "./a/../b", "/srv/gw-secrets", "../shared"]) {
+      checkConfig(withRoute({}, { file: { root } }), "config.json", "/etc/gw", warn);
+    }
+    expect(warnings).toEqual([
+      "config.json: /file/root: /srv/gw-secrets is outside the config file's folder (/etc/gw); make sure it holds only the gateway's secrets",
+      "config.json: /file/root: /etc/shared is outside the config file's folder (/etc/gw); make sure it holds only the gateway's secrets",
+    ]);
+  });
+
   it("never quotes a header template in a problem", () => {
     const literal = "Bearer sk-literal-credential-0001";
     const lines = problems(

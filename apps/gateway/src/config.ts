@@ -1,20 +1,25 @@
 /**
  * The gateway's config file: read, parsed, checked against core's JSON Schema, then checked
  * for what a schema cannot say (duplicate routes, headers the proxy owns, references that do
- * not parse or name a backend that is not configured). Every problem is one line,
- * `<file>: <JSON pointer>: <reason>`, and no line quotes the file's text or a value.
+ * not parse or name a backend that is not configured, text that looks like a mistyped
+ * reference, a `file.root` at `/` or a system folder). Every problem is one line,
+ * `<file>: <JSON pointer>: <reason>`, and no line quotes the file's text or a value. What may
+ * be meant (`vault://…` without braces, a `file.root` outside the config file's folder) is a
+ * warning, in the same form, given to the caller's `warn`.
  */
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import {
   DEFAULT_BACKENDS,
   ReferenceSyntaxError,
+  findReferenceLookalikes,
   findVaultReferences,
   validateGatewayConfig,
   type BackendSyntax,
   type GatewayConfig,
   type ValidationIssue,
 } from "@coffer/core";
+import { fileRootProblem } from "@coffer/gateway";
 import { HOP_BY_HOP_HEADERS } from "./hop-by-hop.js";
 
 export type { GatewayConfig, GatewayRouteConfig } from "@coffer/core";
@@ -52,8 +57,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** Told each warning line (`<file>: <JSON pointer>: <reason>`); the config still loads. */
+export type ConfigWarn = (line: string) => void;
+
 /** Reads and checks a config file. `label` names it in messages (the path as the user typed it). */
-export async function loadConfigFile(file: string, label = file): Promise<GatewayConfig> {
+export async function loadConfigFile(
+  file: string,
+  label = file,
+  warn: ConfigWarn = () => undefined,
+): Promise<GatewayConfig> {
   let text: string;
   try {
     const info = await stat(file);
@@ -73,7 +85,7 @@ export async function loadConfigFile(file: string, label = file): Promise<Gatewa
     // JSON.parse's message may quote the file, which may hold a literal credential.
     throw new ConfigError([`${label}: not valid JSON${jsonPosition(text, error)}`]);
   }
-  return checkConfig(data, label, path.dirname(file));
+  return checkConfig(data, label, path.dirname(file), warn);
 }
 
 function fsReason(error: unknown): string {
@@ -105,18 +117,47 @@ function jsonPosition(text: string, error: unknown): string {
 
 /**
  * Checks parsed config data; returns it with `file.root` made absolute against `baseDir`
- * (the config file's folder). Throws ConfigError with every problem found.
+ * (the config file's folder). Throws ConfigError with every problem found; gives `warn` each
+ * warning (only when there is no problem).
  */
-export function checkConfig(data: unknown, label: string, baseDir: string): GatewayConfig {
+export function checkConfig(
+  data: unknown,
+  label: string,
+  baseDir: string,
+  warn: ConfigWarn = () => undefined,
+): GatewayConfig {
   const result = validateGatewayConfig(data);
   if (!result.ok) throw ConfigError.of(label, result.issues);
   const config = result.config;
-  const issues = semanticIssues(config);
+  const warnings: ValidationIssue[] = [];
+  const issues = semanticIssues(config, warnings);
+  const root = config.file === undefined ? undefined : path.resolve(baseDir, config.file.root);
+  if (root !== undefined) issues.push(...fileRootIssues(root, path.resolve(baseDir), warnings));
   if (issues.length > 0) throw ConfigError.of(label, issues);
-  if (config.file !== undefined) {
-    return { ...config, file: { root: path.resolve(baseDir, config.file.root) } };
+  for (const line of ConfigError.of(label, warnings).problems) warn(line);
+  return root === undefined ? config : { ...config, file: { root } };
+}
+
+/**
+ * `/` and system folders are refused (the file backend's rule); a root outside the config
+ * file's folder is a warning: it may be meant (`/run/secrets`), but it is where a wrong `..`
+ * leads.
+ */
+function fileRootIssues(
+  root: string,
+  baseDir: string,
+  warnings: ValidationIssue[],
+): ValidationIssue[] {
+  const problem = fileRootProblem(root);
+  if (problem !== undefined) return [{ path: "/file/root", message: problem }];
+  const relative = path.relative(baseDir, root);
+  if (relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
+    warnings.push({
+      path: "/file/root",
+      message: `${root} is outside the config file's folder (${baseDir}); make sure it holds only the gateway's secrets`,
+    });
   }
-  return config;
+  return [];
 }
 
 /** The backends a config turns on, with their reference syntax. */
@@ -131,7 +172,7 @@ export function configuredBackends(config: GatewayConfig): Record<string, Backen
 const pointer = (...parts: (string | number)[]): string =>
   parts.map((p) => `/${String(p).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
 
-function semanticIssues(config: GatewayConfig): ValidationIssue[] {
+function semanticIssues(config: GatewayConfig, warnings: ValidationIssue[]): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const backends = configuredBackends(config);
   const metricsPath = config.metricsPath ?? DEFAULT_METRICS_PATH;
@@ -183,10 +224,11 @@ function semanticIssues(config: GatewayConfig): ValidationIssue[] {
       const twin = seen.get(lower);
       if (twin !== undefined) issues.push({ path: at, message: `same header as "${twin}"` });
       seen.set(lower, name);
-      issues.push(...referenceIssues(template, at, backends));
+      issues.push(...referenceIssues(template, at, backends, warnings));
     }
     for (const [name, template] of Object.entries(route.query ?? {})) {
-      issues.push(...referenceIssues(template, pointer("routes", i, "query", name), backends));
+      const at = pointer("routes", i, "query", name);
+      issues.push(...referenceIssues(template, at, backends, warnings));
     }
   });
   return issues;
@@ -198,13 +240,19 @@ const TURN_ON: Readonly<Record<string, string>> = {
   coffer: 'add "coffer": {"url": …}',
 };
 
+/** A template's bad references and mistyped look-alikes; an unbraced `vault://` is a warning. */
 function referenceIssues(
   template: string,
   at: string,
   backends: Record<string, BackendSyntax>,
+  warnings: ValidationIssue[],
 ): ValidationIssue[] {
   try {
     const issues: ValidationIssue[] = [];
+    for (const lookalike of findReferenceLookalikes(template)) {
+      const list = lookalike.kind === "mistyped" ? issues : warnings;
+      list.push({ path: at, message: lookalike.message });
+    }
     for (const found of findVaultReferences(template)) {
       const backend = found.reference.backend;
       if (!Object.hasOwn(backends, backend)) {

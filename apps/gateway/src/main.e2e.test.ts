@@ -38,11 +38,13 @@ describe("coffer-gateway (dist/main.js)", () => {
       JSON.stringify({
         listen: { port: 0 },
         env: { prefix: "GW_" },
+        // Outside the config's folder, and text that may be meant: warnings, it still starts.
+        file: { root: `${dir}-secrets` },
         routes: [
           {
             path: "/openai",
             upstream: `${upstream.url}/v1`,
-            headers: { authorization: "Bearer {vault://env/api-key}" },
+            headers: { authorization: "Bearer {vault://env/api-key}", "x-note": "vault://x" },
           },
         ],
       }),
@@ -73,6 +75,14 @@ describe("coffer-gateway (dist/main.js)", () => {
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(stdout).toContain('"path":"/openai/models"');
+    const warnings = stdout
+      .split("\n")
+      .filter((line) => line.includes('"level":40'))
+      .map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(warnings).toEqual([
+      `${good}: /routes/0/headers/x-note: character 1: "vault://" without "{" is not a reference (write {vault://…}); if it is meant as text, ignore this`,
+      `${good}: /file/root: ${dir}-secrets is outside the config file's folder (${dir}); make sure it holds only the gateway's secrets`,
+    ]);
     expect(stdout + stderr).not.toContain(API_KEY);
 
     const bad = path.join(dir, "bad.json");
@@ -85,6 +95,21 @@ describe("coffer-gateway (dist/main.js)", () => {
     expect(run.stderr.trim().split("\n")).toEqual([
       `${bad}: /routes/0: unknown field "header"; did you mean "headers"?`,
       `${bad}: /routes/0/upstream: must match format "http-url"`,
+    ]);
+    // What is checked once the file has the right shape: a mistyped reference, a root at "/".
+    await writeFile(
+      bad,
+      JSON.stringify({
+        env: {},
+        file: { root: "/" },
+        routes: [{ path: "/a", upstream: "http://x", headers: { "x-k": "{vault:/env/k}" } }],
+      }),
+    );
+    const typo = await runToExit([MAIN, bad]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.trim().split("\n")).toEqual([
+      `${bad}: /routes/0/headers/x-k: character 1: "{vault:/" looks like a mistyped reference: a reference starts with "{vault://"`,
+      `${bad}: /file/root: / is the file system's root: every file under the root can be referenced; use a folder that holds only the gateway's secrets`,
     ]);
     expect(run.stdout).toBe("");
   }, 20_000);

@@ -26,9 +26,12 @@ async function main(): Promise<void> {
   }
   if (env.configPath === undefined) fail([USAGE], 2);
   const label = env.configLabel ?? env.configPath;
+  const log = createLogger(env.logLevel);
   let config;
   try {
-    config = await loadConfigFile(env.configPath, label);
+    // A warning (`vault://` without braces, a file root outside the config's folder) is logged;
+    // the gateway starts.
+    config = await loadConfigFile(env.configPath, label, (line) => log.warn(line));
   } catch (error) {
     if (error instanceof ConfigError) fail(error.problems, 2);
     throw error;
@@ -40,7 +43,6 @@ async function main(): Promise<void> {
     );
   }
 
-  const log = createLogger(env.logLevel);
   let gateway;
   try {
     const deps: Parameters<typeof startGateway>[1] = {

@@ -23,6 +23,7 @@ export * from "./oidc/policy-rules.js";
 export * from "./references/env-backend-rules.js";
 export * from "./references/find-references.js";
 export * from "./references/json-key.js";
+export * from "./references/lookalikes.js";
 export * from "./references/reference-error.js";
 export * from "./references/resolve.js";
 export * from "./references/reveal-item.js";

@@ -40,6 +40,27 @@ const codeOf = (outcome: ResolveOutcome): string | undefined =>
   outcome.ok ? undefined : outcome.error.errorCode;
 
 describe("file backend", () => {
+  it("refuses the file system's root, a system folder, or a link to one, when it is made", async () => {
+    const advice =
+      "every file under the root can be referenced; use a folder that holds only the gateway's secrets";
+    expect(() => fileBackend({ root: "/" })).toThrow(
+      `file.root: / is the file system's root: ${advice}`,
+    );
+    expect(() => fileBackend({ root: "/etc/.." })).toThrow(
+      `file.root: / is the file system's root: ${advice}`,
+    );
+    expect(() => fileBackend({ root: "/etc/" })).toThrow(
+      `file.root: /etc is a system folder: ${advice}`,
+    );
+    await symlink("/", path.join(base, "to-slash"));
+    expect(() => fileBackend({ root: path.join(base, "to-slash") })).toThrow(
+      `file.root: / is the file system's root: ${advice}`,
+    );
+    for (const fine of [root, "/etc/gateway/secrets", "/run/secrets", path.join(base, "later")]) {
+      expect(() => fileBackend({ root: fine }), fine).not.toThrow();
+    }
+  });
+
   it("reads a file, stripping one trailing newline", async () => {
     expect(await fetchOne("{vault://file/openai_key}")).toEqual({
       ok: true,

@@ -9,6 +9,8 @@
  * - One trailing newline ("\n" or "\r\n") is stripped from plain contents: editors and `echo`
  *   add one, and a credential never ends with it. JSON files are parsed whole.
  * - Files are read asynchronously and must be regular files of at most 1 MiB.
+ * - A root that is the file system's or a system folder is refused when the backend is made
+ *   (see file-root.ts).
  */
 import { constants } from "node:fs";
 import { open, realpath } from "node:fs/promises";
@@ -17,6 +19,7 @@ import {
   CofferError,
   DEFAULT_BACKENDS,
   forbidden,
+  invalidRequest,
   notFound,
   pickJsonKey,
   referenceIdentity,
@@ -24,6 +27,7 @@ import {
   type BackendSyntax,
   type VaultReference,
 } from "@coffer/core";
+import { fileRootProblem } from "./file-root.js";
 import { outcomeOf, success } from "./outcome.js";
 import type { Backend } from "./types.js";
 
@@ -70,6 +74,8 @@ const errnoOf = (error: unknown): string | undefined => {
 };
 
 export function fileBackend(options: FileBackendOptions): Backend {
+  const problem = fileRootProblem(options.root);
+  if (problem !== undefined) throw invalidRequest(`file.root: ${problem}`, { option: "file.root" });
   const root = path.resolve(options.root);
   let realRoot: Promise<string> | undefined;
   const parseOptions = { backends: { file: fileSyntax } };

@@ -7,6 +7,7 @@ export type { GatewayOptions } from "./options.js";
 export { createResolver, DEFAULT_CACHE_MAX, DEFAULT_CACHE_SETTINGS } from "./resolver.js";
 export { envBackend, type EnvBackendOptions } from "./env-backend.js";
 export { fileBackend, type FileBackendOptions } from "./file-backend.js";
+export { fileRootProblem } from "./file-root.js";
 export { cofferBackend, type CofferBackendOptions } from "./coffer-backend.js";
 export { errorHandler, GatewayError } from "./gateway-error.js";
 export type {

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { CofferError } from "@coffer/core";
 import express, { type RequestHandler } from "express";
@@ -347,6 +348,49 @@ describe("coffer() options, checked when built", () => {
     );
     expect(() => coffer({ coffer: { url: "ftp://x" } })).toThrow("invalid gateway options");
     expect(() => coffer({ env: true } as never)).toThrow("invalid gateway options at /env");
+  });
+
+  it("refuses a file backend rooted at / when it is built", () => {
+    expect(() => coffer({ file: { root: "/" }, headers: { "x-a": "plain" } })).toThrow(
+      /^file\.root: \/ is the file system's root: /,
+    );
+  });
+
+  it("refuses a mistyped reference when it is built, naming the template and the fix", () => {
+    for (const [template, shown] of [
+      ["Bearer {vault:/env/openai-key}", "{vault:/"],
+      ["Bearer {vault//env/openai-key}", "{vault//"],
+      ["Bearer { vault://env/openai-key}", "{ vault://"],
+    ]) {
+      expect(() => coffer({ env: { variables }, headers: { Authorization: template! } })).toThrow(
+        `headers.Authorization: character 8: "${shown}" looks like a mistyped reference: a reference starts with "{vault://"`,
+      );
+    }
+  });
+
+  it("warns, once at build, of vault:// without braces (it may be meant as text)", async () => {
+    const warnings: string[] = [];
+    const middleware = coffer({
+      env: { variables },
+      query: { key: "vault://env/openai-key" },
+      body: { "a.b": "x {vault://env/org-id} vault://y" },
+      onWarning: (message) => warnings.push(message),
+    });
+    expect(warnings).toEqual([
+      'query.key: character 1: "vault://" without "{" is not a reference (write {vault://…}); if it is meant as text, ignore this',
+      'body.a.b: character 24: "vault://" without "{" is not a reference (write {vault://…}); if it is meant as text, ignore this',
+    ]);
+    await middleware.close();
+    // Without onWarning: a process warning.
+    const warned = once(process, "warning") as Promise<[Error & { code?: string }]>;
+    await coffer({ env: { variables }, headers: { "x-a": "vault://env/x" } }).close();
+    const [warning] = await warned;
+    expect(warning.name).toBe("CofferWarning");
+    expect(warning.code).toBe("COFFER_REFERENCE_LOOKALIKE");
+    expect(warning.message).toMatch(/^headers\.x-a: character 1: "vault:\/\/" without/);
+    expect(() => coffer({ onWarning: "log" as unknown as () => void })).toThrow(
+      "onWarning must be a function",
+    );
   });
 
   it("fails on a bad reference with core's message", () => {

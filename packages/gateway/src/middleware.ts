@@ -11,6 +11,7 @@
  * - Failures go to `next(err)` as a GatewayError (502 when a backend failed); nothing is thrown.
  */
 import {
+  findReferenceLookalikes,
   findVaultReferences,
   invalidRequest,
   VAULT_PREFIX,
@@ -74,12 +75,29 @@ function backendsOf(options: GatewayOptions): Backend[] {
   return backends;
 }
 
+/**
+ * Reports text that looks like a mistyped reference: a certain typo (`{vault:/x}`) throws, text
+ * that may be meant (`vault://x` without braces) goes to `warn`. `where` names the template.
+ */
+function checkLookalikes(text: string, where: string, warn: (message: string) => void): void {
+  for (const lookalike of findReferenceLookalikes(text)) {
+    const message = `${where}: ${lookalike.message}`;
+    if (lookalike.kind === "mistyped") throw invalidRequest(message, { option: where });
+    warn(message);
+  }
+}
+
+const emitWarning = (message: string): void =>
+  process.emitWarning(message, { type: "CofferWarning", code: "COFFER_REFERENCE_LOOKALIKE" });
+
 function compilePlan(options: GatewayOptions, parseOptions: ParseOptions): Plan {
   const references: VaultReference[] = [];
   const ids: string[] = [];
   const slotOf = new Map<string, number>();
-  const compile = (text: string): Template => {
+  const warn = options.onWarning ?? emitWarning;
+  const compile = (text: string, where: string): Template => {
     const found = findVaultReferences(text, parseOptions); // a bad reference throws here
+    checkLookalikes(text, where, warn);
     const parts: string[] = [];
     const slots: number[] = [];
     let at = 0;
@@ -100,7 +118,7 @@ function compilePlan(options: GatewayOptions, parseOptions: ParseOptions): Plan 
     return { parts, slots };
   };
   const headers = Object.entries(options.headers ?? {}).map(
-    ([name, text]) => [name.toLowerCase(), compile(text)] as const,
+    ([name, text]) => [name.toLowerCase(), compile(text, `headers.${name}`)] as const,
   );
   const seen = new Set<string>();
   for (const [name] of headers) {
@@ -108,10 +126,10 @@ function compilePlan(options: GatewayOptions, parseOptions: ParseOptions): Plan 
     seen.add(name);
   }
   const query = Object.entries(options.query ?? {}).map(
-    ([name, text]) => [name, compile(text)] as const,
+    ([name, text]) => [name, compile(text, `query.${name}`)] as const,
   );
   const body = Object.entries(options.body ?? {}).map(
-    ([path, text]) => [path.split("."), compile(text)] as const,
+    ([path, text]) => [path.split("."), compile(text, `body.${path}`)] as const,
   );
   return { references, ids, headers, query, body };
 }

@@ -38,6 +38,11 @@ export interface GatewayOptions {
   body?: Record<string, string>;
   /** Patterns of references that may be resolved when they arrive in the request. */
   incoming?: { allow: string[] };
+  /**
+   * Told about what may be a mistake but may be meant (a template holding `vault://…` without
+   * braces), once, when the middleware is built. Default: `process.emitWarning`.
+   */
+  onWarning?: (message: string) => void;
 }
 
 const MAX_NAME_SHOWN = 64;
@@ -90,6 +95,9 @@ export function checkGatewayOptions(options: unknown): GatewayOptions {
     if (typeof backend.fetch !== "function" || typeof backend.name !== "string") {
       throw invalidRequest("every backend needs a name and a fetch function");
     }
+  }
+  if (checked.onWarning !== undefined && typeof checked.onWarning !== "function") {
+    throw invalidRequest("onWarning must be a function");
   }
   if (checked.resolver !== undefined && typeof checked.resolver.resolve !== "function") {
     throw invalidRequest("resolver must have a resolve function");

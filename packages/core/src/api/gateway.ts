@@ -98,6 +98,7 @@ export const gatewayOptionsSchema = objectSchema(
     query: querySchema,
     body: bodySchema,
     incoming: incomingSchema,
+    onWarning: {}, // a function: checked by the gateway package
   },
   [],
 );
@@ -114,6 +115,7 @@ export interface GatewayOptionsDocument {
   query?: Record<string, string>;
   body?: Record<string, string>;
   incoming?: { allow: string[] };
+  onWarning?: unknown;
 }
 
 export const gatewayOptionsValidator = compileSchema<GatewayOptionsDocument>(gatewayOptionsSchema);
