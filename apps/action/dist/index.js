@@ -27946,7 +27946,9 @@ var gatewayOptionsSchema = objectSchema({
   headers: headersSchema,
   query: querySchema,
   body: bodySchema,
-  incoming: incomingSchema
+  incoming: incomingSchema,
+  onWarning: {}
+  // a function: checked by the gateway package
 }, []);
 var gatewayOptionsValidator = compileSchema(gatewayOptionsSchema);
 
