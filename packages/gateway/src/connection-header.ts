@@ -13,6 +13,8 @@ export function unlistFromConnection(
 ): void {
   const connection = headers.connection;
   if (connection === undefined || names.size === 0) return;
+  // The usual one-token header (`keep-alive`, `close`): nothing to split.
+  if (!connection.includes(",") && !names.has(connection.trim().toLowerCase())) return;
   const tokens = connection.split(",").map((token) => token.trim());
   const kept = tokens.filter((token) => token !== "" && !names.has(token.toLowerCase()));
   if (kept.length === tokens.length) return;
