@@ -12,10 +12,13 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "./auth/actor.js";
 import { appRouter } from "./routers/_app.js";
+import type { InputParser } from "./routers/input.js";
 import {
   BAD_BY_FIELD,
   BAD_STRINGS,
+  hasField,
   mutations,
+  schemaFields,
   unsignedJwt,
   type Mutation,
 } from "./test-bad-input.js";
@@ -27,6 +30,7 @@ const AUDIENCE = "https://coffer.example.test";
 const NOT_CALLED = new Set(["secret.changes"]);
 
 type Call = (input: unknown) => Promise<unknown>;
+type ErrorResponse = { error?: { errorCode?: unknown; message?: unknown } } | undefined;
 
 /** Names that must be new on each call (a second create would only say "exists"). */
 const FRESH_USER = "fuzz-new-user";
@@ -226,14 +230,131 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
     };
   }, 120_000);
 
+  it("answers bad requests over HTTP in the SPEC's format, never with a 500", async () => {
+    const auth = { authorization: `Bearer ${server.adminToken}` };
+    const q = (value: unknown) => encodeURIComponent(JSON.stringify(value));
+    const requests: { what: string; path: string; init?: RequestInit }[] = [];
+    const get = (path: string, headers: Record<string, string> = auth) =>
+      requests.push({ what: `GET ${path}`, path, init: { headers } });
+    const post = (path: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
+      requests.push({
+        what: `POST ${path} ${String(body).slice(0, 60)}`,
+        path,
+        init: {
+          method: "POST",
+          body,
+          headers: { ...auth, "content-type": "application/json", ...headers },
+        },
+      });
+    for (const bad of ["\u0000", "a\u0000b", "\ud800", "a\udc00b"]) {
+      get(`/trpc/secret.list?input=${q({ prefix: bad })}`);
+      get(`/trpc/secret.list?batch=1&input=${q({ 0: { prefix: bad } })}`);
+      get(`/trpc/audit.list?input=${q({ actor: bad })}`);
+      get(`/trpc/secret.describe?input=${q({ secret: bad })}`);
+      // JSON's own escapes: the lone surrogate or NUL only exists once the body is parsed.
+      post(
+        "/trpc/secret.setDescription",
+        JSON.stringify({ secret: "fuzz_secret", description: bad }),
+      );
+      post("/trpc/oidc.exchange", JSON.stringify({ token: unsignedJwt({ iss: bad }) }), {
+        authorization: "",
+      });
+    }
+    for (const since of ["0000-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "2026-02-30"]) {
+      get(`/trpc/audit.list?input=${q({ since })}`);
+    }
+    for (const cursor of BAD_BY_FIELD["cursor"]!) {
+      get(`/trpc/audit.list?input=${q({ cursor })}`);
+      get(`/trpc/secret.list?input=${q({ cursor })}`);
+    }
+    // Not UTF-8, or not JSON, where the input travels.
+    for (const raw of [
+      "%00",
+      "%FF%FE",
+      "%ED%A0%80",
+      "%7B%22prefix%22%3A%22%ED%A0%80%22%7D",
+      "{",
+      "%",
+    ]) {
+      get(`/trpc/secret.list?input=${raw}`);
+    }
+    post(
+      "/trpc/secret.create",
+      Buffer.from(
+        '{"secret":"fuzz_raw","value":"fake-raw","description":"\xff\xfe\xed\xa0\x80"}',
+        "latin1",
+      ),
+    );
+    post(
+      "/trpc/secret.create",
+      '{"secret":"fuzz_raw2","value":"fake-raw","description":"\\ud800"}',
+    );
+    post(
+      "/trpc/secret.create",
+      `{"secret":"fuzz_raw3","a":${"[".repeat(5000)}${"]".repeat(5000)}}`,
+    );
+    post("/trpc/secret.create", "\u0000");
+    post("/trpc/secret.create", '{"secret":"x"}', { "content-type": "text/plain\u00ff" });
+    // Headers: odd bytes (latin1 is all a header can hold), forged signatures and ids.
+    get("/trpc/user.whoami", { authorization: "Bearer cft_\u00ff\u00fe" });
+    get("/trpc/user.whoami", { "x-coffer-token": "\u00ff" });
+    get("/trpc/user.whoami", { ...auth, "x-request-id": "\u00ff\u0085" });
+    get("/trpc/user.whoami", {
+      "x-coffer-access-key": "cfk_\u00ff",
+      "x-coffer-timestamp": "99999999999999999999",
+      "x-coffer-signature": "\u00ff",
+    });
+    get("/trpc/user.whoami", {
+      "x-coffer-access-key": `cfk_${"A".repeat(20)}`,
+      "x-coffer-timestamp": String(Math.floor(Date.now() / 1000)),
+      "x-coffer-signature": "0".repeat(64),
+    });
+    const failures: string[] = [];
+    for (const r of requests) {
+      const response = await fetch(`${server.url}${r.path}`, r.init);
+      const text = await response.text();
+      if (response.status >= 500) failures.push(`${r.what}: ${response.status} ${text}`);
+      if (response.status >= 400) {
+        const body = JSON.parse(text) as ErrorResponse | ErrorResponse[];
+        const error = (Array.isArray(body) ? body[0] : body)?.error;
+        if (typeof error?.errorCode !== "string" || typeof error.message !== "string") {
+          failures.push(`${r.what}: ${response.status} not in the SPEC's format: ${text}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 300_000);
+
   afterAll(async () => {
     await server?.stop();
     await issuer?.close();
   });
 
-  it("has a valid sample input for every procedure", () => {
-    const procedures = Object.keys(appRouter._def.procedures).filter((p) => !NOT_CALLED.has(p));
-    expect(procedures.filter((p) => samples[p] === undefined)).toEqual([]);
+  it("has valid sample inputs for every procedure, together holding every field", () => {
+    const problems: string[] = [];
+    for (const [path, procedure] of Object.entries(appRouter._def.procedures)) {
+      if (NOT_CALLED.has(path)) continue;
+      const sample = samples[path];
+      if (sample === undefined) {
+        problems.push(`${path}: add a sample input to samples in input-fuzz.test.ts`);
+        continue;
+      }
+      const parser = (procedure as unknown as { _def: { inputs: InputParser<unknown, unknown>[] } })
+        ._def.inputs[0]!;
+      for (const valid of sample) {
+        try {
+          parser.parse(valid);
+        } catch (error) {
+          problems.push(`${path}: the sample is refused: ${String(error)}`);
+        }
+      }
+      for (const field of schemaFields(parser.schema)) {
+        if (!sample.some((s) => hasField(s, field))) {
+          problems.push(`${path}: no sample has ${field} (add it, so that it is fuzzed too)`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it("answers every bad input with a 4xx, naming the field when validation refused it", async () => {

@@ -164,3 +164,35 @@ export function mutations(
 export function unsignedJwt(claims: Record<string, unknown>): string {
   return `${b64(JSON.stringify({ alg: "RS256", typ: "JWT" }))}.${b64(JSON.stringify(claims))}.c2ln`;
 }
+
+type SchemaNode = {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  additionalProperties?: SchemaNode | boolean;
+  anyOf?: SchemaNode[];
+};
+
+/** Every field a JSON Schema names, as JSON Pointers where `*` stands for any item or map key. */
+export function schemaFields(schema: SchemaNode, path = ""): string[] {
+  const out: string[] = [];
+  for (const [key, sub] of Object.entries(schema.properties ?? {})) {
+    out.push(`${path}/${key}`, ...schemaFields(sub, `${path}/${key}`));
+  }
+  if (typeof schema.items === "object") out.push(...schemaFields(schema.items, `${path}/*`));
+  if (typeof schema.additionalProperties === "object") {
+    out.push(`${path}/*`, ...schemaFields(schema.additionalProperties, `${path}/*`));
+  }
+  for (const sub of schema.anyOf ?? []) out.push(...schemaFields(sub, path));
+  return out;
+}
+
+/** Whether `value` has something at `path` (as schemaFields writes it). */
+export function hasField(value: unknown, path: string): boolean {
+  const [first, ...rest] = path.split("/").slice(1);
+  if (first === undefined) return true;
+  if (typeof value !== "object" || value === null) return false;
+  const children =
+    first === "*" ? Object.values(value) : [(value as Record<string, unknown>)[first]];
+  const restPath = rest.map((r) => `/${r}`).join("");
+  return children.some((child) => child !== undefined && hasField(child, restPath));
+}

@@ -15,6 +15,8 @@ export interface Validator<T> {
   errors?: ErrorObject[] | null | undefined;
   /** Compiles now (tests prove that every schema compiles). */
   compile(): void;
+  /** The schema as written (tests walk it to find every field). */
+  readonly schema: object;
 }
 
 export const ajv = new Ajv({ strict: true, allErrors: false, coerceTypes: false });
@@ -150,6 +152,7 @@ export function compileSchema<T>(schema: object): Validator<T> {
     return valid;
   }) as Validator<T>;
   validate.compile = () => void compile();
+  Object.defineProperty(validate, "schema", { value: schema });
   return validate;
 }
 
