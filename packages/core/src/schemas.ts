@@ -113,7 +113,8 @@ export const errorBodySchema = {
       required: ["errorCode", "message", "details"],
       properties: {
         errorCode: { type: "string", enum: [...ERROR_CODES] },
-        message: { type: "string", maxLength: 2048 },
+        // The server's words may quote what was sent; this checks answers, not requests.
+        message: { type: "string", maxLength: 2048, storableText: false },
         details: { type: "object" },
       },
     },
