@@ -20,8 +20,15 @@ export const principalNameSchema = { type: "string", pattern: `^${P}$`, maxLengt
 export const orgNameSchema = principalNameSchema;
 export const secretNameSchema = { type: "string", pattern: `^${S}$`, maxLength: 128 } as const;
 
-/** UTF-8 text of at most 64 KiB; `utf8MaxBytes` is a keyword of ours (see validation.ts). */
-export const secretValueSchema = { type: "string", utf8MaxBytes: MAX_SECRET_VALUE_BYTES } as const;
+/**
+ * UTF-8 text of at most 64 KiB; `utf8MaxBytes` is a keyword of ours (see validation.ts). A NUL
+ * is allowed (`storableText: false`): values are stored encrypted, as bytes, never as text.
+ */
+export const secretValueSchema = {
+  type: "string",
+  utf8MaxBytes: MAX_SECRET_VALUE_BYTES,
+  storableText: false,
+} as const;
 
 export const descriptionSchema = { type: "string", maxLength: MAX_DESCRIPTION_LENGTH } as const;
 
@@ -106,7 +113,8 @@ export const errorBodySchema = {
       required: ["errorCode", "message", "details"],
       properties: {
         errorCode: { type: "string", enum: [...ERROR_CODES] },
-        message: { type: "string", maxLength: 2048 },
+        // The server's words may quote what was sent; this checks answers, not requests.
+        message: { type: "string", maxLength: 2048, storableText: false },
         details: { type: "object" },
       },
     },

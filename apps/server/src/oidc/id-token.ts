@@ -4,7 +4,7 @@
  * clock tolerance. Every refusal is UNAUTHORIZED with a message that says what was wrong with
  * the token, never the token itself.
  */
-import { CofferError, unauthorized } from "@coffer/core";
+import { CofferError, findUnstorableText, unauthorized } from "@coffer/core";
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from "jose";
 import type { IssuerKeys } from "./issuer-keys.js";
 
@@ -25,7 +25,10 @@ const MAX_TOKEN_AGE_SECONDS = 3600;
 /** As a policy's issuer: a longer one is nobody's, and is not worth writing to the audit log. */
 const MAX_ISSUER_LENGTH = 512;
 
-/** The issuer a token claims, read before it is verified (to know whose keys to use). */
+/**
+ * The issuer a token claims, read before it is verified (to know whose keys to use). The token
+ * is refused if any claim holds text that cannot be stored (a NUL or a lone surrogate).
+ */
 export function claimedIssuer(token: string): string {
   let payload: JWTPayload;
   try {
@@ -38,6 +41,14 @@ export function claimedIssuer(token: string): string {
   }
   if (payload.iss.length > MAX_ISSUER_LENGTH) {
     throw unauthorized("the ID token's issuer (iss) is too long", { reason: "oidc-malformed" });
+  }
+  // Its claims go to the database (issuer lookup, audit event): text PostgreSQL cannot store
+  // as sent is refused here, whether or not the token would verify.
+  const bad = findUnstorableText(payload);
+  if (bad !== undefined) {
+    throw unauthorized(`the ID token's claim ${JSON.stringify(bad.path)} ${bad.problem}`, {
+      reason: "oidc-malformed",
+    });
   }
   return payload.iss;
 }

@@ -9,12 +9,14 @@ export interface InputParser<TIn, TOut> {
   _input: TIn;
   _output: TOut;
   parse(raw: unknown): TOut;
+  /** The schema, for tests that walk every procedure's fields (input-fuzz.test.ts). */
+  schema: object;
 }
 
 function parser<TIn, TOut>(validate: Validator<TOut>, what: string): InputParser<TIn, TOut> {
   const parse = (raw: unknown): TOut =>
     validateOrThrow(validate, raw === undefined ? {} : raw, what);
-  return { parse } as InputParser<TIn, TOut>;
+  return { parse, schema: validate.schema } as InputParser<TIn, TOut>;
 }
 
 export const input = <T>(validate: Validator<T>, what = "input"): InputParser<T, T> =>

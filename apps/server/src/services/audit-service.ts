@@ -7,6 +7,7 @@ import { can, requireAccess, requireFullScope } from "../access.js";
 import type { Actor } from "../auth/actor.js";
 import type { Deps } from "../deps.js";
 import type { AuditChain, AuditVerification } from "../audit/audit-chain.js";
+import { decodeIdCursor, encodeIdCursor } from "./cursors.js";
 import { addressOf, findSecret, missing, secretResource } from "./secret-lookup.js";
 import { secretUri } from "./secret-view.js";
 
@@ -53,8 +54,7 @@ export class AuditService {
     const since = input.since !== undefined ? new Date(input.since) : null;
     if (since !== null && Number.isNaN(since.getTime()))
       throw invalidRequest("since is not a date");
-    const before =
-      input.cursor !== undefined ? Number(Buffer.from(input.cursor, "base64url").toString()) : null;
+    const before = input.cursor !== undefined ? decodeIdCursor(input.cursor) : null;
     const rows = await this.deps.db.query<{
       id: number;
       at: Date;
@@ -72,15 +72,7 @@ export class AuditService {
          AND ($3::text IS NULL OR actor = $3) AND ($4::text IS NULL OR action = $4)
          AND ($5::timestamptz IS NULL OR at >= $5) AND ($6::bigint IS NULL OR id < $6)
        ORDER BY id DESC LIMIT $7`,
-      [
-        resource,
-        onlyActor,
-        input.actor ?? null,
-        input.action ?? null,
-        since,
-        Number.isFinite(before) ? before : null,
-        limit + 1,
-      ],
+      [resource, onlyActor, input.actor ?? null, input.action ?? null, since, before, limit + 1],
     );
     const items = rows.slice(0, limit).map((r) => ({
       id: r.id,
@@ -94,8 +86,7 @@ export class AuditService {
       requestId: r.request_id,
       details: r.details,
     }));
-    const nextCursor =
-      rows.length > limit ? Buffer.from(String(items.at(-1)!.id)).toString("base64url") : null;
+    const nextCursor = rows.length > limit ? encodeIdCursor(items.at(-1)!.id) : null;
     return { items, nextCursor };
   }
 

@@ -246,7 +246,8 @@ function auditedClaims(
   for (const name of new Set([...AUDITED_CLAIMS, ...conditionClaims])) {
     const value = claims[name];
     if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
-      out[name] = String(value).slice(0, MAX_AUDITED_CLAIM_LENGTH);
+      // Cut without leaving half of a surrogate pair (jsonb refuses one).
+      out[name] = String(value).slice(0, MAX_AUDITED_CLAIM_LENGTH).toWellFormed();
     }
   }
   return out;

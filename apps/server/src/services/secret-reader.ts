@@ -20,6 +20,7 @@ import type { Deps } from "../deps.js";
 import type { AuditEvent, AuditWriter } from "../audit/audit-log.js";
 import { DAY_MS } from "../time.js";
 import { auditFailure } from "./audited.js";
+import { decodeSecretCursor, encodeSecretCursor } from "./cursors.js";
 import {
   addressOf,
   findSecret,
@@ -135,10 +136,7 @@ export class SecretReader {
   ): Promise<({ ok: true; revealed: Revealed } | { ok: false; cause: CofferError })[]> {
     const addrs: (SecretAddress | CofferError)[] = items.map((item) => {
       try {
-        if (item.version !== undefined && item.stage !== undefined) {
-          throw invalidRequest("give a version or a stage, not both");
-        }
-        return addressOf(item.secret, actor, this.deps.org);
+        return revealTarget(item, addressOf(item.secret, actor, this.deps.org));
       } catch (error) {
         if (error instanceof CofferError) return error;
         throw error;
@@ -154,7 +152,7 @@ export class SecretReader {
       const found = await this.deps.db.query<RevealRow & { i: number }>(REVEAL_QUERY, [
         targets.map((t) => t?.a.owner ?? ""),
         targets.map((t) => t?.a.name ?? ""),
-        targets.map((t) => t?.item.version ?? t?.a.version ?? null),
+        targets.map((t) => t?.a.version ?? null),
         targets.map((t) => t?.item.stage ?? null),
       ]);
       for (const row of found) rows.set(Number(row.i) - 1, row);
@@ -166,7 +164,7 @@ export class SecretReader {
         if (addr instanceof CofferError) throw addr;
         const row = rows.get(i);
         if (!row) throw missing(this.deps.org, addr.owner, addr.name);
-        const revealed = this.#open(actor, row, item);
+        const revealed = this.#open(actor, row, item, addr.version);
         events.push({ action, resource: revealed.uri, details: { version: revealed.version } });
         return { ok: true as const, revealed };
       } catch (error) {
@@ -193,7 +191,7 @@ export class SecretReader {
     return results;
   }
 
-  #open(actor: Actor, row: RevealRow, item: RevealInput): Revealed {
+  #open(actor: Actor, row: RevealRow, item: RevealInput, version: number | undefined): Revealed {
     requireAccess(actor, this.#resource(row), "read");
     const uri = secretUri(this.deps.org, row.owner, row.name);
     if (row.status === "disabled")
@@ -205,9 +203,7 @@ export class SecretReader {
     }
     if (row.v_version === null || row.v_protection_key_id === null) {
       const which =
-        item.version !== undefined
-          ? `version ${item.version}`
-          : `a ${item.stage ?? "current"} version`;
+        version !== undefined ? `version ${version}` : `a ${item.stage ?? "current"} version`;
       throw notFound(`${uri} has no ${which}`, { uri });
     }
     if (!this.deps.keyring.hasProtectionKey(row.v_protection_key_id)) {
@@ -242,7 +238,7 @@ export class SecretReader {
     const owners = await this.#reachableOwners(actor);
     if (input.owner !== undefined && !owners.includes(input.owner))
       return { items: [], nextCursor: null };
-    let after = input.cursor === undefined ? ["", ""] : decodeCursor(input.cursor);
+    let after = input.cursor === undefined ? ["", ""] : decodeSecretCursor(input.cursor);
     const items: SecretMeta[] = [];
     const prefix = (input.prefix ?? "").replace(/[\\%_]/g, (c) => `\\${c}`);
     for (;;) {
@@ -260,7 +256,10 @@ export class SecretReader {
         if (items.length === limit) {
           return {
             items,
-            nextCursor: rows.length > limit || row !== rows.at(-1) ? encodeCursor(after) : null,
+            nextCursor:
+              rows.length > limit || row !== rows.at(-1)
+                ? encodeSecretCursor(after[0]!, after[1]!)
+                : null,
           };
         }
       }
@@ -335,22 +334,19 @@ export class SecretReader {
   }
 }
 
-function encodeCursor(after: string[]): string {
-  return Buffer.from(JSON.stringify(after)).toString("base64url");
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (
-      Array.isArray(parsed) &&
-      parsed.length === 2 &&
-      parsed.every((p) => typeof p === "string")
-    ) {
-      return [parsed[0] as string, parsed[1] as string];
-    }
-  } catch {
-    // fall through
+/**
+ * The version to reveal: the reference's `#N` or the `version` field. Both may be given only
+ * when they agree (`NAME#1` with version 1); a stage goes with neither.
+ */
+function revealTarget(item: RevealInput, addr: SecretAddress): SecretAddress {
+  const version = item.version ?? addr.version;
+  if (item.version !== undefined && addr.version !== undefined && item.version !== addr.version) {
+    throw invalidRequest(
+      `the reference asks for version ${addr.version} (#${addr.version}) and version asks for ${item.version}: give one`,
+    );
   }
-  throw invalidRequest("cursor is not one this server gave");
+  if (version !== undefined && item.stage !== undefined) {
+    throw invalidRequest("give a version (or #N) or a stage, not both");
+  }
+  return version === undefined ? addr : { ...addr, version };
 }

@@ -1,12 +1,12 @@
 /** Request schemas of the audit log. */
 import { compileSchema } from "../validation.js";
-import { objectSchema, pageSchema, secretRefSchema } from "./common.js";
+import { dateTimeSchema, objectSchema, pageSchema, secretRefSchema } from "./common.js";
 
 export interface ListAuditInput {
   secret?: string;
   actor?: string;
   action?: string;
-  /** ISO 8601 time; events at or after it. */
+  /** RFC 3339 time (`2026-01-31T12:00:00Z`, or a date for midnight UTC); events at or after it. */
   since?: string;
   limit?: number;
   cursor?: string;
@@ -19,7 +19,7 @@ export const auditInputs = {
         secret: secretRefSchema,
         actor: { type: "string", maxLength: 64 },
         action: { type: "string", maxLength: 64 },
-        since: { type: "string", maxLength: 40, pattern: "^\\d{4}-\\d{2}-\\d{2}" },
+        since: dateTimeSchema,
         ...pageSchema,
       },
       [],

@@ -6,10 +6,14 @@ export const secretRefSchema = { type: "string", minLength: 1, maxLength: 300 } 
 
 export const versionSchema = { type: "integer", minimum: 1, maximum: MAX_VERSION_NUMBER } as const;
 
+/** A cursor is base64url, as the server gave it; what it holds is checked when decoded. */
 export const pageSchema = {
   limit: { type: "integer", minimum: 1, maximum: 500 },
-  cursor: { type: "string", minLength: 1, maxLength: 512 },
+  cursor: { type: "string", minLength: 1, maxLength: 512, pattern: "^[A-Za-z0-9_-]+$" },
 } as const;
+
+/** An RFC 3339 time, years 0001–9999 (the `date-time` format of validation.ts). */
+export const dateTimeSchema = { type: "string", maxLength: 40, format: "date-time" } as const;
 
 export const emptyInputSchema = {
   type: "object",

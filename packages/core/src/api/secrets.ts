@@ -143,7 +143,10 @@ export const secretInputs = {
   ),
   protectionKey: compileSchema<ProtectionKeyChangeInput>(
     objectSchema(
-      { secret: secretRefSchema, protectionKeyId: { type: "string", minLength: 1, maxLength: 64 } },
+      {
+        secret: secretRefSchema,
+        protectionKeyId: { type: "string", pattern: "^pk_[A-Za-z0-9_-]{1,64}$" },
+      },
       ["secret", "protectionKeyId"],
     ),
   ),
