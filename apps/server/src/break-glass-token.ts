@@ -43,6 +43,11 @@ export class BreakGlassError extends Error {}
 /** Loads the root keys without ever making one: a missing key file is an error here. */
 async function rootKeys(config: Config): Promise<Buffer[]> {
   const file = config.rootKeyFile ?? path.join(config.dataDir, "root.key");
+  if (config.rootKey === undefined && !existsSync(file))
+    throw new BreakGlassError(
+      `no root key in ${file}: run this where the server runs, with its COFFER_DATA_DIR, ` +
+        "COFFER_ROOT_KEY or COFFER_ROOT_KEY_FILE",
+    );
   try {
     return (await loadRootKeys({ ...config, rootKeyFile: config.rootKeyFile ?? file })).keys;
   } catch (error) {
