@@ -97,9 +97,10 @@ export class CredentialIssuer {
     this.checkLifetime(request.expiresInSeconds, what);
     if (request.shared && request.for !== undefined)
       throw invalidRequest(`a ${what} is shared or for a user, not both`);
+    const self = actor.principal.kind === "user" && request.for === actor.principal.name;
     const owner = request.shared
       ? await this.sharedOwner(tx, actor, request.shared.owner)
-      : request.for !== undefined
+      : request.for !== undefined && !self
         ? await this.userOwner(tx, actor, request.for, what)
         : this.#personalOwner(actor, what);
     const scopes = request.scopes ?? ALL_SCOPES;

@@ -115,7 +115,10 @@ export class TokenService {
       const made = await insertToken(tx, { ...plan, name: input.name, createdBy: actor.label });
       // Issued for someone else: the audit says for whom and by whom (the owner sees it too,
       // as the token's createdBy in its list).
-      const issued = input.for !== undefined ? { for: input.for, by: actor.label } : {};
+      const issued =
+        input.for !== undefined && input.for !== actor.label
+          ? { for: input.for, by: actor.label }
+          : {};
       return {
         result: { ...made, expiresAt: plan.expiresAt.toISOString() },
         resource: `token:${made.id}`,

@@ -162,5 +162,12 @@ describe("recovering a locked-out user", () => {
       "FORBIDDEN",
     );
     expect((await hal.client.user.whoami.query()).name).toBe("hal");
+    // `for` oneself is an ordinary personal token.
+    const own = await gus.client.token.create.mutate({
+      name: "own",
+      expiresInSeconds: DAY,
+      for: "gus",
+    });
+    expect((await e2e.as(own.token).user.whoami.query()).name).toBe("gus");
   });
 });
