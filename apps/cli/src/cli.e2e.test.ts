@@ -466,6 +466,57 @@ describe("tokens, users, teams, audit, gen", () => {
     expect(JSON.parse((await coffer(["oidc", "ls", "--json"])).stdout)).toEqual([]);
   });
 
+  it("user enable, token ls --user, token create --for: a locked-out user comes back", async () => {
+    const added = await coffer(["user", "add", "dana"]);
+    expect(added.code, added.stderr).toBe(0);
+    const asDana = (token: string) => ({
+      env: { COFFER_URL: server.url, COFFER_TOKEN: token },
+      configDir: path.join(home, "dana"),
+    });
+    const first = asDana(added.stdout.trim());
+    expect((await coffer(["secret", "add", "diary", "fake-diary"], first)).code).toBe(0);
+    expect((await coffer(["user", "disable", "dana"])).code).toBe(0);
+    const enabled = await coffer(["user", "enable", "dana"]);
+    expect(enabled.code, enabled.stderr).toBe(0);
+    expect(enabled.stderr).toContain("Its tokens stay disabled: coffer token create --for dana");
+    expect((await coffer(["secret", "get", "diary"], first)).code).toBe(1);
+
+    const listed = await coffer(["token", "ls", "--user", "dana", "--json"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const tokens = JSON.parse(listed.stdout) as { owner: string; status: string }[];
+    expect(tokens.map((t) => [t.owner, t.status])).toEqual([["dana", "disabled"]]);
+    expect(listed.stdout).not.toContain(added.stdout.trim());
+
+    const made = await coffer([
+      "token",
+      "create",
+      "--for",
+      "dana",
+      "--name",
+      "back",
+      "--expires",
+      "1d",
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stderr).toContain("for dana");
+    const again = await coffer(["secret", "get", "diary"], asDana(made.stdout.trim()));
+    expect(again.stdout).toBe("fake-diary");
+    expect((await coffer(["token", "ls", "--user", "dana"])).stdout).toMatch(/back .* admin /);
+
+    const both = await coffer([
+      "token",
+      "create",
+      "--for",
+      "dana",
+      "--shared",
+      "--name",
+      "x",
+      "--expires",
+      "1d",
+    ]);
+    expect(both.code).toBe(2);
+  });
+
   it("team create/add, user disable, audit ls --json and verify, gen", async () => {
     expect((await coffer(["team", "create", "ml"])).code).toBe(0);
     expect((await coffer(["user", "add", "carol"])).code).toBe(0);

@@ -81,3 +81,21 @@ export function requireFullScope(actor: Actor, what: string, level: Level = "lis
     });
   }
 }
+
+/**
+ * Administration of other users' credentials (list their tokens, disable or delete them, issue
+ * one for them): org admins acting as themselves, a user (so that the audit names a person,
+ * not an automation token), with a credential whose scopes reach the org, which only `*` does.
+ */
+export function canAdministerUsers(actor: Actor): boolean {
+  return actor.principal.kind === "user" && can(actor, { kind: "org" }, "manage");
+}
+
+export function requireUserAdministration(actor: Actor, what: string): void {
+  requireAccess(actor, { kind: "org" }, "manage");
+  if (actor.principal.kind !== "user") {
+    throw forbidden(`${what} is for org admins, signed in as themselves (not a shared token)`, {
+      reason: "no-access",
+    });
+  }
+}

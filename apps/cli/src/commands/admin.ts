@@ -33,6 +33,18 @@ export function registerAdmin(program: Command, cli: Cli): void {
       cli.io.err(`User ${u.name} is ${u.status}\n`);
     });
   user
+    .command("enable <name>")
+    .description(
+      "enable a disabled user (its tokens stay disabled: give it one with token create --for)",
+    )
+    .action(async (name: string) => {
+      const { client } = await cli.connect();
+      const u = await client.user.enable.mutate({ name });
+      cli.io.err(
+        `User ${u.name} is ${u.status}. Its tokens stay disabled: coffer token create --for ${u.name} --name … --expires …\n`,
+      );
+    });
+  user
     .command("ls")
     .description("list users")
     .option("--json", "print JSON")

@@ -7,7 +7,7 @@ import { parseDuration } from "../durations.js";
 import { json, table } from "../output.js";
 
 const CREATE_FORM =
-  "coffer token create --name N --expires 30d [--perm SCOPE]… [--shared [--owner TEAM]]";
+  "coffer token create --name N --expires 30d [--perm SCOPE]… [--shared [--owner TEAM] | --for USER]";
 
 /**
  * A scope: `RESOURCE[=LEVEL]` (level read by default), RESOURCE being `*`, `secret:NAME`,
@@ -48,6 +48,7 @@ export function registerToken(program: Command, cli: Cli): void {
     )
     .option("--shared", "a shared token (org admins), for a team (--owner) or the org")
     .option("--owner <team>", "the team of a shared token")
+    .option("--for <user>", "a personal token for this user (org admins; audited, shown once)")
     .action(
       async (opts: {
         name: string;
@@ -55,20 +56,26 @@ export function registerToken(program: Command, cli: Cli): void {
         perm: string[];
         shared?: boolean;
         owner?: string;
+        for?: string;
       }) => {
         if (opts.owner !== undefined && !opts.shared)
           throw new UsageError("--owner goes with --shared", CREATE_FORM);
+        if (opts.for !== undefined && opts.shared)
+          throw new UsageError("--for makes a personal token: not with --shared", CREATE_FORM);
         const seconds = parseDuration(opts.expires, "--expires");
         const { client } = await cli.connect();
         const me = await client.user.whoami.query();
-        const scopes = opts.perm.map((p) => parseScope(p, me.org, me.name));
+        // `NAME` in a scope is a secret of the token's user.
+        const scopes = opts.perm.map((p) => parseScope(p, me.org, opts.for ?? me.name));
         const made = await client.token.create.mutate({
           name: opts.name,
           expiresInSeconds: seconds,
           ...(scopes.length > 0 ? { scopes } : {}),
           ...(opts.shared ? { shared: opts.owner !== undefined ? { owner: opts.owner } : {} } : {}),
+          ...(opts.for !== undefined ? { for: opts.for } : {}),
         });
-        cli.io.err(`Token ${made.id} expires ${made.expiresAt}. It is shown only now:\n`);
+        const whose = opts.for !== undefined ? ` for ${opts.for}` : "";
+        cli.io.err(`Token ${made.id}${whose} expires ${made.expiresAt}. It is shown only now:\n`);
         cli.io.out(`${made.token}\n`);
       },
     );
@@ -76,11 +83,14 @@ export function registerToken(program: Command, cli: Cli): void {
   for (const verb of ["ls", "list"]) {
     token
       .command(verb)
-      .description("your tokens (and shared ones, for org admins)")
+      .description("your tokens (and shared ones, for org admins); --user: a user's (org admins)")
+      .option("--user <user>", "this user's personal tokens (never their values)")
       .option("--json", "print JSON")
-      .action(async (opts: { json?: boolean }) => {
+      .action(async (opts: { user?: string; json?: boolean }) => {
         const { client } = await cli.connect();
-        const tokens = await client.token.list.query();
+        const tokens = await client.token.list.query(
+          opts.user !== undefined ? { user: opts.user } : undefined,
+        );
         if (opts.json) return json(cli.io, tokens);
         table(
           cli.io,
@@ -97,6 +107,7 @@ export function registerToken(program: Command, cli: Cli): void {
             ["kind", "KIND"],
             ["owner", "OWNER"],
             ["status", "STATUS"],
+            ["createdBy", "MADE BY"],
             ["expiresAt", "EXPIRES"],
             ["scopes", "SCOPES"],
           ],

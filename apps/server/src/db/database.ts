@@ -5,6 +5,7 @@
 import { Buffer } from "node:buffer";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import pg from "pg";
+import { lockDataDir } from "./data-dir-lock.js";
 
 export type Row = Record<string, unknown>;
 
@@ -50,8 +51,16 @@ function normalise<R>(rows: Row[]): R[] {
 }
 
 export async function openPglite(dataDir: string | undefined): Promise<Database> {
-  const db = dataDir === undefined ? new PGlite() : new PGlite(dataDir);
-  await db.waitReady;
+  // One process at a time on a data directory (PGlite does not lock it): see data-dir-lock.ts.
+  const unlock = dataDir === undefined ? async () => {} : await lockDataDir(dataDir);
+  let db: PGlite;
+  try {
+    db = dataDir === undefined ? new PGlite() : new PGlite(dataDir);
+    await db.waitReady;
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   const on = (target: PGlite | Transaction): Queryable => ({
     async query<R = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
       const result = await target.query<Row>(sql, params as unknown[]);
@@ -70,7 +79,10 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
       const stop = await db.listen(channel, onPayload);
       return () => stop();
     },
-    close: () => db.close(),
+    async close() {
+      await db.close();
+      await unlock();
+    },
   };
 }
 

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { recordAudit, SYSTEM, SYSTEM_META } from "../audit/audit-log.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
+import { purgeDeletedSecrets } from "../services/secret-removal.js";
 import type { Services } from "../services/services.js";
 import { DAY_MS } from "../time.js";
 
@@ -28,19 +29,14 @@ export function coreJobs(deps: Deps): Job[] {
       name: "purge-deleted-secrets",
       periodMs: deps.config.jobIntervalMs,
       async run(tx, now) {
-        const purged = await tx.query<{ owner: string; name: string }>(
-          "DELETE FROM secrets WHERE status = 'pending_deletion' AND deletion_date <= $1 RETURNING owner, name",
-          [now],
-        );
-        const uris = purged.map((s) => `secret://${deps.org}/${s.owner}/${s.name}`);
-        await tx.query("DELETE FROM grants WHERE resource = ANY($1)", [uris]);
+        const purged = await purgeDeletedSecrets(tx, deps.org, now);
         await recordAudit(
           tx,
           SYSTEM,
           SYSTEM_META,
           purged.map((s) => ({
             action: "secret.purge",
-            resource: `secret://${deps.org}/${s.owner}/${s.name}`,
+            resource: s.uri,
           })),
         );
       },

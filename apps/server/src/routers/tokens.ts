@@ -7,8 +7,8 @@ export const tokenRouter = router({
     .input(input(t.create, "token"))
     .mutation(({ ctx, input }) => ctx.services.tokens.create(ctx.actor, ctx.meta, input)),
   list: authedProcedure
-    .input(optionalInput(secretInputs.none))
-    .query(({ ctx }) => ctx.services.tokens.list(ctx.actor)),
+    .input(optionalInput(t.list))
+    .query(({ ctx, input }) => ctx.services.tokens.list(ctx.actor, input)),
   disable: authedProcedure
     .input(input(t.id))
     .mutation(({ ctx, input }) => ctx.services.tokens.disable(ctx.actor, ctx.meta, input)),

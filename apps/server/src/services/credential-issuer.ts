@@ -7,14 +7,24 @@
 import {
   forbidden,
   invalidRequest,
+  invalidStatus,
   notFound,
   scopeIsWithinHeld,
   type Grant,
+  type Membership,
+  type OrgRole,
   type Principal,
   type Resource,
   type TokenScope,
+  type UserStatus,
 } from "@coffer/core";
-import { can, requireAccess, requireFullScope } from "../access.js";
+import {
+  can,
+  canAdministerUsers,
+  requireAccess,
+  requireFullScope,
+  requireUserAdministration,
+} from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
@@ -28,6 +38,8 @@ export interface CredentialRequest {
   expiresInSeconds: number;
   scopes?: TokenScope[];
   shared?: { owner?: string };
+  /** A personal credential for this user, issued by an org admin. */
+  for?: string;
 }
 
 /** How a kind of credential is stored and shown, for CredentialIssuer.update. */
@@ -83,9 +95,14 @@ export class CredentialIssuer {
   ): Promise<CredentialPlan> {
     this.requireFullCredential(actor, what);
     this.checkLifetime(request.expiresInSeconds, what);
+    if (request.shared && request.for !== undefined)
+      throw invalidRequest(`a ${what} is shared or for a user, not both`);
+    const self = actor.principal.kind === "user" && request.for === actor.principal.name;
     const owner = request.shared
       ? await this.sharedOwner(tx, actor, request.shared.owner)
-      : this.#personalOwner(actor, what);
+      : request.for !== undefined && !self
+        ? await this.userOwner(tx, actor, request.for, what)
+        : this.#personalOwner(actor, what);
     const scopes = request.scopes ?? ALL_SCOPES;
     await this.checkScopes(tx, owner, scopes, what);
     const now = this.deps.now();
@@ -134,13 +151,52 @@ export class CredentialIssuer {
     return { principal: { kind: "team", name: team }, grants };
   }
 
-  /** Its user manages a personal credential; org admins manage the others (shared, exchanged). */
+  /**
+   * The owner of a personal credential an org admin issues for a user (recovery: a user whose
+   * tokens are all expired or disabled has no other way back). The user must be active; its
+   * rights are read as at authentication (its teams and the grants to it and them).
+   */
+  async userOwner(
+    tx: Queryable,
+    actor: Actor,
+    user: string,
+    what: string,
+  ): Promise<CredentialOwner> {
+    requireUserAdministration(actor, `issuing a ${what} for a user`);
+    const [row] = await tx.query<{ kind: string; org_role: OrgRole; status: UserStatus }>(
+      "SELECT kind, org_role, status FROM principals WHERE name = $1 FOR SHARE",
+      [user],
+    );
+    if (!row) throw notFound(`no user ${user}`);
+    if (row.kind !== "user") throw invalidRequest(`${user} is a team: make a shared ${what}`);
+    if (row.status !== "active")
+      throw invalidStatus(`user ${user} is disabled; enable the user first`);
+    const teams = await tx.query<Membership>(
+      "SELECT team, role FROM team_members WHERE member = $1",
+      [user],
+    );
+    const grants = await tx.query<Grant>(
+      "SELECT subject, resource, level FROM grants WHERE subject = $1 OR subject = ANY($2)",
+      [user, teams.map((t) => t.team)],
+    );
+    return {
+      principal: { kind: "user", name: user, orgRole: row.org_role, status: row.status, teams },
+      grants,
+    };
+  }
+
+  /**
+   * Its user manages a personal credential, and so do org admins (recovery: list, disable,
+   * delete, enable); org admins manage the others (shared, exchanged).
+   */
   mayManage(
     actor: Actor,
     row: { kind: "personal" | "shared" | "exchanged"; owner: string | null },
   ): boolean {
-    if (row.kind === "personal")
-      return actor.principal.kind === "user" && row.owner === actor.principal.name;
+    if (row.kind === "personal") {
+      const self = actor.principal.kind === "user" && row.owner === actor.principal.name;
+      return self || canAdministerUsers(actor);
+    }
     return can(actor, { kind: "org" }, "manage");
   }
 

@@ -101,7 +101,12 @@ export class PrincipalService {
     return users.filter((u): u is UserInfo => u !== undefined);
   }
 
-  /** Disabling a user disables its tokens (SPEC §4); the last active admin stays. */
+  /**
+   * Disabling a user disables its tokens and access keys (SPEC §4); the last active admin
+   * stays. Enabling a user does not enable them again: they were cut off for a reason (a user
+   * leaving, a leaked token), so an admin issues a new token (`token.create` with `for`), or
+   * enables one of them, each seen in the audit.
+   */
   async setUserStatus(
     actor: Actor,
     meta: RequestMeta,

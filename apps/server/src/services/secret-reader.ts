@@ -278,7 +278,10 @@ export class SecretReader {
     const row = await findSecret(this.deps.db, addr.owner, addr.name);
     if (!row) throw missing(this.deps.org, addr.owner, addr.name);
     requireAccess(actor, this.#resource(row), "read");
-    const since = new Date(this.deps.now().getTime() - 30 * DAY_MS);
+    // Reads of an earlier secret of the same name (deleted, then re-created) are not this one's.
+    const since = new Date(
+      Math.max(this.deps.now().getTime() - 30 * DAY_MS, row.created_at.getTime()),
+    );
     const rows = await this.deps.db.query<{
       actor: string | null;
       token_id: string | null;

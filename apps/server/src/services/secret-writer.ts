@@ -38,6 +38,7 @@ import {
   type SecretAddress,
   type SecretRow,
 } from "./secret-lookup.js";
+import { removeSecret } from "./secret-removal.js";
 import { secretUri, toMeta, versionContext, type SecretMeta } from "./secret-view.js";
 
 interface ValueSource {
@@ -240,7 +241,7 @@ export class SecretWriter {
       "secret.delete",
       async (tx, row) => {
         if (input.force) {
-          await tx.query("DELETE FROM secrets WHERE id = $1", [row.id]);
+          await removeSecret(tx, this.deps.org, row.id);
           await this.#announce(tx, row, "delete", null);
           return {
             result: { uri: this.#uri(row), deleted: true as const },

@@ -12,16 +12,18 @@ import {
   randomString,
   type CreateTokenInput,
   type EnableTokenInput,
+  type ListTokensInput,
   type TokenIdInput,
   type TokenScope,
 } from "@coffer/core";
-import { can } from "../access.js";
+import { can, requireUserAdministration } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { addSeconds } from "../time.js";
 import { audited } from "./audited.js";
 import { CredentialIssuer } from "./credential-issuer.js";
+import { ownerKind } from "./secret-lookup.js";
 
 export { ALL_SCOPES } from "./credential-issuer.js";
 
@@ -111,23 +113,42 @@ export class TokenService {
     return audited(this.deps, actor, meta, "token.create", null, async (tx) => {
       const plan = await this.#issuer.plan(tx, actor, input, "token");
       const made = await insertToken(tx, { ...plan, name: input.name, createdBy: actor.label });
+      // Issued for someone else: the audit says for whom and by whom (the owner sees it too,
+      // as the token's createdBy in its list).
+      const issued =
+        input.for !== undefined && input.for !== actor.label
+          ? { for: input.for, by: actor.label }
+          : {};
       return {
         result: { ...made, expiresAt: plan.expiresAt.toISOString() },
         resource: `token:${made.id}`,
-        details: { name: input.name, scopes: plan.scopes.length },
+        details: { name: input.name, scopes: plan.scopes.length, ...issued },
       };
     });
   }
 
-  async list(actor: Actor): Promise<TokenInfo[]> {
+  /**
+   * The caller's personal tokens, and for org admins the shared and exchanged ones; with
+   * `user`, that user's personal tokens (the user itself, or an org admin). Never a value.
+   */
+  async list(actor: Actor, input: ListTokensInput = {}): Promise<TokenInfo[]> {
     this.#issuer.requireFullCredential(actor, "token");
-    const admin = can(actor, { kind: "org" }, "manage");
     const self = actor.principal.kind === "user" ? actor.principal.name : null;
+    if (input.user !== undefined && input.user !== self) {
+      requireUserAdministration(actor, "listing another user's tokens");
+      if ((await ownerKind(this.deps.db, input.user)) !== "user")
+        throw invalidRequest(`${input.user} is a team, not a user`);
+      return this.#rows(input.user, false);
+    }
+    return this.#rows(self, input.user === undefined && can(actor, { kind: "org" }, "manage"));
+  }
+
+  async #rows(user: string | null, alsoShared: boolean): Promise<TokenInfo[]> {
     const rows = await this.deps.db.query<TokenRow>(
       `SELECT id, name, hint, kind, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at
        FROM tokens WHERE (kind = 'personal' AND owner = $1) OR (kind <> 'personal' AND $2)
        ORDER BY created_at, id`,
-      [self, admin],
+      [user, alsoShared],
     );
     return rows.map((r) => this.#info(r));
   }

@@ -136,6 +136,12 @@ export const VARIANTS = {
   "token.create (shared)":                           [U,   U,      U,       F,     F,        A,       F],
   "token.disable (shared)":                          [U,   U,      U,       N,     N,        A,       F],
   "accessKey.create (shared)":                       [U,   U,      U,       F,     F,        A,       F],
+  // Another user's personal tokens (recovery): org admins with a `*` token only. Someone else's
+  // token reads as not found to the others; the narrow token is refused before any lookup.
+  "token.list (another user's)":                     [U,   U,      U,       F,     F,        A,       F],
+  "token.create (for another user)":                 [U,   U,      U,       F,     F,        A,       F],
+  "token.disable (another user's)":                  [U,   U,      U,       N,     N,        A,       F],
+  "token.delete (another user's)":                   [U,   U,      U,       N,     N,        A,       F],
   // Without a secret to filter on, the audit log reaches beyond any scope: `*` only.
   "audit.list (unfiltered)":                         [U,   U,      U,       A,     A,        A,       F],
 } as const satisfies Record<VariantId, Row>;

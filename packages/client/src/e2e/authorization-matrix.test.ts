@@ -444,6 +444,25 @@ const SCENARIOS: Record<CaseId, Scenario> = {
           shared: { owner: TEAM },
         }),
     }),
+  "token.list (another user's)": async () => {
+    const user = await newUser();
+    return { call: (as) => as.token.list.query({ user }) };
+  },
+  "token.create (for another user)": async () => {
+    const user = await newUser();
+    return {
+      call: (as) =>
+        as.token.create.mutate({ name: `matrix ${fresh()}`, expiresInSeconds: HOUR, for: user }),
+    };
+  },
+  "token.disable (another user's)": async () => {
+    const { tokenId: id } = await admin.client.user.create.mutate({ name: `u-${fresh()}` });
+    return { call: (as) => as.token.disable.mutate({ id }) };
+  },
+  "token.delete (another user's)": async () => {
+    const { tokenId: id } = await admin.client.user.create.mutate({ name: `u-${fresh()}` });
+    return { call: (as) => as.token.delete.mutate({ id }) };
+  },
   "audit.list (unfiltered)": () =>
     Promise.resolve({ call: (as) => as.audit.list.query({ limit: 5 }) }),
 };

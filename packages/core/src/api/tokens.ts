@@ -12,6 +12,15 @@ export interface CreateTokenInput {
   scopes?: TokenScope[];
   /** A shared token, made by an admin for a team (`owner`) or, without owner, the org. */
   shared?: { owner?: string };
+  /**
+   * Tokens only: a personal token for this user, issued by an org admin (recovery of a user
+   * locked out). Not with `shared`.
+   */
+  for?: string;
+}
+export interface ListTokensInput {
+  /** Org admins: this user's personal tokens (never their values). */
+  user?: string;
 }
 export interface TokenIdInput {
   id: string;
@@ -29,21 +38,22 @@ const tokenName = {
 const tokenId = { type: "string", pattern: "^tok_[0-9A-Za-z]{16}$" } as const;
 const lifetime = { type: "integer", minimum: 60, maximum: 10 * 366 * 86_400 } as const;
 
-/** Tokens and access keys are made with the same fields. */
+/** Tokens and access keys are made with the same fields (a token may also be `for` a user). */
+const credentialFields = {
+  name: tokenName,
+  expiresInSeconds: lifetime,
+  scopes: tokenScopesSchema,
+  shared: objectSchema({ owner: principalNameSchema }, []),
+} as const;
 const createCredential = compileSchema<CreateTokenInput>(
-  objectSchema(
-    {
-      name: tokenName,
-      expiresInSeconds: lifetime,
-      scopes: tokenScopesSchema,
-      shared: objectSchema({ owner: principalNameSchema }, []),
-    },
-    ["name", "expiresInSeconds"],
-  ),
+  objectSchema(credentialFields, ["name", "expiresInSeconds"]),
 );
 
 export const tokenInputs = {
-  create: createCredential,
+  create: compileSchema<CreateTokenInput>(
+    objectSchema({ ...credentialFields, for: principalNameSchema }, ["name", "expiresInSeconds"]),
+  ),
+  list: compileSchema<ListTokensInput>(objectSchema({ user: principalNameSchema }, [])),
   id: compileSchema<TokenIdInput>(objectSchema({ id: tokenId }, ["id"])),
   enable: compileSchema<EnableTokenInput>(
     objectSchema({ id: tokenId, expiresInSeconds: lifetime }, ["id", "expiresInSeconds"]),
