@@ -19,6 +19,16 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** /readyz answers "not ready" when the database has not answered within this time. */
 const READY_TIMEOUT_MS = 3000;
 
+const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
+
+/**
+ * The procedure label of a call: its name when the API has it, else "unknown". A label
+ * per name a caller made up would be a new time series each, before any authentication.
+ */
+export function procedureLabel(path: string | undefined): string {
+  return path !== undefined && PROCEDURES.has(path) ? path : "unknown";
+}
+
 function sendError(res: Response, error: CofferError): void {
   res.status(error.httpStatus).json(error.toBody());
 }
@@ -130,7 +140,7 @@ export async function createApp(
         }),
       onError: ({ error, path }) => {
         const coffer = cofferErrorOf(error);
-        deps.metrics.requests.inc({ procedure: path ?? "unknown", outcome: coffer.errorCode });
+        deps.metrics.requests.inc({ procedure: procedureLabel(path), outcome: coffer.errorCode });
         // Never the input: it may hold a value. The cause is logged only for unexpected errors.
         if (coffer.errorCode === "INTERNAL_SERVER_ERROR") {
           deps.log.error({ err: error.cause ?? error, path }, "procedure failed");
