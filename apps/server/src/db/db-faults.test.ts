@@ -211,7 +211,7 @@ describe.skipIf(!POSTGRES_URL)("PostgreSQL connection faults (server as a child 
     for (const schema of schemas) await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   /** A child server in a fresh schema, reaching PostgreSQL at `port` (default: directly). */
   async function startChild(name: string, port?: number): Promise<ChildServer> {
@@ -278,6 +278,7 @@ describe.skipIf(!POSTGRES_URL)("PostgreSQL connection faults (server as a child 
     // The log says a connection was lost, without the connection string.
     expect(server.output()).toContain("a database connection was lost");
     expect(server.output()).not.toContain(POSTGRES_URL!);
+    await server.stop();
   }, 600_000);
 
   it("a PostgreSQL restart under load: not ready meanwhile, ready after, the change feed comes back, no acknowledged write lost", async () => {
