@@ -169,6 +169,8 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
       try {
         await client.query("BEGIN").catch(failed);
         const result = await fn(on(client));
+        // Broken before COMMIT was sent: the transaction died with the connection.
+        if (broken.has(client)) throw databaseUnavailable();
         committing = true;
         await client.query("COMMIT");
         return result;
