@@ -50,7 +50,7 @@ export async function startServer(
   const db =
     options.db ??
     (config.databaseUrl !== undefined
-      ? openPostgres(config.databaseUrl)
+      ? openPostgres(config.databaseUrl, { log })
       : await openPglite(path.join(config.dataDir, "db")));
   await migrate(db);
   const keyring = new Keyring(config.org, roots.keys);

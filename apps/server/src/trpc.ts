@@ -49,7 +49,8 @@ const t = initTRPC.context<Context>().create({
     maxDurationMs: 5 * 60_000,
   },
   errorFormatter({ shape, error }) {
-    const body = cofferErrorOf(error).toBody().error;
+    const coffer = cofferErrorOf(error);
+    const body = coffer.toBody().error;
     return {
       errorCode: body.errorCode,
       message: body.message,
@@ -57,7 +58,9 @@ const t = initTRPC.context<Context>().create({
       code: shape.code,
       data: {
         code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
+        // The adapter answers with this status: a CofferError's own (core decides it, 503 for
+        // an unavailable database included); tRPC's for its own errors.
+        httpStatus: error.cause instanceof CofferError ? coffer.httpStatus : shape.data.httpStatus,
         path: shape.data.path,
         error: body,
       },

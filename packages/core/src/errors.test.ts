@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  CAUSE_STATUS,
   CofferError,
   ERROR_CODES,
   HTTP_STATUS,
@@ -61,6 +62,24 @@ describe("errors", () => {
       }),
     ).toBe(false);
     expect(validators.errorBody({ error: { errorCode: "NOT_FOUND", message: "x" } })).toBe(false);
+  });
+
+  it("an internal error whose cause has a status of its own leaves with it (database down: 503)", () => {
+    const down = new CofferError("INTERNAL_SERVER_ERROR", "the database is unavailable", {
+      cause: "DATABASE_UNAVAILABLE",
+    });
+    expect(CAUSE_STATUS["DATABASE_UNAVAILABLE"]).toBe(503);
+    expect(down.httpStatus).toBe(503);
+    // Only for INTERNAL_SERVER_ERROR, only for a listed cause, never an inherited key.
+    expect(new CofferError("NOT_FOUND", "x", { cause: "DATABASE_UNAVAILABLE" }).httpStatus).toBe(
+      404,
+    );
+    expect(new CofferError("INTERNAL_SERVER_ERROR", "x", { cause: "NOT_FOUND" }).httpStatus).toBe(
+      500,
+    );
+    expect(new CofferError("INTERNAL_SERVER_ERROR", "x", { cause: "constructor" }).httpStatus).toBe(
+      500,
+    );
   });
 
   it("is an Error with a stable name", () => {

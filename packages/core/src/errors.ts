@@ -30,6 +30,16 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   INTERNAL_SERVER_ERROR: 500,
 };
 
+/**
+ * Failures the SPEC's codes have no status for: an INTERNAL_SERVER_ERROR whose
+ * `details.cause` is listed here leaves with this status instead of 500 (as the gateway's
+ * backend failures leave with 502). The status still comes from this file only.
+ */
+export const CAUSE_STATUS: Readonly<Record<string, number>> = {
+  /** The database could not be reached or lost the connection; the call did not take effect. */
+  DATABASE_UNAVAILABLE: 503,
+};
+
 export type ErrorDetails = Readonly<Record<string, unknown>>;
 
 export interface ErrorBody {
@@ -49,7 +59,14 @@ export class CofferError extends Error {
   }
 
   get httpStatus(): number {
-    return HTTP_STATUS[this.errorCode];
+    const cause = this.details["cause"];
+    const special =
+      this.errorCode === "INTERNAL_SERVER_ERROR" &&
+      typeof cause === "string" &&
+      Object.hasOwn(CAUSE_STATUS, cause)
+        ? CAUSE_STATUS[cause]
+        : undefined;
+    return special ?? HTTP_STATUS[this.errorCode];
   }
 
   toBody(): ErrorBody {

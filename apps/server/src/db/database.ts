@@ -4,8 +4,16 @@
  */
 import { Buffer } from "node:buffer";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
+import { isCofferError } from "@coffer/core";
 import pg from "pg";
 import { lockDataDir } from "./data-dir-lock.js";
+import type { Logger } from "../logger.js";
+import {
+  commitOutcomeUnknown,
+  databaseUnavailable,
+  failureSummary,
+  isConnectionFailure,
+} from "./connection-loss.js";
 
 export type Row = Record<string, unknown>;
 
@@ -108,14 +116,58 @@ const INT8_OID = 20;
 // int8 as number, as PGlite returns it (our counters stay far below 2^53). Process-wide.
 pg.types.setTypeParser(INT8_OID, Number);
 
-export function openPostgres(url: string, options: { max?: number } = {}): Database {
+/**
+ * How long a connection may take to open, and a call may wait for a free pooled one (pg uses
+ * one setting for both): past it the call fails with a 503 instead of hanging while the
+ * database is unreachable (a failover whose packets go nowhere). Statements have no timeout:
+ * long ones are legitimate.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export interface PostgresOptions {
+  max?: number;
+  /** Where lost connections are reported (code and message only, never a URL or parameter). */
+  log?: Pick<Logger, "warn">;
+}
+
+/**
+ * A pool of connections to a PostgreSQL server. A connection that ends (pg_terminate_backend,
+ * a restart, a failover) never takes the process down: idle ones are dropped by the pool,
+ * checked-out ones fail their call and are destroyed, not reused. Connection failures become a
+ * 503 CofferError (connection-loss.ts); statement errors pass through unchanged.
+ */
+export function openPostgres(url: string, options: PostgresOptions = {}): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 20,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // A connection that dies silently is noticed by the OS and reported as lost.
+    keepAlive: true,
   });
+  /** Connections that broke, with what broke them: destroyed on release, never reused. */
+  const broken = new WeakMap<pg.ClientBase, unknown>();
+  // Every connection gets an error listener from its first moment to its end. It cannot be
+  // attached at checkout: pg hands a pooled connection over and only later resumes the caller,
+  // and an error arriving in between (a FATAL right after the previous query's answer) would
+  // find no listener and end the process.
+  pool.on("connect", (client) => {
+    client.on("error", (error) => {
+      if (broken.has(client)) return;
+      broken.set(client, error);
+      options.log?.warn({ err: failureSummary(error) }, "a database connection was lost");
+    });
+  });
+  // An idle connection that broke: already logged above; the pool has dropped it and a later
+  // call opens a new one. Without a listener here the pool's 'error' would end the process.
+  pool.on("error", () => undefined);
+  /** A connection failure becomes the 503; anything else is rethrown as it is. */
+  const failed = (error: unknown): never => {
+    if (isConnectionFailure(error)) throw databaseUnavailable();
+    throw error;
+  };
   const on = (target: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-      const result = await target.query<Row>(statement(sql, params));
+      const result = await target.query<Row>(statement(sql, params)).catch(failed);
       return normalise<R>(result.rows);
     },
   });
@@ -123,27 +175,48 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
     engine: "postgres",
     ...on(pool),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await pool.connect().catch(failed);
+      let committing = false;
+      let lostAtCommit: unknown;
       try {
-        await client.query("BEGIN");
+        await client.query("BEGIN").catch(failed);
         const result = await fn(on(client));
+        // Broken before COMMIT was sent: the transaction died with the connection.
+        if (broken.has(client)) throw databaseUnavailable();
+        committing = true;
         await client.query("COMMIT");
         return result;
       } catch (error) {
-        await client.query("ROLLBACK").catch(() => undefined);
+        if (committing && isConnectionFailure(error)) {
+          // COMMIT was sent and no answer came: it may have been applied. Never claim success,
+          // and never say "not applied" either.
+          lostAtCommit = error;
+          throw commitOutcomeUnknown();
+        }
+        if (!broken.has(client)) {
+          await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+            if (!broken.has(client)) broken.set(client, rollbackError);
+          });
+        }
+        // A connection lost before COMMIT took the transaction with it: nothing was applied.
+        if (broken.has(client) && !isCofferError(error)) failed(error);
         throw error;
       } finally {
-        client.release();
+        const failure = broken.get(client) ?? lostAtCommit;
+        client.release(failure === undefined ? undefined : toError(failure));
       }
     },
     exec: async (sql) => {
-      await pool.query(sql);
+      await pool.query(sql).catch(failed);
     },
     listen: (channel, onPayload, onReconnect) =>
       listenOnServer(url, channel, onPayload, onReconnect),
     close: () => pool.end(),
   };
 }
+
+const toError = (value: unknown): Error =>
+  value instanceof Error ? value : new Error("connection failure");
 
 const RECONNECT_MS = 1000;
 
@@ -163,7 +236,11 @@ async function listenOnServer(
   let retry: NodeJS.Timeout | undefined;
   const connect = async (): Promise<void> => {
     // Keep-alive: a connection that dies silently is noticed by the OS and reported as lost.
-    const c = new pg.Client({ connectionString: url, keepAlive: true });
+    const c = new pg.Client({
+      connectionString: url,
+      keepAlive: true,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
     c.on("notification", (message) => {
       if (message.channel === channel) onPayload(message.payload ?? "");
     });

@@ -16,6 +16,18 @@ import { cofferErrorOf } from "../trpc.js";
 
 /** A 64 KiB value can grow six-fold as JSON escapes; nothing else comes close. */
 const MAX_BODY_BYTES = 1024 * 1024;
+/** /readyz answers "not ready" when the database has not answered within this time. */
+const READY_TIMEOUT_MS = 3000;
+
+const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
+
+/**
+ * The procedure label of a call: its name when the API has it, else "unknown". A label
+ * per name a caller made up would be a new time series each, before any authentication.
+ */
+export function procedureLabel(path: string | undefined): string {
+  return path !== undefined && PROCEDURES.has(path) ? path : "unknown";
+}
 
 function sendError(res: Response, error: CofferError): void {
   res.status(error.httpStatus).json(error.toBody());
@@ -58,9 +70,19 @@ export async function createApp(
     res.json({ status: "ok" });
   });
 
+  // Not ready while a trivial query fails or does not answer within READY_TIMEOUT_MS (a
+  // database whose connections hang must not hang the probe).
   app.get("/readyz", (_req, res, next) => {
-    deps.db
-      .query<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations")
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error("no answer")), READY_TIMEOUT_MS);
+    });
+    Promise.race([
+      deps.db.query<{ version: number | null }>(
+        "SELECT max(version) AS version FROM schema_migrations",
+      ),
+      timeout,
+    ])
       .then(([row]) => {
         const ready = row?.version === latest;
         res
@@ -70,6 +92,7 @@ export async function createApp(
       .catch(() => {
         res.status(503).json({ status: "database unreachable" });
       })
+      .finally(() => clearTimeout(timer))
       .catch(next);
   });
 
@@ -117,7 +140,7 @@ export async function createApp(
         }),
       onError: ({ error, path }) => {
         const coffer = cofferErrorOf(error);
-        deps.metrics.requests.inc({ procedure: path ?? "unknown", outcome: coffer.errorCode });
+        deps.metrics.requests.inc({ procedure: procedureLabel(path), outcome: coffer.errorCode });
         // Never the input: it may hold a value. The cause is logged only for unexpected errors.
         if (coffer.errorCode === "INTERNAL_SERVER_ERROR") {
           deps.log.error({ err: error.cause ?? error, path }, "procedure failed");
