@@ -187,7 +187,16 @@ export async function rotateRootKey<T>(
     adopt(deps, await reconcileRootKeys(config, db));
     const file = keyFileOf(config);
     const next = file === undefined ? deps.root.active : randomBytes(32);
-    if (file !== undefined) await createKeyFile(pendingFileOf(file), [next]);
+    if (file !== undefined) {
+      await createKeyFile(pendingFileOf(file), [next]).catch((error: unknown) => {
+        deps.log.error({ err: error }, "could not write the new root key's file");
+        throw new CofferError(
+          "INTERNAL_SERVER_ERROR",
+          "the new root key could not be written beside the key file (is its folder writable?); nothing was changed",
+          { reason: "root-key-file-not-written" },
+        );
+      });
+    }
     await step("next-written");
     let result: T;
     try {
