@@ -2,10 +2,11 @@
  * Root-key rotation online and across restarts, and protection-key changes: values stay
  * readable throughout, and after rotation the old root key is no longer needed.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { rootKeyId } from "@coffer/core";
+import { Keyring, rootKeyId } from "@coffer/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "./env.js";
 import { createLogger } from "./logger.js";
@@ -89,4 +90,99 @@ describe.each(ENGINES)("keys on %s", (engine) => {
     expect(rows.map((r) => r.protection_key_id)).toEqual([created.id]);
     await second.close();
   }, 60_000);
+});
+
+describe.each(ENGINES)("root key files on %s", (engine) => {
+  let database: TestDatabase;
+  let dataDir: string;
+  let token: string;
+
+  beforeAll(async () => {
+    database = await testDatabase(engine);
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "coffer-keys-"));
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const start = (env: Record<string, string> = {}) =>
+    startServer(readConfig({ COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, ...env }, dataDir), {
+      db: database.db,
+      jobs: false,
+      log: createLogger({ logLevel: "silent" }),
+    });
+  const rootFiles = async () => (await readdir(dataDir)).filter((f) => f.startsWith("root.key"));
+
+  it("a start removes a leftover next file that wraps nothing (old name too) and reads a several-line previous file", async () => {
+    const first = await start();
+    token = first.adminToken!;
+    const admin = await actorFor(first, token);
+    await first.services.secretWriter.create(admin, META, { secret: "kept", value: "fake-kept" });
+    const active = (await readFile(path.join(dataDir, "root.key"), "utf8")).trim();
+    await first.close();
+
+    const spare = () => `${randomBytes(32).toString("base64")}\n`;
+    await writeFile(path.join(dataDir, "root.key.next"), spare(), { mode: 0o600 });
+    await writeFile(path.join(dataDir, "root.key.next.0123456789abcdef"), spare(), { mode: 0o600 });
+    await writeFile(path.join(dataDir, "root.key.previous.tmp.0123456789abcdef"), spare());
+    await writeFile(path.join(dataDir, "root.key.previous"), spare() + spare(), { mode: 0o600 });
+    const second = await start();
+    expect((await rootFiles()).sort()).toEqual(["root.key", "root.key.previous"]);
+    expect((await readFile(path.join(dataDir, "root.key"), "utf8")).trim()).toBe(active);
+    expect(second.deps.keyring.activeRootKeyId).toBe(rootKeyId(Buffer.from(active, "base64")));
+    const again = await actorFor(second, token);
+    expect((await second.services.secretReader.reveal(again, META, { secret: "kept" })).value).toBe(
+      "fake-kept",
+    );
+
+    // A protection key wrapped by a root key no file holds: the rotation refuses, touching
+    // no file, and says which key it lacks; the refusal is audited.
+    const foreign = randomBytes(32);
+    const stray = new Keyring(second.deps.org, [foreign]).createProtectionKey();
+    await second.deps.db.query(
+      "INSERT INTO protection_keys (id, root_key_id, wrapped, is_default) VALUES ($1, $2, $3, false)",
+      [stray.id, stray.rootKeyId, stray.wrapped],
+    );
+    const before = await rootFiles();
+    const previous = await readFile(path.join(dataDir, "root.key.previous"), "utf8");
+    await expect(second.services.keys.rotateRoot(again, META)).rejects.toMatchObject({
+      errorCode: "INVALID_STATUS",
+      details: { reason: "unknown-root-key", rootKeyIds: [rootKeyId(foreign)] },
+    });
+    expect(await rootFiles()).toEqual(before);
+    expect((await readFile(path.join(dataDir, "root.key"), "utf8")).trim()).toBe(active);
+    expect(await readFile(path.join(dataDir, "root.key.previous"), "utf8")).toBe(previous);
+    const [audit] = await second.deps.db.query<{ result: string }>(
+      "SELECT result FROM audit_events WHERE action = 'key.rotate-root' ORDER BY id DESC LIMIT 1",
+    );
+    expect(audit?.result).toBe("failed");
+    await second.deps.db.query("DELETE FROM protection_keys WHERE id = $1", [stray.id]);
+    await second.close();
+  }, 120_000);
+
+  it("with COFFER_ROOT_KEY, concurrent rotations re-wrap under it, and a start with it alone reads everything", async () => {
+    const oldKey = (await readFile(path.join(dataDir, "root.key"), "utf8")).trim();
+    const newKey = randomBytes(32).toString("base64");
+    const first = await start({ COFFER_ROOT_KEY: newKey, COFFER_PREVIOUS_ROOT_KEYS: oldKey });
+    const files = await rootFiles();
+    const admin = await actorFor(first, token);
+    const rotated = await Promise.all(
+      [1, 2, 3].map(() => first.services.keys.rotateRoot(admin, META)),
+    );
+    const id = rootKeyId(Buffer.from(newKey, "base64"));
+    expect(rotated.map((r) => r.rootKeyId)).toEqual([id, id, id]);
+    expect(await rootFiles()).toEqual(files);
+    await first.close();
+    const second = await start({ COFFER_ROOT_KEY: newKey });
+    const again = await actorFor(second, token);
+    expect((await second.services.secretReader.reveal(again, META, { secret: "kept" })).value).toBe(
+      "fake-kept",
+    );
+    expect(
+      (await second.services.keys.list(again)).protectionKeys.every((k) => k.rootKeyId === id),
+    ).toBe(true);
+    await second.close();
+  }, 120_000);
 });

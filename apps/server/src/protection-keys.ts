@@ -47,6 +47,28 @@ export class ProtectionKeyStore {
     return stored.id;
   }
 
+  /**
+   * Root-key rotation's change, in its transaction: every stored key (loaded here or not)
+   * locked, re-wrapped by `newRoot` and written back. Returns how many.
+   */
+  async rewrapAll(tx: Queryable, newRoot: Buffer): Promise<number> {
+    const stored = await tx.query<{ id: string; root_key_id: string; wrapped: Buffer }>(
+      "SELECT id, root_key_id, wrapped FROM protection_keys ORDER BY id FOR UPDATE",
+    );
+    const rewrapped = this.keyring.rewrapProtectionKeys(
+      stored.map((s) => ({ id: s.id, rootKeyId: s.root_key_id, wrapped: s.wrapped })),
+      newRoot,
+    );
+    for (const k of rewrapped) {
+      await tx.query("UPDATE protection_keys SET root_key_id = $2, wrapped = $3 WHERE id = $1", [
+        k.id,
+        k.rootKeyId,
+        k.wrapped,
+      ]);
+    }
+    return rewrapped.length;
+  }
+
   async list(q: Queryable = this.db): Promise<ProtectionKeyInfo[]> {
     const rows = await q.query<{
       id: string;
@@ -73,4 +95,17 @@ export class ProtectionKeyStore {
     );
     return rows.map((r) => ({ id: r.id, rootKeyId: r.root_key_id, wrapped: r.wrapped }));
   }
+}
+
+/**
+ * The ids of the root keys that wrap at least one stored protection key, read in a transaction
+ * of its own once every transaction writing protection keys has ended: a rotation whose process
+ * died just after sending COMMIT is seen as it ends (committed or not), never half-way.
+ */
+export async function rootKeyIdsInUse(db: Database): Promise<Set<string>> {
+  const rows = await db.transaction(async (tx) => {
+    await tx.query("LOCK TABLE protection_keys IN SHARE MODE");
+    return tx.query<{ root_key_id: string }>("SELECT DISTINCT root_key_id FROM protection_keys");
+  });
+  return new Set(rows.map((r) => r.root_key_id));
 }

@@ -18,6 +18,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { ProtectionKeyStore } from "./protection-keys.js";
 import { loadRootKeys } from "./root-key.js";
+import { reconcileRootKeys, withRotationLock } from "./root-key-rotation.js";
 import { createServices, type Services } from "./services/services.js";
 
 export interface CofferServer {
@@ -53,7 +54,9 @@ export async function startServer(
       ? openPostgres(config.databaseUrl, { log })
       : await openPglite(path.join(config.dataDir, "db")));
   await migrate(db);
-  const keyring = new Keyring(config.org, roots.keys);
+  // Finishes or undoes a rotation a crash interrupted, before any protection key is read.
+  const rootKeys = await withRotationLock(db, () => reconcileRootKeys(config, db));
+  const keyring = new Keyring(config.org, rootKeys);
   const protectionKeys = new ProtectionKeyStore(db, keyring);
   const changes = new ChangeFeed(db, log);
   await changes.start();
@@ -66,7 +69,7 @@ export async function startServer(
     log,
     metrics: createMetrics(),
     changes,
-    root: { active: roots.keys[0]! },
+    root: { active: rootKeys[0]! },
     now: options.now ?? (() => new Date()),
   };
   const { adminToken } = await bootstrap(deps);

@@ -500,6 +500,18 @@ describe("Keyring: root key rotation", () => {
     keyring.loadProtectionKey(oldWrapped);
   });
 
+  it("addRootKey learns an older root that unwraps but never wraps", () => {
+    const other = new Keyring(ORG, [NEW]);
+    const wrapped = other.createProtectionKey("pk_1");
+    const keyring = new Keyring(ORG, [OLD]);
+    expect(() => keyring.loadProtectionKey(wrapped)).toThrow(/does not have/);
+    keyring.addRootKey(NEW);
+    keyring.addRootKey(NEW);
+    keyring.loadProtectionKey(wrapped);
+    expect(keyring.activeRootKeyId).toBe(rootKeyId(OLD));
+    expect(keyring.createProtectionKey("pk_2").rootKeyId).toBe(rootKeyId(OLD));
+  });
+
   it("the full online rotation: rewrap, store, useRootKey, and a restart with the new root only", () => {
     const keyring = new Keyring(ORG, [OLD]);
     const created = keyring.createProtectionKey("pk_1");

@@ -165,6 +165,12 @@ export class Keyring {
     });
   }
 
+  /** Knows `material` as an older root key (it unwraps, never wraps); a known key is kept as is. */
+  addRootKey(material: Buffer): void {
+    const root = toRoot(material);
+    if (!this.#roots.some((r) => r.id === root.id)) this.#roots.push(root);
+  }
+
   /** Makes `material` the active root key; the previous ones still unwrap. */
   useRootKey(material: Buffer): void {
     const root = toRoot(material);
