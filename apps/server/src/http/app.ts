@@ -28,9 +28,14 @@ function sendError(res: Response, error: CofferError): void {
  */
 const clientAddress = (req: Request): string => req.ip ?? "unknown";
 
-/** Calls in a tRPC batch: the procedure names in the path, comma-separated (maybe escaped). */
-const batchCalls = (req: Request): number =>
-  req.query["batch"] === "1" ? (req.path.match(/,|%2c/gi)?.length ?? 0) + 1 : 1;
+/**
+ * Calls in a tRPC batch: the procedure names in the path, comma-separated (maybe escaped). The
+ * query string is read as tRPC reads it (the first `batch`).
+ */
+function batchCalls(req: Request): number {
+  const query = new URLSearchParams(req.originalUrl.split("?")[1] ?? "");
+  return query.get("batch") === "1" ? (req.path.match(/,|%2c/gi)?.length ?? 0) + 1 : 1;
+}
 
 /**
  * POST bodies are read here, whole (at most MAX_BODY_BYTES), before tRPC: a signed request's

@@ -218,14 +218,15 @@ describe("a batch is one request, one authentication", () => {
   });
 
   it(`a batch of more than ${MAX_BATCH_CALLS} calls is refused with 400, naming the limit`, async () => {
-    const batch = (calls: number, comma = ",") =>
+    const batch = (calls: number, comma = ",", query = "batch=1") =>
       fetch(
-        `${e2e.url}/trpc/${Array<string>(calls).fill("user.whoami").join(comma)}?batch=1&input=%7B%7D`,
+        `${e2e.url}/trpc/${Array<string>(calls).fill("user.whoami").join(comma)}?${query}&input=%7B%7D`,
         { headers: { authorization: `Bearer ${e2e.adminToken}` } },
       );
     expect((await batch(MAX_BATCH_CALLS)).status).toBe(200);
-    for (const comma of [",", "%2C"]) {
-      const response = await batch(MAX_BATCH_CALLS + 1, comma);
+    // Escaped commas, and a repeated `batch` (tRPC reads the first), count the same.
+    for (const [comma, query] of [[","], ["%2C"], [",", "batch=1&batch=0"]] as const) {
+      const response = await batch(MAX_BATCH_CALLS + 1, comma, query);
       expect(response.status).toBe(400);
       const { error } = (await response.json()) as {
         error: { errorCode: string; message: string; details: object };
@@ -235,4 +236,16 @@ describe("a batch is one request, one authentication", () => {
       expect(error.details).toEqual({ maxCalls: MAX_BATCH_CALLS, calls: MAX_BATCH_CALLS + 1 });
     }
   });
+});
+
+it("a body over 1 MiB is refused in the SPEC's format, before anything reads it", async () => {
+  const response = await fetch(`${e2e.url}/trpc/secret.create`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${e2e.adminToken}` },
+    body: JSON.stringify({ secret: "big", value: "x".repeat(1024 * 1024) }),
+  });
+  expect(response.status).toBe(413);
+  expect(((await response.json()) as { error: { errorCode: string } }).error.errorCode).toBe(
+    "INVALID_REQUEST",
+  );
 });
