@@ -60,7 +60,7 @@ function keepBody(req: Request, res: Response, next: NextFunction): void {
       return;
     }
     if (Buffer.isBuffer(req.body)) {
-      res.locals["body"] = req.body;
+      res.locals["rawBody"] = req.body;
       req.body = new TextDecoder().decode(req.body);
     }
     next();
@@ -176,7 +176,7 @@ export async function createApp(
           requestId: String(res.locals["requestId"]),
           method: req.method,
           pathAndQuery: req.originalUrl,
-          body: res.locals["body"] as Buffer | undefined,
+          body: res.locals["rawBody"] as Buffer | undefined,
           actor: res.locals["actor"] as Actor | undefined,
         }),
       onError: ({ error, path }) => {
