@@ -27458,6 +27458,7 @@ var MAX_REFERENCE_LENGTH = 2048;
 var MIN_RECOVERY_DAYS = 7;
 var MAX_RECOVERY_DAYS = 30;
 var MAX_BATCH_REVEAL = 100;
+var MAX_BATCH_CALLS = 50;
 var MAX_TOKEN_SCOPES = 32;
 var MAX_VERSION_NUMBER = 2 ** 31 - 1;
 var MAX_CACHE_SECONDS = 365 * 24 * 3600;
@@ -27602,30 +27603,41 @@ var validators = {
 };
 
 // ../../packages/core/dist/crypto/access-key.js
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 var MAX_CLOCK_SKEW_MS = 5 * 6e4;
 var SIGNATURE_HEADERS = {
   timestamp: "x-coffer-timestamp",
   accessKey: "x-coffer-access-key",
   signature: "x-coffer-signature"
 };
-function stringToSign(method, pathAndQuery, timestamp, accessKeyId2) {
-  return `${method.toUpperCase()} ${pathAndQuery}
+var CONTENT_SHA256_HEADER = "x-coffer-content-sha256";
+function stringToSign(method, pathAndQuery, timestamp, accessKeyId2, contentSha2562) {
+  const text = `${method.toUpperCase()} ${pathAndQuery}
 ${timestamp}
 ${accessKeyId2}`;
+  return contentSha2562 === void 0 ? text : `${text}
+${contentSha2562}`;
+}
+function contentSha256(body) {
+  if (body === void 0 || body.length === 0)
+    return void 0;
+  return createHash("sha256").update(body).digest("hex");
 }
 function signature(secret, text) {
   return createHmac("sha256", secret).update(text, "utf8").digest("base64");
 }
 function signRequest(request, key, now = Date.now()) {
   const timestamp = String(now);
-  const text = stringToSign(request.method, request.pathAndQuery, timestamp, key.accessKeyId);
+  const hash = contentSha256(request.body);
+  const text = stringToSign(request.method, request.pathAndQuery, timestamp, key.accessKeyId, hash);
   return {
     [SIGNATURE_HEADERS.timestamp]: timestamp,
     [SIGNATURE_HEADERS.accessKey]: key.accessKeyId,
-    [SIGNATURE_HEADERS.signature]: signature(key.secret, text)
+    [SIGNATURE_HEADERS.signature]: signature(key.secret, text),
+    ...hash === void 0 ? {} : { [CONTENT_SHA256_HEADER]: hash }
   };
 }
+var EMPTY_SHA256 = createHash("sha256").digest("hex");
 
 // ../../packages/core/dist/crypto/aead.js
 var NONCE_BYTES = 12;
@@ -30703,6 +30715,12 @@ function errorCode(error2) {
   const cause = error2?.cause;
   return typeof cause?.code === "string" ? cause.code : void 0;
 }
+function textBody(init) {
+  const body = init?.body ?? void 0;
+  if (body === void 0 || typeof body === "string")
+    return body;
+  throw new TypeError("a signed request's body must be a string");
+}
 function retryingFetch(options = {}) {
   const base = options.fetch ?? fetch;
   const retries = options.retries ?? 3;
@@ -30722,7 +30740,7 @@ function retryingFetch(options = {}) {
         const headers = new Headers(init?.headers);
         if (options.sign) {
           const url = new URL(input instanceof Request ? input.url : input.toString());
-          for (const [name, value] of Object.entries(options.sign(method, url)))
+          for (const [name, value] of Object.entries(options.sign(method, url, textBody(init))))
             headers.set(name, value);
         }
         response = await base(input, { ...init, headers, signal });
@@ -30764,7 +30782,8 @@ function createCofferClient(options) {
           headers: () => headers,
           // tRPC's fetch type differs from the DOM's only in optional-property strictness.
           fetch: retryingFetch({ ...options, ...sign ? { sign } : {} }),
-          maxItems: 100
+          maxItems: MAX_BATCH_CALLS
+          // the server's bound on one batch
         })
       })
     ]
@@ -30775,7 +30794,7 @@ function streamFetch(headers, sign, base) {
     const url = new URL(input.toString());
     return base(url, {
       ...init,
-      headers: { ...init.headers, ...headers, ...sign?.("GET", url) }
+      headers: { ...init.headers, ...headers, ...sign?.("GET", url, void 0) }
     });
   };
 }
@@ -30783,7 +30802,7 @@ function signer(key) {
   if (key === void 0)
     return {};
   return {
-    sign: (method, url) => signRequest({ method, pathAndQuery: url.pathname + url.search }, key)
+    sign: (method, url, body) => signRequest({ method, pathAndQuery: url.pathname + url.search, body }, key)
   };
 }
 function refusedStream(cause) {

@@ -36,18 +36,24 @@ export function createContext(
     requestId: string;
     method: string;
     pathAndQuery: string;
+    /** The body's bytes as read (signed requests cover them); none for a GET. */
+    body?: Uint8Array | undefined;
     actor?: Actor | undefined;
   },
 ): Context {
+  // One authentication per HTTP request: the calls of a batch share it (a signature may be used
+  // once only, and a failure counts once).
+  let authenticated: Promise<Actor> | undefined;
   return {
     deps,
     services,
     meta: { ip: request.ip, requestId: request.requestId },
     ...(request.actor ? { actor: request.actor } : {}),
     authenticate: () =>
-      authenticator.authenticate(request.headers, request.ip, {
+      (authenticated ??= authenticator.authenticate(request.headers, request.ip, {
         method: request.method,
         pathAndQuery: request.pathAndQuery,
-      }),
+        body: request.body,
+      })),
   };
 }

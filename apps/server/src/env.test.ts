@@ -54,4 +54,17 @@ describe("readConfig", () => {
       ["a", "b"],
     );
   });
+
+  it("reads trusted proxies as a list of addresses, ranges and names; none by default", () => {
+    expect(readConfig({}, "/srv").trustedProxies).toEqual([]);
+    expect(
+      readConfig({ COFFER_TRUSTED_PROXIES: " 10.0.0.1, 10.1.0.0/16,fd00::/8 ,loopback" }, "/srv")
+        .trustedProxies,
+    ).toEqual(["10.0.0.1", "10.1.0.0/16", "fd00::/8", "loopback"]);
+    for (const bad of ["10.0.0.0/33", "proxy.example", "1", "10.0.0.1/8/8", "::1/129"]) {
+      expect(() => readConfig({ COFFER_TRUSTED_PROXIES: bad }, "/srv"), bad).toThrow(
+        /COFFER_TRUSTED_PROXIES must list/,
+      );
+    }
+  });
 });

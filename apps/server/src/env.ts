@@ -2,6 +2,7 @@
  * The server's configuration, read from the environment here and nowhere else, and checked
  * at start with one clear message per bad value (never echoing a key).
  */
+import { isIP } from "node:net";
 import path from "node:path";
 import { PRINCIPAL_NAME_RE } from "@coffer/core";
 
@@ -22,8 +23,14 @@ export interface Config {
   maxTokenTtlDays: number;
   /** How often background jobs look for work, in ms. */
   jobIntervalMs: number;
-  /** Failed authentications allowed per client address and token prefix per minute. */
+  /** Failed authentications allowed per client address per minute. */
   authFailuresPerMinute: number;
+  /**
+   * Proxies whose X-Forwarded-For is believed (COFFER_TRUSTED_PROXIES, comma-separated
+   * addresses, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`). Empty: the client is the
+   * socket's peer, and X-Forwarded-For is ignored.
+   */
+  trustedProxies: string[];
 }
 
 export class ConfigError extends Error {
@@ -34,6 +41,16 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Express's (proxy-addr's) forms, minus netmasks and hop counts. */
+function isProxySpec(text: string): boolean {
+  if (["loopback", "linklocal", "uniquelocal"].includes(text)) return true;
+  const [address = "", bits, ...rest] = text.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 /**
  * Relative paths are read from where the user typed the command: pnpm runs a package's script
@@ -87,7 +104,17 @@ export function readConfig(
     maxTokenTtlDays: int("COFFER_MAX_TOKEN_TTL_DAYS", 365, 1, 3650),
     jobIntervalMs: int("COFFER_JOB_INTERVAL_MS", 60_000, 100, 86_400_000),
     authFailuresPerMinute: int("COFFER_AUTH_FAILURES_PER_MINUTE", 20, 1, 100_000),
+    trustedProxies: (env["COFFER_TRUSTED_PROXIES"] ?? "")
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== ""),
   };
+  const badProxies = config.trustedProxies.filter((p) => !isProxySpec(p));
+  if (badProxies.length > 0) {
+    problems.push(
+      `COFFER_TRUSTED_PROXIES must list addresses, CIDR ranges (10.0.0.0/8) or loopback, linklocal, uniquelocal, comma-separated (not: ${badProxies.map((p) => `"${p.slice(0, 45)}"`).join(", ")})`,
+    );
+  }
   if (config.rootKey !== undefined && config.rootKeyFile !== undefined) {
     problems.push("set COFFER_ROOT_KEY or COFFER_ROOT_KEY_FILE, not both");
   }

@@ -6,6 +6,7 @@ import {
   CofferError,
   ERROR_CODES,
   HTTP_STATUS,
+  MAX_BATCH_CALLS,
   signRequest,
   type ErrorCode,
   type MintedAccessKey,
@@ -57,7 +58,7 @@ export function createCofferClient(options: ClientOptions): CofferClient {
           fetch: retryingFetch({ ...options, ...(sign ? { sign } : {}) }) as NonNullable<
             Parameters<typeof httpBatchLink>[0]["fetch"]
           >,
-          maxItems: 100,
+          maxItems: MAX_BATCH_CALLS, // the server's bound on one batch
         }),
       }),
     ],
@@ -74,7 +75,7 @@ function streamFetch(
     const url = new URL(input.toString());
     return base(url, {
       ...init,
-      headers: { ...init.headers, ...headers, ...sign?.("GET", url) },
+      headers: { ...init.headers, ...headers, ...sign?.("GET", url, undefined) },
     });
   };
 }
@@ -82,7 +83,8 @@ function streamFetch(
 function signer(key: MintedAccessKey | undefined): Pick<RetryOptions, "sign"> {
   if (key === undefined) return {};
   return {
-    sign: (method, url) => signRequest({ method, pathAndQuery: url.pathname + url.search }, key),
+    sign: (method, url, body) =>
+      signRequest({ method, pathAndQuery: url.pathname + url.search, body }, key),
   };
 }
 

@@ -17,8 +17,11 @@ export interface RetryOptions {
   fetch?: typeof fetch;
   /** Called before every attempt (request counting in tests and benchmarks). */
   onAttempt?: (attempt: number) => void;
-  /** Extra headers for each attempt (a signature is made afresh per attempt: replays are refused). */
-  sign?: (method: string, url: URL) => Record<string, string>;
+  /**
+   * Extra headers for each attempt (a signature is made afresh per attempt: replays are
+   * refused); it covers the body, which must then be text (tRPC sends JSON).
+   */
+  sign?: (method: string, url: URL, body: string | undefined) => Record<string, string>;
 }
 
 const NOT_RUN_STATUSES = new Set([429, 502, 503, 504]);
@@ -35,6 +38,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 function errorCode(error: unknown): string | undefined {
   const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
   return typeof cause?.code === "string" ? cause.code : undefined;
+}
+
+function textBody(init: RequestInit | undefined): string | undefined {
+  const body = init?.body ?? undefined;
+  if (body === undefined || typeof body === "string") return body;
+  throw new TypeError("a signed request's body must be a string");
 }
 
 export function retryingFetch(options: RetryOptions = {}): typeof fetch {
@@ -57,7 +66,7 @@ export function retryingFetch(options: RetryOptions = {}): typeof fetch {
         const headers = new Headers(init?.headers);
         if (options.sign) {
           const url = new URL(input instanceof Request ? input.url : input.toString());
-          for (const [name, value] of Object.entries(options.sign(method, url)))
+          for (const [name, value] of Object.entries(options.sign(method, url, textBody(init))))
             headers.set(name, value);
         }
         response = await base(input, { ...init, headers, signal });

@@ -1,9 +1,11 @@
 /**
  * Turns request headers into an Actor, or refuses with UNAUTHORIZED / RATE_LIMITED. Tokens
  * come as `Authorization: Bearer <token>` or `X-Coffer-Token: <token>`; machines sign requests
- * with an access key (x-coffer-timestamp, x-coffer-access-key, x-coffer-signature). One query loads the
- * token, its owner, the owner's teams and the grants that apply: rights are read at every
- * request, so a disabled user or a revoked grant takes effect at once.
+ * with an access key (x-coffer-timestamp, x-coffer-access-key, x-coffer-signature, and
+ * x-coffer-content-sha256 for a body). One query loads the token, its owner, the owner's teams
+ * and the grants that apply: rights are read at every request, so a disabled user or a revoked
+ * grant takes effect at once. An HTTP request is authenticated once, whatever the number of
+ * calls it batches (context.ts).
  */
 import {
   CofferError,
@@ -74,10 +76,12 @@ const credentialQuery = (table: "tokens" | "access_keys", where: string): string
 const TOKENS_QUERY = credentialQuery("tokens", "t.hash = ANY($1::text[])");
 const ACCESS_KEY_QUERY = credentialQuery("access_keys", "t.id = $1");
 
-/** The request as sent, for signed requests: method and path with query string. */
+/** The request as sent, for signed requests: method, path with query string, body's bytes. */
 export interface SignedTarget {
   method: string;
   pathAndQuery: string;
+  /** Exactly as read from the wire; none for a GET. */
+  body?: Uint8Array | undefined;
 }
 
 export class Authenticator {
@@ -101,45 +105,37 @@ export class Authenticator {
     });
   }
 
+  /**
+   * The credential is checked first, always; a failure then counts against the address, and
+   * past the limit is answered RATE_LIMITED instead (see failure-limiter.ts): the limiter never
+   * refuses a credential that verifies.
+   */
   async authenticate(headers: Headers, ip: string, target?: SignedTarget): Promise<Actor> {
-    let token: string | undefined;
-    try {
-      token = presentedToken(headers) ?? header(headers, SIGNATURE_HEADERS.accessKey);
-    } catch (error) {
-      this.#failed(FailureLimiter.key(ip, undefined), error);
-    }
-    const key = FailureLimiter.key(ip, token);
     const now = this.deps.now();
-    if (this.#limiter.blocked(key, now.getTime())) {
-      this.deps.metrics.authFailures.inc({ reason: "rate-limited" });
-      throw new CofferError("RATE_LIMITED", "too many failed authentications; wait a minute", {
-        retryAfterSeconds: 60,
-      });
-    }
     try {
-      if (header(headers, SIGNATURE_HEADERS.signature) !== undefined) {
-        if (target === undefined) throw unauthorized("signed requests are not accepted here");
-        return await this.#fromSignature(headers, target, now);
-      }
-      if (token === undefined) {
-        throw unauthorized(
-          "no credentials: send `Authorization: Bearer <token>`, `X-Coffer-Token`, or a signed request",
-          { reason: "no-credentials" },
-        );
-      }
-      return await this.#fromToken(token, now);
+      return await this.#verify(headers, target, now);
     } catch (error) {
-      this.#failed(key, error);
+      if (!(error instanceof CofferError) || error.errorCode !== "UNAUTHORIZED") throw error;
+      const limited = this.#limiter.fail(ip, this.deps.now().getTime(), "authentications");
+      const reason = limited ? "rate-limited" : error.details["reason"];
+      this.deps.metrics.authFailures.inc({ reason: typeof reason === "string" ? reason : "other" });
+      throw limited ?? error;
     }
   }
 
-  #failed(key: string, error: unknown): never {
-    if (error instanceof CofferError && error.errorCode === "UNAUTHORIZED") {
-      this.#limiter.fail(key, this.deps.now().getTime());
-      const reason = error.details["reason"];
-      this.deps.metrics.authFailures.inc({ reason: typeof reason === "string" ? reason : "other" });
+  async #verify(headers: Headers, target: SignedTarget | undefined, now: Date): Promise<Actor> {
+    if (header(headers, SIGNATURE_HEADERS.signature) !== undefined) {
+      if (target === undefined) throw unauthorized("signed requests are not accepted here");
+      return this.#fromSignature(headers, target, now);
     }
-    throw error;
+    const token = presentedToken(headers);
+    if (token === undefined) {
+      throw unauthorized(
+        "no credentials: send `Authorization: Bearer <token>`, `X-Coffer-Token`, or a signed request",
+        { reason: "no-credentials" },
+      );
+    }
+    return this.#fromToken(token, now);
   }
 
   async #fromToken(token: string, now: Date): Promise<Actor> {
@@ -149,7 +145,7 @@ export class Authenticator {
 
   async #fromSignature(headers: Headers, target: SignedTarget, now: Date): Promise<Actor> {
     const { accessKeyId } = await verifySignedRequest(
-      { method: target.method, pathAndQuery: target.pathAndQuery, headers },
+      { method: target.method, pathAndQuery: target.pathAndQuery, body: target.body, headers },
       {
         secretFor: (id) => this.#accessKeySecret(id, now),
         replayStore: this.#replays,

@@ -2,7 +2,7 @@
  * The HTTP surface: tRPC at /trpc, /healthz, /readyz, /metrics. Every response carries
  * `Cache-Control: no-store` and an `x-request-id`; every error leaves in the SPEC's format.
  */
-import { CofferError } from "@coffer/core";
+import { CofferError, MAX_BATCH_CALLS } from "@coffer/core";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Actor } from "../auth/actor.js";
@@ -33,6 +33,52 @@ function sendError(res: Response, error: CofferError): void {
   res.status(error.httpStatus).json(error.toBody());
 }
 
+/**
+ * The client's address, the one rule for the failure limiter and the audit log: the socket's
+ * peer, or, when the operator names trusted proxies (COFFER_TRUSTED_PROXIES, Express's
+ * `trust proxy`), the nearest X-Forwarded-For address that is not one of them.
+ */
+const clientAddress = (req: Request): string => req.ip ?? "unknown";
+
+/**
+ * Calls in a tRPC batch: the procedure names in the path, comma-separated (maybe escaped). The
+ * query string is read as tRPC reads it (the first `batch`).
+ */
+function batchCalls(req: Request): number {
+  const query = new URLSearchParams(req.originalUrl.split("?")[1] ?? "");
+  return query.get("batch") === "1" ? (req.path.match(/,|%2c/gi)?.length ?? 0) + 1 : 1;
+}
+
+/**
+ * POST bodies are read here, whole (at most MAX_BODY_BYTES), before tRPC: a signed request's
+ * signature covers the exact bytes (SPEC §4). tRPC then reads the same text from `req.body`.
+ */
+const readBody = express.raw({ type: () => true, limit: MAX_BODY_BYTES, inflate: false });
+
+function keepBody(req: Request, res: Response, next: NextFunction): void {
+  readBody(req, res, (error?: unknown) => {
+    if (error !== undefined) {
+      const status = (error as { status?: unknown }).status;
+      const tooLarge = (error as { type?: unknown }).type === "entity.too.large";
+      const refusal = new CofferError(
+        "INVALID_REQUEST",
+        tooLarge
+          ? `the request body is over ${MAX_BODY_BYTES} bytes`
+          : "the request body could not be read (it must be uncompressed JSON)",
+      );
+      if (typeof status === "number" && status >= 400 && status < 500)
+        res.status(status).json(refusal.toBody());
+      else next(error);
+      return;
+    }
+    if (Buffer.isBuffer(req.body)) {
+      res.locals["rawBody"] = req.body;
+      req.body = new TextDecoder().decode(req.body);
+    }
+    next();
+  });
+}
+
 export async function createApp(
   deps: Deps,
   services: Services,
@@ -42,6 +88,7 @@ export async function createApp(
   const latest = await latestMigration();
   app.disable("x-powered-by");
   app.disable("etag");
+  if (deps.config.trustedProxies.length > 0) app.set("trust proxy", deps.config.trustedProxies);
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.setHeader("Cache-Control", "no-store");
@@ -105,12 +152,27 @@ export async function createApp(
       .catch(next);
   });
 
+  // One batch is one authentication: its size is bounded before anything runs.
+  app.use("/trpc", (req, res, next) => {
+    const calls = batchCalls(req);
+    if (calls <= MAX_BATCH_CALLS) return next();
+    sendError(
+      res,
+      new CofferError(
+        "INVALID_REQUEST",
+        `a batch holds at most ${MAX_BATCH_CALLS} calls (this one has ${calls}); split it`,
+        { maxCalls: MAX_BATCH_CALLS, calls },
+      ),
+    );
+  });
+  app.post("/trpc/*path", keepBody);
+
   // An event stream (a subscription) opens only for an authenticated caller: refused here, the
   // client gets a plain 401 instead of an open stream that errs once it has started.
   app.get("/trpc/*path", (req, res, next) => {
     if (!req.headers.accept?.includes("text/event-stream")) return next();
     authenticator
-      .authenticate(req.headers, req.socket.remoteAddress ?? "unknown", {
+      .authenticate(req.headers, clientAddress(req), {
         method: req.method,
         pathAndQuery: req.originalUrl,
       })
@@ -129,13 +191,15 @@ export async function createApp(
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_BODY_BYTES,
+      maxBatchSize: MAX_BATCH_CALLS,
       createContext: ({ req, res }) =>
         createContext(deps, services, authenticator, {
           headers: req.headers,
-          ip: req.socket.remoteAddress ?? "unknown",
+          ip: clientAddress(req),
           requestId: String(res.locals["requestId"]),
           method: req.method,
           pathAndQuery: req.originalUrl,
+          body: res.locals["rawBody"] as Buffer | undefined,
           actor: res.locals["actor"] as Actor | undefined,
         }),
       onError: ({ error, path }) => {

@@ -558,25 +558,39 @@ describe.each(ENGINES)("OIDC federation on %s", (engine) => {
       },
     );
 
-    it("failed exchanges from one address are limited", async () => {
-      const limited = await startTestServer(engine, {
-        env: { COFFER_AUTH_FAILURES_PER_MINUTE: "3" },
-      });
+    it("failed exchanges are limited per address, and never block a valid exchange", async () => {
+      const limited = await startTestServer(engine);
       try {
+        const limitedAdmin = await actorFor(limited, limited.adminToken);
+        await limited.services.principals.createTeam(limitedAdmin, META, { name: "ml" });
+        await limited.services.trustPolicies.create(limitedAdmin, META, policy());
+        const from = (ip: string) => ({ ...META, ip });
         const codes: string[] = [];
-        for (let i = 0; i < 5; i++) {
-          const error = await refusal(
-            limited.services.oidc.exchange({ ...META, ip: "192.0.2.7" }, { token: "a.b.c" }),
+        for (let i = 0; i < 25; i++) {
+          // Junk, and validly signed tokens of a repository no policy trusts.
+          const token = i % 2 === 0 ? "a.b.c" : await idToken({ repository: "evil/app" });
+          codes.push(
+            (await refusal(limited.services.oidc.exchange(from("192.0.2.7"), { token }))).errorCode,
           );
-          codes.push(error.errorCode);
         }
         expect(codes).toEqual([
-          "UNAUTHORIZED",
-          "UNAUTHORIZED",
-          "UNAUTHORIZED",
-          "RATE_LIMITED",
-          "RATE_LIMITED",
+          ...Array<string>(20).fill("UNAUTHORIZED"),
+          ...Array<string>(5).fill("RATE_LIMITED"),
         ]);
+        // A valid exchange from the same address still works; other addresses count apart.
+        const made = await limited.services.oidc.exchange(from("192.0.2.7"), {
+          token: await idToken(),
+        });
+        expect(made.identity).toBe("ci-deploy");
+        const elsewhere = await refusal(
+          limited.services.oidc.exchange(from("192.0.2.8"), { token: "a.b.c" }),
+        );
+        expect(elsewhere.errorCode).toBe("UNAUTHORIZED");
+        // Refusals past the limit are not audited one by one.
+        const [audited] = await limited.deps.db.query<{ count: string }>(
+          "SELECT count(*) AS count FROM audit_events WHERE action = 'oidc.exchange' AND result <> 'ok' AND ip = '192.0.2.7'",
+        );
+        expect(Number(audited?.count)).toBe(20);
       } finally {
         await limited.stop();
       }

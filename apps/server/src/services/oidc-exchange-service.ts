@@ -72,24 +72,26 @@ export class OidcExchangeService {
     this.#limiter = new FailureLimiter(deps.config.authFailuresPerMinute);
   }
 
+  /**
+   * The token is always checked: a valid exchange works whatever its address has done (see
+   * failure-limiter.ts). Past the limit, an address's refusals are answered RATE_LIMITED and no
+   * longer audited one by one.
+   */
   async exchange(meta: RequestMeta, input: ExchangeInput): Promise<ExchangedToken> {
-    const key = FailureLimiter.key(meta.ip, "oidc");
-    if (this.#limiter.blocked(key, this.deps.now().getTime())) {
-      throw new CofferError("RATE_LIMITED", "too many failed exchanges; wait a minute", {
-        retryAfterSeconds: 60,
-      });
-    }
     try {
       return await this.#exchange(meta, input);
     } catch (error) {
       // Refusals count; an issuer that cannot be reached does not (its failure is remembered
       // for 30 s, so it costs no fetch, and an outage must not lock out a runner fleet).
       const details = error instanceof CofferError ? error.details : {};
-      if (!(error instanceof CofferError) || error.errorCode !== "INTERNAL_SERVER_ERROR") {
-        this.#limiter.fail(key, this.deps.now().getTime());
-      }
+      const counted =
+        !(error instanceof CofferError) || error.errorCode !== "INTERNAL_SERVER_ERROR";
+      const limited = counted
+        ? this.#limiter.fail(meta.ip, this.deps.now().getTime(), "exchanges")
+        : undefined;
       const reason = typeof details["reason"] === "string" ? details["reason"] : "oidc-failed";
-      this.deps.metrics.authFailures.inc({ reason });
+      this.deps.metrics.authFailures.inc({ reason: limited ? "rate-limited" : reason });
+      if (limited) throw limited;
       // Nobody is signed in yet: the actor is `oidc`, what was asked for goes in the details.
       await auditFailure(
         this.deps,

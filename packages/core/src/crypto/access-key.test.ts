@@ -1,7 +1,8 @@
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  CONTENT_SHA256_HEADER,
   MAX_CLOCK_SKEW_MS,
   MemoryReplayStore,
   SIGNATURE_HEADERS,
@@ -12,6 +13,7 @@ import {
   verifySignedRequest,
   type MintedAccessKey,
   type ReplayStore,
+  type RequestToSign,
   type SignedRequest,
   type VerifySignatureDeps,
 } from "./access-key.js";
@@ -42,7 +44,7 @@ function deps(
 }
 
 function signed(
-  request = REQUEST,
+  request: RequestToSign = REQUEST,
   key: MintedAccessKey = KEY,
   now = Date.now(),
 ): SignedRequest & { headers: Record<string, string> } {
@@ -90,6 +92,85 @@ describe("access keys: minting and the string to sign", () => {
     });
     expect(Object.values(SIGNATURE_HEADERS).sort()).toEqual(Object.keys(headers).sort());
     expect(JSON.stringify(headers)).not.toContain(KEY.secret);
+  });
+
+  it("with a body: sends its hex SHA-256 and signs it as a last line (SPEC §4)", () => {
+    const now = 1_700_000_000_123;
+    const body = '{"0":{"secret":"fake-é"}}';
+    const hash = createHash("sha256").update(Buffer.from(body, "utf8")).digest("hex");
+    expect(stringToSign("post", "/a", "1", "cfk_x", hash)).toBe(`POST /a\n1\ncfk_x\n${hash}`);
+    const headers = signRequest({ ...REQUEST, body }, KEY, now);
+    const text = `POST ${REQUEST.pathAndQuery}\n${now}\n${KEY.accessKeyId}\n${hash}`;
+    expect(headers[CONTENT_SHA256_HEADER]).toBe(hash);
+    expect(headers[SIGNATURE_HEADERS.signature]).toBe(
+      createHmac("sha256", KEY.secret).update(text).digest("base64"),
+    );
+    // Bytes and the same text as UTF-8 sign alike; an empty body is no body.
+    expect(signRequest({ ...REQUEST, body: Buffer.from(body) }, KEY, now)).toEqual(headers);
+    expect(signRequest({ ...REQUEST, body: "" }, KEY, now)).toEqual(signRequest(REQUEST, KEY, now));
+  });
+});
+
+describe("verifySignedRequest: the body", () => {
+  const BODY = '{"0":{"secret":"admin/fake_key"}}';
+  const withBody = signed({ ...REQUEST, body: BODY });
+
+  it("a signed body verifies, as text or as the bytes received", async () => {
+    await expect(verifySignedRequest(withBody, deps())).resolves.toEqual({
+      accessKeyId: KEY.accessKeyId,
+    });
+    const again = signed({ ...REQUEST, body: Buffer.from(BODY) });
+    await expect(verifySignedRequest(again, deps())).resolves.toBeDefined();
+  });
+
+  it("another body under a captured signature is refused", async () => {
+    const tampered = { ...withBody, body: BODY.replace("fake_key", "other_key") };
+    await expectRefused(verifySignedRequest(tampered, deps()), "body-mismatch");
+    // Sending the new body's hash too does not help: the signature covers the hash.
+    const rehashed = {
+      ...tampered,
+      headers: {
+        ...withBody.headers,
+        [CONTENT_SHA256_HEADER]: createHash("sha256").update(tampered.body).digest("hex"),
+      },
+    };
+    await expectRefused(verifySignedRequest(rehashed, deps()), "bad-signature");
+    // Nor does dropping the body (the hash is then checked against the empty body's).
+    await expectRefused(
+      verifySignedRequest({ ...withBody, body: undefined }, deps()),
+      "body-mismatch",
+    );
+  });
+
+  it("a body without the hash header is refused with a message that names it", async () => {
+    // An old-style signature (the body not signed) on a request with a body.
+    const oldStyle = { ...signed(REQUEST), body: BODY };
+    const error = await verifySignedRequest(oldStyle, deps()).catch((e: unknown) => e);
+    expect(expectCofferError(error, "UNAUTHORIZED", "missing-content-hash").message).toContain(
+      CONTENT_SHA256_HEADER,
+    );
+    // The header added afterwards: the signature did not cover it.
+    const hashAdded = {
+      ...oldStyle,
+      headers: {
+        ...oldStyle.headers,
+        [CONTENT_SHA256_HEADER]: withBody.headers[CONTENT_SHA256_HEADER],
+      },
+    };
+    await expectRefused(verifySignedRequest(hashAdded, deps()), "bad-signature");
+  });
+
+  it("a malformed hash is refused before any key lookup", async () => {
+    let lookups = 0;
+    const counting = { ...deps(), secretFor: () => (lookups++, KEY.secret) };
+    for (const bad of ["ABC", withBody.headers[CONTENT_SHA256_HEADER]!.toUpperCase()]) {
+      const request = {
+        ...withBody,
+        headers: { ...withBody.headers, [CONTENT_SHA256_HEADER]: bad },
+      };
+      await expectRefused(verifySignedRequest(request, counting), "bad-content-hash");
+    }
+    expect(lookups).toBe(0);
   });
 });
 

@@ -21,6 +21,8 @@ export const MIN_RECOVERY_DAYS = 7;
 export const MAX_RECOVERY_DAYS = 30;
 export const DEFAULT_RECOVERY_DAYS = 7;
 export const MAX_BATCH_REVEAL = 100;
+/** Calls in one tRPC batch (one HTTP request, one authentication). */
+export const MAX_BATCH_CALLS = 50;
 export const MAX_TOKEN_SCOPES = 32;
 export const MAX_VERSION_NUMBER = 2 ** 31 - 1;
 
