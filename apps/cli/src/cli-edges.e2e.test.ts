@@ -31,6 +31,37 @@ function ended(child: ChildProcess): Promise<{ code: number | null; stderr: stri
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, stderr })));
 }
 
+const HAS_SCRIPT = existsSync("/usr/bin/script");
+
+/**
+ * Runs `coffer ARGS…` on a terminal (script(1) makes one), types `answer` and Enter once
+ * `prompt` shows; returns what the terminal showed and the exit code.
+ */
+async function onTerminal(
+  args: string[],
+  prompt: string,
+  answer: string,
+  configDir: string,
+): Promise<{ text: string; code: number | null }> {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
+  const child = spawn("/usr/bin/script", ["-qec", command, "/dev/null"], {
+    env: { ...baseEnv(configDir), TERM: "dumb" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let text = "";
+  let typed = false;
+  child.stdout.on("data", (chunk: Buffer) => {
+    text += chunk.toString();
+    if (!typed && text.includes(prompt)) {
+      typed = true;
+      child.stdin.write(`${answer}\r`);
+    }
+  });
+  const { code } = await ended(child);
+  child.stdin.end();
+  return { text, code };
+}
+
 /** A port where nothing listens (listened on once, then closed). */
 async function closedPort(): Promise<number> {
   const probe = createServer();
@@ -137,34 +168,30 @@ describe("login", () => {
     expect(none.stderr).toMatch(/^coffer: login needs a token\n/);
   });
 
-  it.skipIf(!existsSync("/usr/bin/script"))(
-    "asks for the token on a terminal without showing it",
+  it.skipIf(!HAS_SCRIPT)("asks for the token on a terminal without showing it", async () => {
+    const dir = path.join(home, "login-tty");
+    const shown = await onTerminal(["login", "--url", server.url], "(not shown): ", token, dir);
+    expect(shown.text).toContain(`Token for ${server.url} (not shown): `);
+    expect(shown.text).toContain(`Logged in to ${server.url} as admin`);
+    expect(shown.text).not.toContain(token);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(await readFile(path.join(dir, "config.json"), "utf8"))).toMatchObject({
+      token,
+    });
+  });
+
+  it.skipIf(!HAS_SCRIPT)(
+    "secret add NAME - asks for the value on a terminal, unechoed",
     async () => {
-      const dir = path.join(home, "login-tty");
-      // script(1) gives the CLI a terminal; what the terminal shows comes back on its stdout.
-      const child = spawn(
-        "/usr/bin/script",
-        ["-qec", `"${process.execPath}" "${BIN}" login --url ${server.url}`, "/dev/null"],
-        { env: { ...baseEnv(dir), TERM: "dumb" }, stdio: ["pipe", "pipe", "pipe"] },
+      const shown = await onTerminal(
+        ["secret", "add", "fake_typed", "-"],
+        "Value (not shown): ",
+        "fake-typed-value",
+        path.join(home, "cfg"),
       );
-      let shown = "";
-      let typed = false;
-      child.stdout.on("data", (chunk: Buffer) => {
-        shown += chunk.toString();
-        if (!typed && shown.includes("(not shown): ")) {
-          typed = true;
-          child.stdin.write(`${token}\r`);
-        }
-      });
-      const { code } = await ended(child);
-      child.stdin.end();
-      expect(shown).toContain(`Token for ${server.url} (not shown): `);
-      expect(shown).toContain(`Logged in to ${server.url} as admin`);
-      expect(shown).not.toContain(token);
-      expect(code).toBe(0);
-      expect(JSON.parse(await readFile(path.join(dir, "config.json"), "utf8"))).toMatchObject({
-        token,
-      });
+      expect(shown.code).toBe(0);
+      expect(shown.text).not.toContain("fake-typed-value");
+      expect((await coffer(["secret", "get", "fake_typed"])).stdout).toBe("fake-typed-value");
     },
   );
 
