@@ -258,6 +258,14 @@ describe("errors in the CLI's words", () => {
       ["token", "create", "--name", "fake", "--expires", "99999d"],
       /^coffer: INVALID_REQUEST: --expires must be at most \d+ days\n$/,
     ],
+    [
+      ["token", "enable", "tok_aaaaaaaaaaaaaaaa", "--expires", "0d"],
+      /^coffer: INVALID_REQUEST: --expires must be at least 1 minute\n$/,
+    ],
+    [
+      ["secret", "rm", "fake_edges", "--recovery-days", "3"],
+      /^coffer: INVALID_REQUEST: --recovery-days must be at least 7\n$/,
+    ],
     [["user", "add", "Bad!"], /^coffer: INVALID_REQUEST: NAME must be a name of lowercase letters/],
     [
       ["share", "secret:fake_edges", "bad!"],
@@ -267,7 +275,7 @@ describe("errors in the CLI's words", () => {
     const result = await coffer(args);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
-    expect(result.stderr).not.toMatch(/pattern|\^|expiresInSeconds|instancePath| at \//);
+    expect(result.stderr).not.toMatch(/pattern|\^|Seconds|recoveryDays|instancePath| at \//);
   });
 
   it("--version prints the package's version", async () => {

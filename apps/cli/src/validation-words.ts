@@ -22,6 +22,14 @@ const FIELD_WORDS: Record<string, string> = {
   level: "--perm",
   perm: "--perm",
   length: "--length",
+  recoveryDays: "--recovery-days",
+  version: "--version",
+  stage: "--stage",
+  key: "--key",
+  audience: "--audience",
+  issuer: "--issuer",
+  tokenTtlSeconds: "--ttl",
+  conditions: "--claim",
 };
 
 /** A pattern's opening → the form it stands for. */
@@ -44,12 +52,20 @@ function formOf(pattern: string): string {
   return PATTERN_FORMS.find(([re]) => re.test(pattern))?.[1] ?? "in the accepted form";
 }
 
+/** A duration in the largest whole unit: 3660 days, 15 minutes, 1 minute, 90 seconds. */
+function duration(seconds: number): string {
+  const units = [
+    ["day", 86_400],
+    ["hour", 3600],
+    ["minute", 60],
+  ] as const;
+  const [unit, size] = units.find(([, n]) => seconds >= n && seconds % n === 0) ?? ["second", 1];
+  const count = seconds / size;
+  return `${count} ${unit}${count === 1 ? "" : "s"}`;
+}
+
 function limit(field: string, bound: number, word: "most" | "least"): string {
-  if (field === "expiresInSeconds") {
-    const days = bound / 86_400;
-    return `at ${word} ${Number.isInteger(days) ? `${days} days` : `${bound} seconds`}`;
-  }
-  return `at ${word} ${bound}`;
+  return `at ${word} ${field.endsWith("Seconds") ? duration(bound) : bound}`;
 }
 
 function phrase(field: string, message: string): string {
