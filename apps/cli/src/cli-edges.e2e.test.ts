@@ -229,14 +229,18 @@ describe("login", () => {
       });
       expect(notCoffer.code).toBe(1);
       expect(notCoffer.stderr).toMatch(
-        new RegExp(`^coffer: ${otherUrl} answered, but not as a Coffer server: check the address`),
+        new RegExp(
+          `^coffer: ${otherUrl} answered.*, but not as a Coffer server: check the address`,
+        ),
       );
       // The same words for any command, with the address from COFFER_URL.
       const ls = await coffer(["secret", "ls"], {
         env: { COFFER_URL: `${server.url}/not-here`, COFFER_TOKEN: token },
         configDir: dir,
       });
-      expect(ls.stderr).toContain(`${server.url}/not-here answered, but not as a Coffer server`);
+      expect(ls.stderr).toContain(
+        `${server.url}/not-here answered (HTTP 404), but not as a Coffer server`,
+      );
     } finally {
       await new Promise((resolve) => other.close(resolve));
     }

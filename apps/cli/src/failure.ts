@@ -5,7 +5,6 @@
  * pattern. Never a value: messages are built from codes and field names only.
  */
 import { toCofferError } from "@coffer/client";
-import type { CofferError } from "@coffer/core";
 import { isLoopbackUrl } from "./server-url.js";
 import { validationInCliWords } from "./validation-words.js";
 
@@ -38,25 +37,26 @@ function unreachable(code: string, url: string): string {
   }
 }
 
-/** Whether the client got no answer in Coffer's error format (a network error, or some other server). */
-function isForeign(error: unknown, coffer: CofferError): boolean {
-  return (
-    error instanceof Error &&
-    error.name === "TRPCClientError" &&
-    coffer.errorCode === "INTERNAL_SERVER_ERROR" &&
-    coffer.message.startsWith("cannot reach the Coffer server")
-  );
+/** Whether the call got no answer in Coffer's error format: a network error, or another server. */
+function isForeign(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== "TRPCClientError") return false;
+  const shape = (error as { shape?: { errorCode?: unknown } }).shape;
+  return typeof shape?.errorCode !== "string";
 }
 
 /** The line printed after `coffer: ` for anything a command threw that is not a usage error. */
 export function describeFailure(error: unknown, url: string | undefined): string {
-  const coffer = toCofferError(error);
-  if (url !== undefined && isForeign(error, coffer)) {
+  if (url !== undefined && isForeign(error)) {
     const code = networkCode(error);
     if (code !== undefined) return unreachable(code, url);
-    if (/fetch failed/.test(coffer.message)) return `cannot reach ${url}: check the address`;
-    return `${url} answered, but not as a Coffer server: check the address (a Coffer server's, such as http://127.0.0.1:7700)`;
+    if (error instanceof TypeError || (error as Error).cause instanceof TypeError) {
+      return `cannot reach ${url}: check the address`; // fetch refused it (a blocked port, …)
+    }
+    const status = (error as { meta?: { response?: { status?: unknown } } }).meta?.response?.status;
+    const http = typeof status === "number" ? ` (HTTP ${status})` : "";
+    return `${url} answered${http}, but not as a Coffer server: check the address (a Coffer server's, such as http://127.0.0.1:7700)`;
   }
+  const coffer = toCofferError(error);
   if (coffer.errorCode === "INVALID_REQUEST") {
     const words = validationInCliWords(coffer.details);
     if (words !== undefined) return `${coffer.errorCode}: ${words}`;
