@@ -1,7 +1,9 @@
 // One file, so that `coffer` starts fast (no module resolution of a dependency tree).
-import { chmod } from "node:fs/promises";
+import { chmod, readFile } from "node:fs/promises";
 import { URL } from "node:url";
 import { build } from "esbuild";
+
+const { version } = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
 
 await build({
   entryPoints: [new URL("../src/index.ts", import.meta.url).pathname],
@@ -21,5 +23,7 @@ await build({
     ].join("\n"),
   },
   logLevel: "warning",
+  // `coffer --version`: the package's version, fixed in the bundle.
+  define: { __COFFER_VERSION__: JSON.stringify(version) },
 });
 await chmod(new URL("../dist/coffer.js", import.meta.url), 0o755);

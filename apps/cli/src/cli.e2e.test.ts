@@ -2,53 +2,23 @@
  * The built `coffer` binary, run as a child process against a real server (PGlite in a
  * temporary directory). Values are fake.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { access, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createLogger, readConfig, startServer, type CofferServer } from "@coffer/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { BIN, runCoffer, type Result, type RunOptions } from "./test-support.js";
 
 // Every step starts a Node process; under a full parallel test run that takes a while.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
-
-const BIN = fileURLToPath(new URL("../dist/coffer.js", import.meta.url));
 
 let server: CofferServer;
 let home: string;
 const clock = { offsetMs: 0 };
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function coffer(
-  args: string[],
-  options: { env?: Record<string, string>; stdin?: string; configDir?: string } = {},
-): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: {
-          PATH: process.env["PATH"] ?? "",
-          HOME: home,
-          COFFER_CONFIG_DIR: options.configDir ?? path.join(home, "cfg"),
-          ...options.env,
-        },
-        timeout: 20_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end(options.stdin ?? "");
-  });
+function coffer(args: string[], options?: RunOptions): Promise<Result> {
+  return runCoffer(home, args, options);
 }
 
 beforeAll(async () => {

@@ -3,6 +3,7 @@ import { createCofferClient, type CofferClient } from "@coffer/client";
 import { loadLogin } from "./config-file.js";
 import type { CliEnv } from "./env.js";
 import { CliError } from "./errors.js";
+import { checkServerUrl } from "./server-url.js";
 import type { Io } from "./output.js";
 
 export interface Cli {
@@ -12,6 +13,8 @@ export interface Cli {
   connect(): Promise<{ client: CofferClient; url: string }>;
   /** What the process exits with on success (`run` passes its command's code). */
   exitCode: number;
+  /** The server this run talks to, once known: failures name it. */
+  target?: string;
 }
 
 export function createCli(env: CliEnv, io: Io, stdin: () => Promise<string>): Cli {
@@ -22,13 +25,18 @@ export function createCli(env: CliEnv, io: Io, stdin: () => Promise<string>): Cl
     exitCode: 0,
     async connect() {
       const saved = await loadLogin(env.configDir);
-      const url = env.url ?? saved.url;
+      const rawUrl = env.url ?? saved.url;
       const token = env.token ?? saved.token;
-      if (url === undefined || token === undefined) {
+      if (rawUrl === undefined || token === undefined) {
         throw new CliError(
-          "not logged in: run `coffer login --url URL --token TOKEN`, or set COFFER_URL and COFFER_TOKEN",
+          "not logged in: run `coffer login [--url URL]` (it asks for the token), or set COFFER_URL and COFFER_TOKEN",
         );
       }
+      const url = checkServerUrl(
+        rawUrl,
+        env.url !== undefined ? "COFFER_URL" : "the saved login's url",
+      );
+      this.target = url;
       return { client: createCofferClient({ url, token, timeoutMs: 15_000 }), url };
     },
   };

@@ -20,7 +20,13 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
   };
 }
 
-/** The environment a command started by `coffer run` inherits (before secrets are added). */
+/**
+ * The environment a command started by `coffer run` inherits (before secrets are added): this
+ * one without any COFFER_ variable (COFFER_TOKEN, COFFER_URL, COFFER_CONFIG_DIR, …), so the
+ * command gets only what `--env` and `--volume` ask for, never the caller's credentials.
+ */
 export function inheritedEnvironment(): NodeJS.ProcessEnv {
-  return { ...process.env };
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.toUpperCase().startsWith("COFFER_")),
+  );
 }

@@ -3,7 +3,6 @@
  * one line on stderr and an exit code (2 for usage, 1 for the rest). A value is printed only
  * by `secret get`.
  */
-import { toCofferError } from "@coffer/client";
 import { Command, CommanderError } from "commander";
 import { registerAdmin } from "./commands/admin.js";
 import { registerLogin } from "./commands/login.js";
@@ -14,10 +13,16 @@ import { registerSharing } from "./commands/sharing.js";
 import { registerToken } from "./commands/token.js";
 import type { Cli } from "./context.js";
 import { CliError, UsageError } from "./errors.js";
+import { describeFailure } from "./failure.js";
+
+/** The package's version, set by the bundler (scripts/bundle.mjs). */
+declare const __COFFER_VERSION__: string | undefined;
+const VERSION = typeof __COFFER_VERSION__ === "string" ? __COFFER_VERSION__ : "0.0.0-dev";
 
 export function buildProgram(cli: Cli): Command {
   const program = new Command("coffer")
     .description("Coffer: keep secrets, share them, use them where they are needed")
+    .version(VERSION, "-V, --version", "print the version")
     .showHelpAfterError("(run with --help for usage)")
     .enablePositionalOptions()
     .exitOverride()
@@ -52,8 +57,7 @@ export async function main(cli: Cli, argv: readonly string[]): Promise<number> {
       cli.io.err(`coffer: ${error.message}\n`);
       return 1;
     }
-    const coffer = toCofferError(error);
-    cli.io.err(`coffer: ${coffer.errorCode}: ${coffer.message}\n`);
+    cli.io.err(`coffer: ${describeFailure(error, cli.target)}\n`);
     return 1;
   }
 }

@@ -1,15 +1,39 @@
 /** Tables for people, JSON with --json; everything but values and listings goes to stderr. */
+import { askHidden } from "./hidden-prompt.js";
+
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Whether standard output is a terminal. */
   isTty: boolean;
+  /** Whether standard input is a terminal (then a token is asked for, unechoed). */
+  stdinIsTty: boolean;
+  askHidden(question: string): Promise<string>;
 }
 
 export const processIo: Io = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
   isTty: process.stdout.isTTY === true,
+  stdinIsTty: process.stdin.isTTY === true,
+  askHidden,
 };
+
+/**
+ * When what reads the output goes away (`coffer audit ls | head -1`, `| grep -q`), stop at
+ * once, quietly, with exit code 0: the reader took what it wanted. (coreutils die of SIGPIPE,
+ * 141, which fails `set -o pipefail` scripts for nothing; Node ignores SIGPIPE and would print
+ * a stack trace.) Nothing is half-done then: every command writes its output after its calls.
+ * A closed stderr is ignored: there is no one left to tell.
+ */
+export function exitQuietlyWhenOutputCloses(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") process.exit(0);
+    process.stderr.write(`coffer: cannot write the output: ${error.code ?? error.message}\n`);
+    process.exit(1);
+  });
+  process.stderr.on("error", () => undefined);
+}
 
 export function table(
   io: Io,

@@ -1,7 +1,32 @@
 /** `pnpm start`: Coffer on 127.0.0.1:7700 with embedded PostgreSQL in ./.coffer by default. */
+import { closeSync, openSync, writeSync } from "node:fs";
 import { ConfigError, readConfig } from "./env.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
+
+const FRAME = "-".repeat(72);
+
+/**
+ * One-time notices for the person who started the server (the admin token, the new root key):
+ * never on stdout, which carries pino's JSON lines to log shippers. To the controlling
+ * terminal when there is one (so `pnpm start > coffer.log 2>&1` still shows them to that
+ * person), else to stderr. Returns where it went.
+ */
+function tellOperator(text: string): "the terminal" | "stderr" {
+  try {
+    const tty = openSync("/dev/tty", "w");
+    try {
+      writeSync(tty, text);
+      return "the terminal";
+    } finally {
+      closeSync(tty);
+    }
+  } catch {
+    // No controlling terminal (a service, a container, CI): stderr.
+  }
+  process.stderr.write(text);
+  return "stderr";
+}
 
 async function main(): Promise<void> {
   let config;
@@ -25,13 +50,18 @@ async function main(): Promise<void> {
     `Coffer is listening on ${server.url}, ${storage}`,
   );
   if (server.createdRootKeyFile !== undefined) {
-    process.stdout.write(
+    log.warn({ file: server.createdRootKeyFile }, "created the root key file; back it up");
+    tellOperator(
       `\nCreated the root key at ${server.createdRootKeyFile} (mode 0600). Back it up: without it no secret can be read.\n`,
     );
   }
   if (server.adminToken !== undefined) {
-    process.stdout.write(
-      `\nFirst start: created the org "${config.org}" and the user "admin". Its token, shown only this once:\n\n  ${server.adminToken}\n\nLog in with: coffer login --url ${server.url} --token <the token above>\n\n`,
+    const where = tellOperator(
+      `\n${FRAME}\nFirst start: created the org "${config.org}" and the user "admin". Its token, shown only this once:\n\n  ${server.adminToken}\n\nLog in with: coffer login --url ${server.url}   (it asks for the token)\n${FRAME}\n\n`,
+    );
+    log.info(
+      { org: config.org },
+      `first start: created the admin user; its token was shown on ${where} only`,
     );
   }
   const stop = (signal: string): void => {

@@ -4,6 +4,26 @@ import type { Command } from "commander";
 import { saveLogin } from "../config-file.js";
 import type { Cli } from "../context.js";
 import { UsageError } from "../errors.js";
+import { checkServerUrl, DEFAULT_SERVER_URL } from "../server-url.js";
+
+const LOGIN_FORM = "coffer login [--url URL] [--token -]   (asks for the token when not given)";
+
+/**
+ * The token, never from the command line when it can be helped: `--token -` or a piped stdin
+ * reads it, a terminal asks for it without echo, COFFER_TOKEN is taken as it is. `--token
+ * VALUE` still works (SPEC §8), but a command line is seen by `ps` and kept in shell history.
+ */
+async function tokenFor(cli: Cli, flag: string | undefined, url: string): Promise<string> {
+  let token: string | undefined;
+  if (flag === "-") token = await cli.stdin();
+  else if (flag !== undefined) token = flag;
+  else if (cli.env.token !== undefined) token = cli.env.token;
+  else if (cli.io.stdinIsTty) token = await cli.io.askHidden(`Token for ${url} (not shown): `);
+  else token = await cli.stdin();
+  token = token.trim();
+  if (token === "") throw new UsageError("login needs a token", LOGIN_FORM);
+  return token;
+}
 
 export function registerLogin(program: Command, cli: Cli): void {
   program
@@ -11,16 +31,20 @@ export function registerLogin(program: Command, cli: Cli): void {
     .description(
       "check a server and token, then save them (mode 0600); COFFER_URL / COFFER_TOKEN override",
     )
-    .option("--url <url>", "the Coffer server (default: COFFER_URL, else http://127.0.0.1:7700)")
-    .option("--token <token>", "your token (or COFFER_TOKEN; `-` reads it from stdin)")
+    .option("--url <url>", `the Coffer server (default: COFFER_URL, else ${DEFAULT_SERVER_URL})`)
+    .option(
+      "--token <token>",
+      "`-` reads it from stdin; without it: COFFER_TOKEN, else asked for (not shown), else stdin",
+    )
     .action(async (opts: { url?: string; token?: string }) => {
-      const raw = opts.token === "-" ? (await cli.stdin()).trim() : (opts.token ?? cli.env.token);
-      if (raw === undefined || raw === "") {
-        throw new UsageError("login needs a token", "coffer login [--url URL] --token TOKEN");
-      }
-      const url = (opts.url ?? cli.env.url ?? "http://127.0.0.1:7700").replace(/\/+$/, "");
-      const me = await createCofferClient({ url, token: raw, retries: 1 }).user.whoami.query();
-      const file = await saveLogin(cli.env.configDir, { url, token: raw });
+      const url = checkServerUrl(
+        opts.url ?? cli.env.url ?? DEFAULT_SERVER_URL,
+        opts.url !== undefined ? "--url" : cli.env.url !== undefined ? "COFFER_URL" : "the default",
+      );
+      const token = await tokenFor(cli, opts.token, url);
+      cli.target = url;
+      const me = await createCofferClient({ url, token, retries: 1 }).user.whoami.query();
+      const file = await saveLogin(cli.env.configDir, { url, token });
       cli.io.err(
         `Logged in to ${url} as ${me.name ?? me.kind} (org ${me.org}); saved in ${file}\n`,
       );
