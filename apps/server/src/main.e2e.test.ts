@@ -1,11 +1,10 @@
 /**
  * `pnpm start`'s first-start notices, with the built server (`dist/main.js`) run as a child
- * process: stdout carries pino's JSON lines only, and the one-time admin token goes to the
- * terminal, or to stderr when there is none; never into the JSON stream.
+ * process: stdout carries pino's JSON lines only, and the one-time admin token goes to stderr,
+ * never into the JSON stream.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,31 +75,4 @@ describe("the first start's admin token", () => {
     for (const line of lines) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
     expect(out).toContain("its token was shown on stderr only");
   });
-
-  it.skipIf(!existsSync("/usr/bin/script"))(
-    "with a terminal: on the terminal, even with stdout and stderr sent to files",
-    async () => {
-      const env = await serverEnv();
-      const logs = path.dirname(env["COFFER_DATA_DIR"]!);
-      const out = path.join(logs, "out.log");
-      const err = path.join(logs, "err.log");
-      // script(1) gives the server a terminal; what the terminal shows comes back on its stdout.
-      const shown = await startUntil(
-        "/usr/bin/script",
-        ["-qec", `"${process.execPath}" "${MAIN}" > "${out}" 2> "${err}"`, "/dev/null"],
-        env,
-        (o) => TOKEN_RE.test(o) && o.includes("(it asks for the token)"),
-      );
-      const token = TOKEN_RE.exec(shown.out)![0];
-      // The server may still be writing its last lines as it stops; wait for the files.
-      await vi.waitFor(
-        async () => expect(await readFile(out, "utf8")).toContain("the terminal only"),
-        {
-          timeout: 30_000,
-        },
-      );
-      expect(await readFile(out, "utf8")).not.toContain(token);
-      expect(await readFile(err, "utf8")).not.toContain(token);
-    },
-  );
 });

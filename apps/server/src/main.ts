@@ -1,5 +1,4 @@
 /** `pnpm start`: Coffer on 127.0.0.1:7700 with embedded PostgreSQL in ./.coffer by default. */
-import { closeSync, openSync, writeSync } from "node:fs";
 import { ConfigError, readConfig } from "./env.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
@@ -8,22 +7,10 @@ const FRAME = "-".repeat(72);
 
 /**
  * One-time notices for the person who started the server (the admin token, the new root key):
- * never on stdout, which carries pino's JSON lines to log shippers. To the controlling
- * terminal when there is one (so `pnpm start > coffer.log 2>&1` still shows them to that
- * person), else to stderr. Returns where it went.
+ * on stderr, never on stdout, which carries pino's JSON lines to log shippers. Always stderr
+ * (no /dev/tty detection): a supervisor or a test harness finds them in one place.
  */
-function tellOperator(text: string): "the terminal" | "stderr" {
-  try {
-    const tty = openSync("/dev/tty", "w");
-    try {
-      writeSync(tty, text);
-      return "the terminal";
-    } finally {
-      closeSync(tty);
-    }
-  } catch {
-    // No controlling terminal (a service, a container, CI): stderr.
-  }
+function tellOperator(text: string): "stderr" {
   process.stderr.write(text);
   return "stderr";
 }
