@@ -27429,6 +27429,10 @@ var HTTP_STATUS = {
   RATE_LIMITED: 429,
   INTERNAL_SERVER_ERROR: 500
 };
+var CAUSE_STATUS = {
+  /** The database could not be reached or lost the connection; the call did not take effect. */
+  DATABASE_UNAVAILABLE: 503
+};
 var CofferError = class extends Error {
   errorCode;
   details;
@@ -27439,7 +27443,9 @@ var CofferError = class extends Error {
     this.details = details;
   }
   get httpStatus() {
-    return HTTP_STATUS[this.errorCode];
+    const cause = this.details["cause"];
+    const special = this.errorCode === "INTERNAL_SERVER_ERROR" && typeof cause === "string" && Object.hasOwn(CAUSE_STATUS, cause) ? CAUSE_STATUS[cause] : void 0;
+    return special ?? HTTP_STATUS[this.errorCode];
   }
   toBody() {
     return { error: { errorCode: this.errorCode, message: this.message, details: this.details } };
@@ -27472,7 +27478,11 @@ var S = SECRET_NAME_SOURCE;
 var principalNameSchema = { type: "string", pattern: `^${P}$`, maxLength: 39 };
 var orgNameSchema = principalNameSchema;
 var secretNameSchema = { type: "string", pattern: `^${S}$`, maxLength: 128 };
-var secretValueSchema = { type: "string", utf8MaxBytes: MAX_SECRET_VALUE_BYTES };
+var secretValueSchema = {
+  type: "string",
+  utf8MaxBytes: MAX_SECRET_VALUE_BYTES,
+  storableText: false
+};
 var descriptionSchema = { type: "string", maxLength: MAX_DESCRIPTION_LENGTH };
 var levelSchema = { type: "string", enum: [...LEVELS] };
 var secretUriSchema = {
@@ -27542,7 +27552,8 @@ var errorBodySchema = {
       required: ["errorCode", "message", "details"],
       properties: {
         errorCode: { type: "string", enum: [...ERROR_CODES] },
-        message: { type: "string", maxLength: 2048 },
+        // The server's words may quote what was sent; this checks answers, not requests.
+        message: { type: "string", maxLength: 2048, storableText: false },
         details: { type: "object" }
       }
     }
@@ -27553,6 +27564,50 @@ var errorBodySchema = {
 var import_ajv = __toESM(require_ajv(), 1);
 import { Buffer as Buffer2 } from "node:buffer";
 var ajv = new import_ajv.Ajv({ strict: true, allErrors: false, coerceTypes: false });
+function unstorableTextProblem(text) {
+  if (text.includes("\0"))
+    return "must not contain a NUL character (U+0000)";
+  if (!text.isWellFormed())
+    return "must be valid Unicode text (it holds a lone surrogate)";
+  return void 0;
+}
+ajv.addKeyword({
+  keyword: "storableText",
+  type: "string",
+  schemaType: "boolean",
+  errors: true,
+  validate: function storableText(wanted, data) {
+    if (!wanted)
+      return true;
+    const problem = unstorableTextProblem(data);
+    if (problem === void 0)
+      return true;
+    storableText.errors = [
+      { keyword: "storableText", message: problem, params: {} }
+    ];
+    return false;
+  }
+});
+var MIN_YEAR = 1;
+var MAX_YEAR = 9999;
+var DATE_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|([+-])(\d{2}):(\d{2})))?$/i;
+function isDateTime(text) {
+  const m = DATE_TIME_RE.exec(text);
+  if (!m)
+    return false;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
+  if (year < MIN_YEAR || year > MAX_YEAR)
+    return false;
+  if (m[4] !== void 0 && m[7] === void 0 && !/Z$/i.test(text))
+    return false;
+  if (m[8] !== void 0 && (Number(m[8]) > 23 || Number(m[9]) > 59))
+    return false;
+  const at = /* @__PURE__ */ new Date(0);
+  at.setUTCFullYear(year, month - 1, day);
+  at.setUTCHours(hour, minute, second);
+  return at.getUTCFullYear() === year && at.getUTCMonth() === month - 1 && at.getUTCDate() === day && at.getUTCHours() === hour && at.getUTCMinutes() === minute && at.getUTCSeconds() === second;
+}
+ajv.addFormat("date-time", { type: "string", validate: isDateTime });
 ajv.addKeyword({
   keyword: "utf8MaxBytes",
   type: "string",
@@ -27575,7 +27630,7 @@ ajv.addKeyword({
 });
 function compileSchema(schema) {
   let compiled;
-  const compile = () => compiled ??= ajv.compile(schema);
+  const compile = () => compiled ??= ajv.compile(withStorableText(schema));
   const validate2 = ((data) => {
     const check = compile();
     const valid = check(data);
@@ -27583,7 +27638,20 @@ function compileSchema(schema) {
     return valid;
   });
   validate2.compile = () => void compile();
+  Object.defineProperty(validate2, "schema", { value: schema });
   return validate2;
+}
+function withStorableText(schema) {
+  if (Array.isArray(schema))
+    return schema.map(withStorableText);
+  if (typeof schema !== "object" || schema === null)
+    return schema;
+  const copy = {};
+  for (const [key, value] of Object.entries(schema))
+    copy[key] = withStorableText(value);
+  if (copy["type"] === "string" && !("storableText" in copy))
+    copy["storableText"] = true;
+  return copy;
 }
 var validators = {
   principalName: compileSchema(principalNameSchema),
@@ -27867,8 +27935,9 @@ var secretRefSchema = { type: "string", minLength: 1, maxLength: 300 };
 var versionSchema = { type: "integer", minimum: 1, maximum: MAX_VERSION_NUMBER };
 var pageSchema = {
   limit: { type: "integer", minimum: 1, maximum: 500 },
-  cursor: { type: "string", minLength: 1, maxLength: 512 }
+  cursor: { type: "string", minLength: 1, maxLength: 512, pattern: "^[A-Za-z0-9_-]+$" }
 };
+var dateTimeSchema = { type: "string", maxLength: 40, format: "date-time" };
 var emptyInputSchema = {
   type: "object",
   additionalProperties: false,
@@ -27889,7 +27958,7 @@ var auditInputs = {
     secret: secretRefSchema,
     actor: { type: "string", maxLength: 64 },
     action: { type: "string", maxLength: 64 },
-    since: { type: "string", maxLength: 40, pattern: "^\\d{4}-\\d{2}-\\d{2}" },
+    since: dateTimeSchema,
     ...pageSchema
   }, []))
 };
@@ -28187,7 +28256,10 @@ var secretInputs = {
     "secret",
     "description"
   ])),
-  protectionKey: compileSchema(objectSchema({ secret: secretRefSchema, protectionKeyId: { type: "string", minLength: 1, maxLength: 64 } }, ["secret", "protectionKeyId"])),
+  protectionKey: compileSchema(objectSchema({
+    secret: secretRefSchema,
+    protectionKeyId: { type: "string", pattern: "^pk_[A-Za-z0-9_-]{1,64}$" }
+  }, ["secret", "protectionKeyId"])),
   none: compileSchema(emptyInputSchema)
 };
 
@@ -28200,14 +28272,16 @@ var tokenName = {
 };
 var tokenId = { type: "string", pattern: "^tok_[0-9A-Za-z]{16}$" };
 var lifetime = { type: "integer", minimum: 60, maximum: 10 * 366 * 86400 };
-var createCredential = compileSchema(objectSchema({
+var credentialFields = {
   name: tokenName,
   expiresInSeconds: lifetime,
   scopes: tokenScopesSchema,
   shared: objectSchema({ owner: principalNameSchema }, [])
-}, ["name", "expiresInSeconds"]));
+};
+var createCredential = compileSchema(objectSchema(credentialFields, ["name", "expiresInSeconds"]));
 var tokenInputs = {
-  create: createCredential,
+  create: compileSchema(objectSchema({ ...credentialFields, for: principalNameSchema }, ["name", "expiresInSeconds"])),
+  list: compileSchema(objectSchema({ user: principalNameSchema }, [])),
   id: compileSchema(objectSchema({ id: tokenId }, ["id"])),
   enable: compileSchema(objectSchema({ id: tokenId, expiresInSeconds: lifetime }, ["id", "expiresInSeconds"]))
 };
