@@ -35,6 +35,7 @@ export function coreJobs(deps: Deps): Job[] {
         const uris = purged.map((s) => `secret://${deps.org}/${s.owner}/${s.name}`);
         await tx.query("DELETE FROM grants WHERE resource = ANY($1)", [uris]);
         await recordAudit(
+          deps,
           tx,
           SYSTEM,
           SYSTEM_META,
@@ -59,6 +60,7 @@ export function coreJobs(deps: Deps): Job[] {
           [new Date(now.getTime() - 7 * DAY_MS)],
         );
         await recordAudit(
+          deps,
           tx,
           SYSTEM,
           SYSTEM_META,
