@@ -59,16 +59,23 @@ interface HeadRow {
   mac: string | null;
 }
 
-const EVENT_COLUMNS = `id, event_id, (extract(epoch FROM at) * 1000000)::bigint::text AS at_us, actor,
-  token_id, action, resource, result, ip, request_id, details, seal, chain_seq, hash`;
+/** (An edited time may be infinite: it then reads as text, and fails its seal and link.) */
+const EVENT_COLUMNS = `id, event_id,
+  CASE WHEN isfinite(at) THEN (extract(epoch FROM at) * 1000000)::bigint::text ELSE at::text END AS at_us,
+  actor, token_id, action, resource, result, ip, request_id, details, seal, chain_seq, hash`;
 
 function link(key: Buffer, previous: string, seq: number, e: EventRow): string {
   const body = JSON.stringify([seq, e.id, ...eventFields(e)]);
   return createHmac("sha256", key).update(previous).update("\n").update(body).digest("hex");
 }
 
-const same = (a: string | null, b: string): boolean =>
-  a !== null && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/** Equal strings, compared in constant time (any text: an attacker writes these columns). */
+function same(a: string | null, b: string): boolean {
+  if (a === null) return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
 
 /** Why an unlinked event may not be linked, or null when its seal holds. */
 function sealTrouble(keys: AuditKeys, e: EventRow): string | null {
@@ -335,15 +342,24 @@ export class AuditChain {
     return { checked, last: { seq: expected - 1, digest: hash }, first };
   }
 
-  /** Unlinked events: those not sealed by the server were inserted or edited with SQL. */
+  /**
+   * Events outside the chain: unlinked ones not sealed by the server were inserted or edited
+   * with SQL; a link number below 1 is no link the chainer gives.
+   */
   async #checkUnlinked(q: Queryable, keys: AuditKeys, problems: string[]): Promise<void> {
-    let after = 0;
+    let after = Number.MIN_SAFE_INTEGER;
     for (;;) {
       const events = await q.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE chain_seq IS NULL AND id > $1 ORDER BY id LIMIT ${BATCH}`,
+        `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE (chain_seq IS NULL OR chain_seq < 1) AND id > $1
+         ORDER BY id LIMIT ${BATCH}`,
         [after],
       );
       for (const e of events) {
+        if (e.chain_seq !== null) {
+          problems.push(`event id ${e.id} has the link number ${e.chain_seq}, which no event gets`);
+          after = e.id;
+          continue;
+        }
         const why = sealTrouble(keys, e);
         if (why !== null)
           problems.push(`event id ${e.id} is not linked and ${why}: it was forged or edited`);

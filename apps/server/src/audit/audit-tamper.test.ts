@@ -211,6 +211,28 @@ const TAMPERINGS: Tampering[] = [
       /^the chain head does not match the last event$/,
     ],
   },
+  // Beyond the twelve: values verify must survive, not crash on.
+  {
+    name: "hide a forged event below the chain (link number 0)",
+    async tamper(ctx) {
+      await ctx.q(
+        `INSERT INTO audit_events ${FORGED_COLUMNS} VALUES ($1, now(), 'admin', NULL, 'secret.reveal',
+         'secret://default/admin/audited', 'ok', '127.0.0.1', 'forged', '{}', NULL, 0, $2)`,
+        [randomBytes(16).toString("hex"), fakeHash("ab")],
+      );
+    },
+    found: [/^event id \d+ has the link number 0, which no event gets$/],
+  },
+  {
+    name: "give an event an infinite time and a seal of another alphabet",
+    tamper: (ctx) =>
+      ctx
+        .q("UPDATE audit_events SET at = 'infinity', seal = $1 WHERE chain_seq = 5", [
+          "é".repeat(64),
+        ])
+        .then(() => undefined),
+    found: [/^event 5 \(id \d+\) was altered$/],
+  },
 ];
 
 async function activity(server: TestServer, admin: Actor, first: boolean): Promise<void> {
