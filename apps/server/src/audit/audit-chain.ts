@@ -247,8 +247,19 @@ export class AuditChain {
     const db = this.deps.db;
     const keys = await auditKeys(this.deps, db);
     const problems: string[] = [];
-    const walk = await this.#walk(db, keys, problems);
-    const head = await readHead(db);
+    // Taken before the walk: the head read after it is at least as far.
+    const seen = this.#highest;
+    const walk: Walk = { last: { ...GENESIS_HEAD }, checked: 0, sealed: false, first: undefined };
+    await this.#walk(db, keys, walk, problems);
+    let head = await readHead(db);
+    // A head ahead of the walk may have moved meanwhile (a chainer runs on every replica):
+    // its events are committed with it, so walk on to them before calling them missing.
+    for (let tries = 0; head && head.seq > walk.last.seq && tries < 5; tries++) {
+      const before = walk.checked;
+      await this.#walk(db, keys, walk, problems);
+      if (walk.checked === before) break;
+      head = await readHead(db);
+    }
     const authentic = head !== undefined && (await headAuthentic(db, keys, head));
     const last = walk.last;
     if (!head) {
@@ -279,7 +290,7 @@ export class AuditChain {
         problems.push(`event ${anchor.seq} does not have the digest of ${name}: it was rewritten`);
     };
     if (expect) await against(expect, "the expected head");
-    await against(this.#highest, "the head this server saw since it started");
+    await against(seen, "the head this server saw since it started");
     await this.#checkUnlinked(db, keys, problems);
     await this.#checkDuplicates(db, problems);
     await this.#checkBeginning(db, walk.first, problems);
@@ -302,44 +313,34 @@ export class AuditChain {
   }
 
   /** Walks the linked events in order: links, seals, gaps. */
-  async #walk(
-    q: Queryable,
-    keys: AuditKeys,
-    problems: string[],
-  ): Promise<{ checked: number; last: ChainHead; first: EventRow | undefined }> {
-    let expected = 1;
-    let hash = GENESIS;
-    let checked = 0;
-    let sealed = false;
-    let first: EventRow | undefined;
+  /** Walks the linked events from where `w` stands, in order: links, seals, gaps. */
+  async #walk(q: Queryable, keys: AuditKeys, w: Walk, problems: string[]): Promise<void> {
     for (;;) {
       const events = await q.query<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE chain_seq >= $1 ORDER BY chain_seq LIMIT ${BATCH}`,
-        [expected],
+        [w.last.seq + 1],
       );
       for (const e of events) {
         const seq = e.chain_seq!;
-        if (seq === 1) first = e;
+        if (seq === 1) w.first = e;
         let altered = false;
-        if (seq !== expected) {
-          problems.push(`events ${expected} to ${seq - 1} of the chain are missing`);
+        if (seq !== w.last.seq + 1) {
+          problems.push(`events ${w.last.seq + 1} to ${seq - 1} of the chain are missing`);
         } else {
-          altered = !same(e.hash, link(keys.chain, hash, seq, e));
+          altered = !same(e.hash, link(keys.chain, w.last.digest, seq, e));
         }
         if (e.seal === null) {
-          if (sealed) problems.push(`event ${seq} (id ${e.id}) has no seal`);
+          if (w.sealed) problems.push(`event ${seq} (id ${e.id}) has no seal`);
         } else {
-          sealed = true;
+          w.sealed = true;
           altered ||= sealTrouble(keys, e) !== null;
         }
         if (altered) problems.push(`event ${seq} (id ${e.id}) was altered`);
-        hash = e.hash ?? GENESIS;
-        expected = seq + 1;
-        checked += 1;
+        w.last = { seq, digest: e.hash ?? GENESIS };
+        w.checked += 1;
       }
-      if (events.length < BATCH) break;
+      if (events.length < BATCH) return;
     }
-    return { checked, last: { seq: expected - 1, digest: hash }, first };
   }
 
   /**
@@ -395,6 +396,15 @@ export class AuditChain {
         "the chain does not begin with the org's bootstrap event: the log was cut or replaced",
       );
   }
+}
+
+/** Where a walk along the chain stands. */
+interface Walk {
+  last: ChainHead;
+  checked: number;
+  /** A sealed event was passed: no unsealed one may follow. */
+  sealed: boolean;
+  first: EventRow | undefined;
 }
 
 export interface AuditVerification {

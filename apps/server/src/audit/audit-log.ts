@@ -2,7 +2,9 @@
  * Writing audit events (SPEC §7): actor, token id, action, resource, result, ip, request id
  * and time. Written with the same Queryable as the change (its transaction), so an event is
  * durable when the change is, and a failed audit write fails the call. Details hold versions,
- * counts and reasons: never a value, key or token.
+ * counts and reasons: never a value, key or token. Every row is sealed here, by the server,
+ * with its time and a random event id (audit-seal.ts): whatever is inserted otherwise is
+ * never linked into the chain, and verify names it.
  */
 import { Batcher } from "../db/batcher.js";
 import type { Database, Queryable } from "../db/database.js";

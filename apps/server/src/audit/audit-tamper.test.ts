@@ -331,7 +331,11 @@ describe.each(ENGINES)("audit tampering (%s)", (engine) => {
         r.reveal(admin, META, { secret: "missing" }).catch(() => undefined),
       ),
       auditChain.chainPending(),
-      auditChain.chainPending(),
+      // A second replica's chainer, and verifies while the chain grows.
+      ctx.server.services.auditChain.chainPending(),
+      ...Array.from({ length: 3 }, () =>
+        auditChain.verify().then((v) => expect(v.problems).toEqual([])),
+      ),
     ]);
     const [{ n }] = (await ctx.q<{ n: number }>("SELECT count(*)::int AS n FROM audit_events")) as [
       { n: number },
