@@ -502,6 +502,17 @@ describe("tokens, users, teams, audit, gen", () => {
     const verified = await coffer(["audit", "verify"]);
     expect(verified.code).toBe(0);
     expect(verified.stdout).toMatch(/intact/);
+    const head = /^Head: (\d+:[0-9a-f]{64}) /m.exec(verified.stdout)![1]!;
+    expect((await coffer(["audit", "verify", "--expect-head", head])).code).toBe(0);
+    const rewritten = await coffer([
+      "audit",
+      "verify",
+      "--expect-head",
+      `${head.split(":")[0]}:${"0".repeat(64)}`,
+    ]);
+    expect(rewritten.code).toBe(1);
+    expect(rewritten.stdout).toMatch(/does not have the digest of the expected head/);
+    expect((await coffer(["audit", "verify", "--expect-head", "12"])).code).toBe(2);
     const gen = await coffer(["gen", "--length", "20", "--exclude-punctuation"]);
     expect(gen.stdout).toMatch(/^[A-Za-z0-9]{20}$/);
   });

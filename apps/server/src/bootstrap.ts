@@ -39,7 +39,7 @@ export async function bootstrap(deps: Deps): Promise<{ adminToken?: string }> {
       expiresAt: addDays(deps.now(), deps.config.maxTokenTtlDays),
       createdBy: "bootstrap",
     });
-    await recordAudit(tx, SYSTEM, SYSTEM_META, {
+    await recordAudit(deps, tx, SYSTEM, SYSTEM_META, {
       action: "org.bootstrap",
       resource: `org:${deps.org}`,
       details: { admin: ADMIN_USER, tokenId: id },

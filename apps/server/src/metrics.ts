@@ -1,11 +1,14 @@
 /** Prometheus metrics (/metrics). Labels hold procedure names and outcomes, never values. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export interface Metrics {
   registry: Registry;
   requests: Counter<"procedure" | "outcome">;
   duration: Histogram<"procedure">;
   authFailures: Counter<"reason">;
+  /** The audit chain's head as this server last saw it: an anchor outside the database. */
+  auditHeadSeq: Gauge;
+  auditHeadInfo: Gauge<"digest">;
 }
 
 export function createMetrics(): Metrics {
@@ -30,6 +33,17 @@ export function createMetrics(): Metrics {
       name: "coffer_auth_failures_total",
       help: "Refused authentications by reason",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    auditHeadSeq: new Gauge({
+      name: "coffer_audit_chain_head_seq",
+      help: "Events in the audit chain, as this server last saw its head",
+      registers: [registry],
+    }),
+    auditHeadInfo: new Gauge({
+      name: "coffer_audit_chain_head_info",
+      help: "The audit chain head's digest (label), as this server last saw it; always 1",
+      labelNames: ["digest"],
       registers: [registry],
     }),
   };

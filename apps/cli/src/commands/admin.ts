@@ -3,6 +3,7 @@ import { generateRandomSecret } from "@coffer/core";
 import type { Command } from "commander";
 import type { Cli } from "../context.js";
 import { parseDuration } from "../durations.js";
+import { UsageError } from "../errors.js";
 import { json, table } from "../output.js";
 import { secretRef } from "../context.js";
 import { generateOptions, withGenerateOptions, type GenerateFlags } from "./generate-options.js";
@@ -120,15 +121,23 @@ export function registerAdmin(program: Command, cli: Cli): void {
     });
   audit
     .command("verify")
-    .description("check the audit log's hash chain (org admins)")
-    .action(async () => {
+    .description("check the audit log's seals and hash chain (org admins)")
+    .option(
+      "--expect-head <seq:digest>",
+      "a head printed by an earlier verify: the chain must still hold it (finds a rollback)",
+    )
+    .action(async (opts: { expectHead?: string }) => {
+      const expectHead = opts.expectHead !== undefined ? parseHead(opts.expectHead) : undefined;
       const { client } = await cli.connect();
-      const v = await client.audit.verify.query();
+      const v = await client.audit.verify.query(expectHead ? { expectHead } : {});
       if (v.ok) cli.io.out(`The audit chain is intact: ${v.checked} events checked.\n`);
       else {
         cli.io.out(`The audit chain is BROKEN:\n${v.problems.map((p) => `  - ${p}`).join("\n")}\n`);
         cli.exitCode = 1;
       }
+      cli.io.out(
+        `Head: ${v.head.seq}:${v.head.digest} (keep it; check later with --expect-head)\n`,
+      );
     });
 
   // Generated here, with core's generator: no server, no login needed.
@@ -138,4 +147,14 @@ export function registerAdmin(program: Command, cli: Cli): void {
     const value = generateRandomSecret(generateOptions(flags));
     cli.io.out(cli.io.isTty ? `${value}\n` : value);
   });
+}
+
+/** `SEQ:DIGEST`, as verify prints the head. */
+function parseHead(text: string): { seq: number; digest: string } {
+  const match = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text.trim());
+  if (!match || Number(match[1]) < 1)
+    throw new UsageError(
+      "--expect-head takes the head a verify printed: SEQ:DIGEST (a number, a colon, 64 hex digits)",
+    );
+  return { seq: Number(match[1]), digest: match[2]! };
 }

@@ -31,6 +31,7 @@ export function coreJobs(deps: Deps): Job[] {
       async run(tx, now) {
         const purged = await purgeDeletedSecrets(tx, deps.org, now);
         await recordAudit(
+          deps,
           tx,
           SYSTEM,
           SYSTEM_META,
@@ -55,6 +56,7 @@ export function coreJobs(deps: Deps): Job[] {
           [new Date(now.getTime() - 7 * DAY_MS)],
         );
         await recordAudit(
+          deps,
           tx,
           SYSTEM,
           SYSTEM_META,

@@ -1,4 +1,4 @@
-import { auditInputs as a, secretInputs } from "@coffer/core";
+import { auditInputs as a } from "@coffer/core";
 import { authedProcedure, router } from "../trpc.js";
 import { optionalInput } from "./input.js";
 
@@ -7,6 +7,6 @@ export const auditRouter = router({
     .input(optionalInput(a.list))
     .query(({ ctx, input }) => ctx.services.audit.list(ctx.actor, input)),
   verify: authedProcedure
-    .input(optionalInput(secretInputs.none))
-    .query(({ ctx }) => ctx.services.audit.verify(ctx.actor)),
+    .input(optionalInput(a.verify))
+    .query(({ ctx, input }) => ctx.services.audit.verify(ctx.actor, input)),
 });

@@ -1,8 +1,9 @@
 /**
  * Reading the audit log: org admins see every event; others see their own actions, and the
- * events of secrets they may read. Verify (org admins) checks the hash chain.
+ * events of secrets they may read. Verify (org admins) checks the seals and the hash chain,
+ * against an expected head when given one.
  */
-import { invalidRequest, type ListAuditInput } from "@coffer/core";
+import { invalidRequest, type ListAuditInput, type VerifyAuditInput } from "@coffer/core";
 import { can, requireAccess, requireFullScope } from "../access.js";
 import type { Actor } from "../auth/actor.js";
 import type { Deps } from "../deps.js";
@@ -90,8 +91,8 @@ export class AuditService {
     return { items, nextCursor };
   }
 
-  async verify(actor: Actor): Promise<AuditVerification> {
+  async verify(actor: Actor, input: VerifyAuditInput = {}): Promise<AuditVerification> {
     requireAccess(actor, { kind: "org" }, "manage");
-    return this.chain.verify();
+    return this.chain.verify(input.expectHead);
   }
 }

@@ -34,7 +34,7 @@ export async function audited<T>(
     return await deps.db.transaction(async (tx) => {
       const outcome = await change(tx);
       if (!outcome.auditWritten) {
-        await recordAudit(tx, actor, meta, {
+        await recordAudit(deps, tx, actor, meta, {
           action,
           resource: outcome.resource ?? resource,
           details: outcome.details ?? {},
@@ -60,7 +60,7 @@ export async function auditFailure(
   details: Record<string, unknown> = {},
 ): Promise<void> {
   const code = error instanceof CofferError ? error.errorCode : "INTERNAL_SERVER_ERROR";
-  await recordAudit(deps.db, actor, meta, {
+  await recordAudit(deps, deps.db, actor, meta, {
     action,
     resource,
     result: DENIALS.has(code) ? "denied" : "failed",

@@ -219,7 +219,7 @@ export class OidcExchangeService {
         createdBy: name,
       });
       const actor = { label: name, tokenId: made.id };
-      await recordAudit(tx, actor, meta, {
+      await recordAudit(this.deps, tx, actor, meta, {
         action: "oidc.exchange",
         resource: `token:${made.id}`,
         details: {

@@ -147,7 +147,7 @@ export class SecretWriter {
         sealed.ciphertext,
         actor.label,
         stage,
-        auditRowsJson(actor, meta, {
+        await auditRowsJson(this.deps, tx, actor, meta, {
           action: "secret.put",
           resource: this.#uri(row),
           details: { version, stage },

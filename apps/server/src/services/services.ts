@@ -29,7 +29,7 @@ export interface Services {
 
 export function createServices(deps: Deps): Services {
   const auditChain = new AuditChain(deps);
-  const auditWriter = new AuditWriter(deps.db);
+  const auditWriter = new AuditWriter(deps);
   return {
     secretReader: new SecretReader(deps, auditWriter),
     secretWriter: new SecretWriter(deps),

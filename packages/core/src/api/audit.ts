@@ -12,6 +12,25 @@ export interface ListAuditInput {
   cursor?: string;
 }
 
+/** A chain head read before (a verify's `head`): the chain must still hold it. */
+export interface AuditHead {
+  seq: number;
+  /** The link of event `seq`: 64 hex digits. */
+  digest: string;
+}
+
+export interface VerifyAuditInput {
+  expectHead?: AuditHead;
+}
+
+export const auditHeadSchema = objectSchema(
+  {
+    seq: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    digest: { type: "string", pattern: "^[0-9a-f]{64}$" },
+  },
+  ["seq", "digest"],
+);
+
 export const auditInputs = {
   list: compileSchema<ListAuditInput>(
     objectSchema(
@@ -25,4 +44,5 @@ export const auditInputs = {
       [],
     ),
   ),
+  verify: compileSchema<VerifyAuditInput>(objectSchema({ expectHead: auditHeadSchema }, [])),
 } as const;
