@@ -27953,6 +27953,10 @@ function objectSchema(properties, required) {
 }
 
 // ../../packages/core/dist/api/audit.js
+var auditHeadSchema = objectSchema({
+  seq: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+  digest: { type: "string", pattern: "^[0-9a-f]{64}$" }
+}, ["seq", "digest"]);
 var auditInputs = {
   list: compileSchema(objectSchema({
     secret: secretRefSchema,
@@ -27960,7 +27964,8 @@ var auditInputs = {
     action: { type: "string", maxLength: 64 },
     since: dateTimeSchema,
     ...pageSchema
-  }, []))
+  }, [])),
+  verify: compileSchema(objectSchema({ expectHead: auditHeadSchema }, []))
 };
 
 // ../../packages/core/dist/api/gateway.js

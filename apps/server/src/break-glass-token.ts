@@ -81,8 +81,10 @@ export async function issueBreakGlassToken(
     if (!org) throw new BreakGlassError("no Coffer org in this storage: start the server first");
     if (org.name !== config.org)
       throw new BreakGlassError(`this storage belongs to org "${org.name}", not "${config.org}"`);
+    const keyring = new Keyring(config.org, keys);
+    const protectionKeys = new ProtectionKeyStore(db, keyring);
     try {
-      await new ProtectionKeyStore(db, new Keyring(config.org, keys)).loadAll();
+      await protectionKeys.loadAll();
     } catch {
       throw new BreakGlassError(
         "the root key here does not unwrap the protection keys: use the server's root key",
@@ -102,7 +104,7 @@ export async function issueBreakGlassToken(
         throw new BreakGlassError(`${user} is disabled: add --enable to enable it and go on`);
       if (enabled) {
         await tx.query("UPDATE principals SET status = 'active' WHERE name = $1", [user]);
-        await recordAudit(tx, SYSTEM, SYSTEM_META, {
+        await recordAudit({ keyring, protectionKeys }, tx, SYSTEM, SYSTEM_META, {
           action: "user.enable",
           resource: `user:${user}`,
           details: { by: "break-glass" },
@@ -119,7 +121,7 @@ export async function issueBreakGlassToken(
         expiresAt,
         createdBy: "break-glass",
       });
-      await recordAudit(tx, SYSTEM, SYSTEM_META, {
+      await recordAudit({ keyring, protectionKeys }, tx, SYSTEM, SYSTEM_META, {
         action: "token.break-glass",
         resource: `token:${made.id}`,
         details: { user, enabled, days },
