@@ -22,8 +22,8 @@ import {
   unsignedJwt,
   type Mutation,
 } from "./test-bad-input.js";
-import { actorFor, ENGINES, META, startTestServer, type TestServer } from "./test-support.js";
-import { cofferErrorOf, createCallerFactory } from "./trpc.js";
+import { actorFor, callerAs, ENGINES, startTestServer, type TestServer } from "./test-support.js";
+import { cofferErrorOf } from "./trpc.js";
 
 const AUDIENCE = "https://coffer.example.test";
 /** Subscriptions stream; their input is the empty schema every other `{}` procedure uses. */
@@ -77,13 +77,7 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
       env: { COFFER_AUTH_FAILURES_PER_MINUTE: "100000" },
     });
     admin = await actorFor(server, server.adminToken);
-    const caller = createCallerFactory(appRouter)({
-      deps: server.deps,
-      services: server.services,
-      meta: META,
-      actor: admin,
-      authenticate: () => Promise.resolve(admin),
-    }) as unknown as Record<string, Record<string, Call>>;
+    const caller = callerAs(server, admin) as unknown as Record<string, Record<string, Call>>;
     call = (path) => {
       const [group, name] = path.split(".") as [string, string];
       return caller[group]![name]!;

@@ -7,11 +7,10 @@ import { CofferError } from "@coffer/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMigrations, migrate } from "./db/migrate.js";
 import { createLogger } from "./logger.js";
-import { appRouter } from "./routers/_app.js";
-import { createCallerFactory } from "./trpc.js";
 import {
   actorFor,
   ENGINES,
+  callerAs,
   META,
   startTestServer,
   testDatabase,
@@ -187,13 +186,7 @@ describe.each(ENGINES)("storage on %s", (engine) => {
   });
 
   it("bad input is a 4xx in the error format and writes nothing", async () => {
-    const caller = createCallerFactory(appRouter)({
-      deps: server.deps,
-      services: server.services,
-      meta: META,
-      actor: admin,
-      authenticate: () => Promise.resolve(admin),
-    });
+    const caller = callerAs(server, admin);
     const count = async () =>
       (
         await server.deps.db.query<{ n: number }>("SELECT count(*)::int AS n FROM secret_versions")

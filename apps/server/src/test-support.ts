@@ -12,7 +12,9 @@ import { Authenticator } from "./auth/authenticate.js";
 import { openPglite, openPostgres, type Database } from "./db/database.js";
 import { readConfig, type Config } from "./env.js";
 import { createLogger } from "./logger.js";
+import { appRouter } from "./routers/_app.js";
 import { startServer, type CofferServer, type StartOptions } from "./server.js";
+import { createCallerFactory } from "./trpc.js";
 
 export const POSTGRES_URL = process.env["COFFER_TEST_DATABASE_URL"];
 
@@ -103,3 +105,14 @@ export function actorFor(server: CofferServer, token: string): Promise<Actor> {
 }
 
 export const META = { ip: "127.0.0.1", requestId: "test" };
+
+/** The router called as `actor`, without HTTP (tRPC's createCaller on the inner context). */
+export function callerAs(server: CofferServer, actor: Actor) {
+  return createCallerFactory(appRouter)({
+    deps: server.deps,
+    services: server.services,
+    meta: META,
+    actor,
+    authenticate: () => Promise.resolve(actor),
+  });
+}

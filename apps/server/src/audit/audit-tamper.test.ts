@@ -9,10 +9,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AuditChain, type AuditVerification, type ChainHead } from "./audit-chain.js";
 import { CofferError } from "@coffer/core";
 import { createLogger } from "../logger.js";
-import { appRouter } from "../routers/_app.js";
-import { createCallerFactory } from "../trpc.js";
 import type { Actor } from "../auth/actor.js";
-import { actorFor, ENGINES, META, startTestServer, type TestServer } from "../test-support.js";
+import {
+  actorFor,
+  callerAs,
+  ENGINES,
+  META,
+  startTestServer,
+  type TestServer,
+} from "../test-support.js";
 
 interface HeadRow {
   seq: number;
@@ -382,13 +387,7 @@ describe("the audit head outside the database", () => {
       .filter((l) => l.auditHead !== undefined);
     expect(logged.at(-1)!.auditHead).toEqual(head);
 
-    const caller = createCallerFactory(appRouter)({
-      deps: server.deps,
-      services: server.services,
-      meta: META,
-      actor: admin,
-      authenticate: () => Promise.resolve(admin),
-    });
+    const caller = callerAs(server, admin);
     const later = await caller.audit.verify({ expectHead: head });
     expect(later).toMatchObject({ ok: true, head });
     for (const expectHead of [
