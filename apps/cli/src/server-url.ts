@@ -10,20 +10,24 @@ export const DEFAULT_SERVER_URL = "http://127.0.0.1:7700";
 /** `from` names where the address came from: `--url`, `COFFER_URL` or the saved login. */
 export function checkServerUrl(text: string, from: string): string {
   const trimmed = text.trim().replace(/\/+$/, "");
-  const shown = trimmed.slice(0, 200);
+  // Quoted back only when it looks like an address: a token pasted into --url or COFFER_URL
+  // by mistake must not land on stderr (and in a CI log).
+  const hostLike = /^[A-Za-z0-9.-]{1,200}(:\d{1,5})?(\/[A-Za-z0-9._~/-]*)?$/.test(trimmed);
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(trimmed)) {
     throw new UsageError(
-      `${from} ${shown}: a server address starts with http:// or https:// (e.g. http://${shown})`,
+      hostLike
+        ? `${from} ${trimmed}: a server address starts with http:// or https:// (e.g. http://${trimmed})`
+        : `${from}: a server address starts with http:// or https:// (e.g. ${DEFAULT_SERVER_URL}); what was given does not look like an address, so it is not shown`,
     );
   }
   let url: URL;
   try {
     url = new URL(trimmed);
   } catch {
-    throw new UsageError(`${from} ${shown} is not an address such as ${DEFAULT_SERVER_URL}`);
+    throw new UsageError(`${from} is not an address such as ${DEFAULT_SERVER_URL}`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`${from} ${shown}: a Coffer server is reached over http:// or https://`);
+    throw new UsageError(`${from}: a Coffer server is reached over http:// or https://`);
   }
   if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
     throw new UsageError(

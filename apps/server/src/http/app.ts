@@ -45,7 +45,8 @@ const clientAddress = (req: Request): string => req.ip ?? "unknown";
  * query string is read as tRPC reads it (the first `batch`).
  */
 function batchCalls(req: Request): number {
-  const query = new URLSearchParams(req.originalUrl.split("?")[1] ?? "");
+  const at = req.originalUrl.indexOf("?");
+  const query = new URLSearchParams(at === -1 ? "" : req.originalUrl.slice(at + 1));
   return query.get("batch") === "1" ? (req.path.match(/,|%2c/gi)?.length ?? 0) + 1 : 1;
 }
 
@@ -66,8 +67,8 @@ function keepBody(req: Request, res: Response, next: NextFunction): void {
           ? `the request body is over ${MAX_BODY_BYTES} bytes`
           : "the request body could not be read (it must be uncompressed JSON)",
       );
-      if (typeof status === "number" && status >= 400 && status < 500)
-        res.status(status).json(refusal.toBody());
+      // The SPEC's one status per code: INVALID_REQUEST is 400, whatever the body parser says.
+      if (typeof status === "number" && status >= 400 && status < 500) sendError(res, refusal);
       else next(error);
       return;
     }
