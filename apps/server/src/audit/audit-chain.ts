@@ -3,7 +3,9 @@
  * transactions (durable before the response; no lock shared by every request). The chainer,
  * one at a time across replicas (advisory lock), links committed events in id order: a
  * gapless `chain_seq` and `hash = HMAC(key, previous hash + event)`, and moves the head, which
- * carries a MAC. It links only events whose seal holds and whose event id is not linked yet,
+ * carries a MAC (and marks the events it refuses, never to read them again). It links only
+ * events whose seal holds and whose event id is not linked yet (or, while no sealed event
+ * exists, events written before seals existed),
  * and only from a head that is authentic, ends the chain, and is not behind the highest head
  * this server has seen: links go forward only.
  *
@@ -131,7 +133,9 @@ async function headAuthentic(q: Queryable, keys: AuditKeys, head: HeadRow): Prom
 /**
  * Links what the server before migration 003 wrote but did not link, while no sealed event
  * exists (the first start after the upgrade): the server's start runs this before anything
- * writes a sealed event. Afterwards an unsealed event is refused as forged.
+ * writes a sealed event. Afterwards an unsealed event is refused as forged. (Someone who deletes
+ * every sealed event with SQL and writes unsealed ones has them linked too: as a rollback, that
+ * shows only against a head kept outside the database.)
  */
 export async function linkPreSealEvents(deps: Deps): Promise<void> {
   const [state] = await deps.db.query<{ pending: boolean }>(
