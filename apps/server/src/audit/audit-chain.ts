@@ -5,9 +5,8 @@
  * gapless `chain_seq` and `hash = HMAC(key, previous hash + event)`, and moves the head, which
  * carries a MAC (and marks the events it refuses, never to read them again). It links only
  * events whose seal holds and whose event id is not linked yet (or, while no sealed event
- * exists, events written before seals existed),
- * and only from a head that is authentic, ends the chain, and is not behind the highest head
- * this server has seen: links go forward only.
+ * exists, events written before seals existed), and only from a head that is authentic, ends
+ * the chain, and is not behind the highest head this server has seen: links go forward only.
  *
  * Verify recomputes everything: an edited event breaks its seal and link, a deleted one leaves
  * a gap, a forged or copied one fails its seal or repeats an event id, a moved or edited head
