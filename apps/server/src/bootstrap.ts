@@ -24,7 +24,9 @@ export async function bootstrap(deps: Deps): Promise<{ adminToken?: string }> {
       return {};
     }
     await tx.query("INSERT INTO org (name) VALUES ($1)", [deps.org]);
-    await deps.protectionKeys.create(tx, true);
+    const keyId = await deps.protectionKeys.create(tx, true);
+    // The audit keys derive from this key for good (see audit/audit-seal.ts).
+    await tx.query("UPDATE org SET audit_key_id = $1", [keyId]);
     await tx.query(
       "INSERT INTO principals (name, kind, org_role, created_by) VALUES ($1, 'user', 'admin', 'bootstrap')",
       [ADMIN_USER],

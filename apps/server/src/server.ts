@@ -5,6 +5,7 @@
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { Keyring } from "@coffer/core";
+import { linkPreSealEvents } from "./audit/audit-chain.js";
 import { Authenticator } from "./auth/authenticate.js";
 import { ChangeFeed } from "./changes/change-feed.js";
 import { bootstrap } from "./bootstrap.js";
@@ -72,6 +73,8 @@ export async function startServer(
     root: { active: rootKeys[0]! },
     now: options.now ?? (() => new Date()),
   };
+  // Before anything writes a sealed event: what a server before audit seals left unlinked.
+  await linkPreSealEvents(deps);
   const { adminToken } = await bootstrap(deps);
   await protectionKeys.loadAll();
   const services = createServices(deps);

@@ -3,9 +3,10 @@
  * transactions (durable before the response; no lock shared by every request). The chainer,
  * one at a time across replicas (advisory lock), links committed events in id order: a
  * gapless `chain_seq` and `hash = HMAC(key, previous hash + event)`, and moves the head, which
- * carries a MAC. It links only events whose seal holds and whose event id is not linked yet,
- * and only from a head that is authentic, ends the chain, and is not behind the highest head
- * this server has seen: links go forward only.
+ * carries a MAC (and marks the events it refuses, never to read them again). It links only
+ * events whose seal holds and whose event id is not linked yet (or, while no sealed event
+ * exists, events written before seals existed), and only from a head that is authentic, ends
+ * the chain, and is not behind the highest head this server has seen: links go forward only.
  *
  * Verify recomputes everything: an edited event breaks its seal and link, a deleted one leaves
  * a gap, a forged or copied one fails its seal or repeats an event id, a moved or edited head
@@ -32,8 +33,8 @@ const CHAIN_LOCK = 7_700_002;
 export const GENESIS = "0".repeat(64);
 const GENESIS_HEAD: ChainHead = { seq: 0, digest: GENESIS };
 const BATCH = 2000;
-/** Beyond this many events refused for their seal, the chainer stops (verify lists them). */
-const MAX_REFUSED = 10_000;
+/** The `hash` of an unlinked row the chainer refused: it never reads the row again. */
+export const REFUSED = "refused";
 /** The head goes to the log at most this often while it moves (and at each verify). */
 const HEAD_LOG_MS = 60_000;
 /** Verify lists at most this many problems. */
@@ -64,10 +65,21 @@ const EVENT_COLUMNS = `id, event_id,
   CASE WHEN isfinite(at) THEN (extract(epoch FROM at) * 1000000)::bigint::text ELSE at::text END AS at_us,
   actor, token_id, action, resource, result, ip, request_id, details, seal, chain_seq, hash`;
 
+/**
+ * An event's link. A sealed event's covers its event id and seal too, under a label of its
+ * own: with its seal set to NULL it no longer passes as an event linked before seals existed
+ * (whose link, the formula from before migration 003, covers neither).
+ */
 function link(key: Buffer, previous: string, seq: number, e: EventRow): string {
-  const body = JSON.stringify([seq, e.id, ...eventFields(e)]);
+  const body =
+    e.seal === null
+      ? JSON.stringify([seq, e.id, ...eventFields(e)])
+      : JSON.stringify(["coffer-audit-link/v2", seq, e.id, e.event_id, e.seal, ...eventFields(e)]);
   return createHmac("sha256", key).update(previous).update("\n").update(body).digest("hex");
 }
+
+/** An event as written before migration 003: no seal, no event id. */
+const legacy = (e: EventRow): boolean => e.seal === null && e.event_id === null;
 
 /** Equal strings, compared in constant time (any text: an attacker writes these columns). */
 function same(a: string | null, b: string): boolean {
@@ -91,23 +103,50 @@ async function readHead(q: Queryable): Promise<HeadRow | undefined> {
 }
 
 /**
- * A head is authentic when its MAC holds; a head without a MAC only while it still ends the
- * events linked before seals existed (migration 003), which the chainer never extends.
+ * A head is authentic when its MAC holds; a head without a MAC only while it ends the events
+ * linked before seals existed (migration 003): no linked event is sealed, and the head's event
+ * is unsealed and linked to the one before it.
  */
 async function headAuthentic(q: Queryable, keys: AuditKeys, head: HeadRow): Promise<boolean> {
   if (head.mac !== null) return same(head.mac, headMac(keys.chain, head.seq, head.hash));
-  const [row] = await q.query<{ seal: string | null }>(
-    "SELECT seal FROM audit_events WHERE chain_seq = $1",
-    [head.seq],
+  const [sealed] = await q.query<{ any: boolean }>(
+    "SELECT EXISTS (SELECT 1 FROM audit_events WHERE chain_seq IS NOT NULL AND seal IS NOT NULL) AS any",
   );
-  return row !== undefined && row.seal === null;
+  if (sealed?.any !== false) return false;
+  const rows = await q.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE chain_seq IN ($1, $2) ORDER BY chain_seq`,
+    [head.seq - 1, head.seq],
+  );
+  const row = rows.at(-1);
+  const previous = head.seq === 1 ? GENESIS : rows.length === 2 ? rows[0]!.hash : null;
+  return (
+    row !== undefined &&
+    row.chain_seq === head.seq &&
+    legacy(row) &&
+    previous !== null &&
+    same(row.hash, link(keys.chain, previous, head.seq, row)) &&
+    same(head.hash, row.hash!)
+  );
+}
+
+/**
+ * Links what the server before migration 003 wrote but did not link, while no sealed event
+ * exists (the first start after the upgrade): the server's start runs this before anything
+ * writes a sealed event. Afterwards an unsealed event is refused as forged. (Someone who deletes
+ * every sealed event with SQL and writes unsealed ones has them linked too: as a rollback, that
+ * shows only against a head kept outside the database.)
+ */
+export async function linkPreSealEvents(deps: Deps): Promise<void> {
+  const [state] = await deps.db.query<{ pending: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM audit_events WHERE chain_seq IS NULL AND hash IS NULL AND seal IS NULL)
+       AND NOT EXISTS (SELECT 1 FROM audit_events WHERE seal IS NOT NULL) AS pending`,
+  );
+  if (state?.pending) await new AuditChain(deps).chainPending();
 }
 
 export class AuditChain {
   /** The highest authentic head this server has seen: the chain may never go behind it. */
   #highest: ChainHead = { seq: 0, digest: GENESIS };
-  /** Unlinked events refused for their seal (not read again). */
-  readonly #refused = new Set<number>();
   #loggedAt = 0;
   #lastRefusal: string | null = null;
 
@@ -116,16 +155,27 @@ export class AuditChain {
   /** Links every committed, sealed, unlinked event; returns how many it linked. */
   async chainPending(): Promise<number> {
     let total = 0;
-    for (;;) {
-      const batch = await this.deps.db.transaction((tx) => this.#chainBatch(tx));
-      if (batch.head) this.#note(batch.head);
-      total += batch.linked;
-      if (batch.read < BATCH) return total;
+    const refused: Refused = { count: 0, first: 0, last: 0, why: new Set() };
+    try {
+      for (;;) {
+        const batch = await this.deps.db.transaction((tx) => this.#chainBatch(tx, refused));
+        if (batch.head) this.#note(batch.head);
+        total += batch.linked;
+        if (batch.read < BATCH) return total;
+      }
+    } finally {
+      // One line per pass, however many: each refused row is marked and never read again.
+      if (refused.count > 0)
+        this.deps.log.error(
+          { auditEventIds: { from: refused.first, to: refused.last }, count: refused.count },
+          `${refused.count} audit events (ids ${refused.first} to ${refused.last}) not linked (${[...refused.why].join(", ")}): run audit verify`,
+        );
     }
   }
 
   async #chainBatch(
     tx: Queryable,
+    refused: Refused,
   ): Promise<{ linked: number; read: number; head: ChainHead | undefined }> {
     await tx.query("SELECT pg_advisory_xact_lock($1)", [CHAIN_LOCK]);
     const keys = await auditKeys(this.deps, tx);
@@ -139,10 +189,14 @@ export class AuditChain {
     const from: ChainHead = head ? { seq: head.seq, digest: head.hash } : GENESIS_HEAD;
     const events = await tx.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM audit_events
-       WHERE chain_seq IS NULL AND NOT (id = ANY($1::bigint[])) ORDER BY id LIMIT ${BATCH}`,
-      [[...this.#refused]],
+       WHERE chain_seq IS NULL AND hash IS NULL ORDER BY id LIMIT ${BATCH}`,
     );
     if (events.length === 0) return { linked: 0, read: 0, head: from };
+    // Events from before seals exist are linked only while no sealed one does (see above).
+    const [sealed] = await tx.query<{ any: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM audit_events WHERE seal IS NOT NULL) AS any",
+    );
+    const legacyLinkable = sealed?.any === false;
     const linkedIds = new Set(
       (
         await tx.query<{ event_id: string }>(
@@ -156,21 +210,33 @@ export class AuditChain {
     const ids: number[] = [];
     const seqs: number[] = [];
     const hashes: string[] = [];
+    const refusedIds: number[] = [];
     for (const e of events) {
       const why =
-        sealTrouble(keys, e) ?? (linkedIds.has(e.event_id!) ? "repeats a linked event" : null);
+        legacyLinkable && legacy(e)
+          ? null
+          : (sealTrouble(keys, e) ??
+            (linkedIds.has(e.event_id!) ? "repeats a linked event" : null));
       if (why !== null) {
-        this.#refused.add(e.id);
-        this.deps.log.error({ auditEventId: e.id }, `audit event id ${e.id} ${why}: not linked`);
+        refusedIds.push(e.id);
+        if (refused.count === 0) refused.first = e.id;
+        refused.last = e.id;
+        refused.count += 1;
+        refused.why.add(why);
         continue;
       }
-      linkedIds.add(e.event_id!);
+      if (e.event_id !== null) linkedIds.add(e.event_id);
       seq += 1;
       hash = link(keys.chain, hash, seq, e);
       ids.push(e.id);
       seqs.push(seq);
       hashes.push(hash);
     }
+    if (refusedIds.length > 0)
+      await tx.query(
+        "UPDATE audit_events SET hash = $2 WHERE id = ANY($1::bigint[]) AND chain_seq IS NULL",
+        [refusedIds, REFUSED],
+      );
     if (ids.length > 0) {
       await tx.query(
         `UPDATE audit_events a SET chain_seq = u.seq, hash = u.hash
@@ -192,8 +258,6 @@ export class AuditChain {
     keys: AuditKeys,
     head: HeadRow | undefined,
   ): Promise<string | null> {
-    if (this.#refused.size >= MAX_REFUSED)
-      return `${this.#refused.size} events fail their seal; run audit verify`;
     const [last] = await q.query<{ chain_seq: number; hash: string }>(
       "SELECT chain_seq, hash FROM audit_events WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1",
     );
@@ -291,8 +355,8 @@ export class AuditChain {
     };
     if (expect) await against(expect, "the expected head");
     await against(seen, "the head this server saw since it started");
-    await this.#checkUnlinked(db, keys, problems);
-    await this.#checkDuplicates(db, problems);
+    const copied = await this.#checkDuplicates(db, problems);
+    await this.#checkUnlinked(db, keys, copied, problems);
     await this.#checkBeginning(db, walk.first, problems);
     if (authentic && problems.length === 0) this.#note(reported, true);
     else this.deps.log.info({ auditHead: reported, ok: false }, "audit chain head");
@@ -330,6 +394,7 @@ export class AuditChain {
           altered = !same(e.hash, link(keys.chain, w.last.digest, seq, e));
         }
         if (e.seal === null) {
+          // (Its link is the formula from before seals: a sealed event's no longer holds.)
           if (w.sealed) problems.push(`event ${seq} (id ${e.id}) has no seal`);
         } else {
           w.sealed = true;
@@ -345,9 +410,18 @@ export class AuditChain {
 
   /**
    * Events outside the chain: unlinked ones not sealed by the server were inserted or edited
-   * with SQL; a link number below 1 is no link the chainer gives.
+   * with SQL (each listed, up to a limit, and counted); a genuine one marked refused was kept
+   * out of the chain with SQL (a copy of a linked event is reported as a duplicate instead);
+   * a link number below 1 is no link the chainer gives.
    */
-  async #checkUnlinked(q: Queryable, keys: AuditKeys, problems: string[]): Promise<void> {
+  async #checkUnlinked(
+    q: Queryable,
+    keys: AuditKeys,
+    copied: Set<string>,
+    problems: string[],
+  ): Promise<void> {
+    const forged: Refused = { count: 0, first: 0, last: 0, why: new Set() };
+    const listed: string[] = [];
     let after = Number.MIN_SAFE_INTEGER;
     for (;;) {
       const events = await q.query<EventRow>(
@@ -356,29 +430,44 @@ export class AuditChain {
         [after],
       );
       for (const e of events) {
+        after = e.id;
         if (e.chain_seq !== null) {
           problems.push(`event id ${e.id} has the link number ${e.chain_seq}, which no event gets`);
-          after = e.id;
           continue;
         }
         const why = sealTrouble(keys, e);
-        if (why !== null)
-          problems.push(`event id ${e.id} is not linked and ${why}: it was forged or edited`);
-        after = e.id;
+        if (why === null) {
+          if (e.hash !== null && !copied.has(e.event_id!))
+            problems.push(
+              `event id ${e.id} holds its seal but is marked refused: it was kept out of the chain`,
+            );
+          continue;
+        }
+        if (forged.count === 0) forged.first = e.id;
+        forged.last = e.id;
+        forged.count += 1;
+        if (listed.length < MAX_PROBLEMS)
+          listed.push(`event id ${e.id} is not linked and ${why}: it was forged or edited`);
       }
-      if (events.length < BATCH) return;
+      if (events.length < BATCH) break;
     }
+    if (forged.count > 1)
+      problems.push(
+        `${forged.count} events outside the chain (ids ${forged.first} to ${forged.last}) fail their seal: they were forged or edited`,
+      );
+    problems.push(...listed);
   }
 
-  async #checkDuplicates(q: Queryable, problems: string[]): Promise<void> {
+  /** Event ids that appear more than once, each reported. */
+  async #checkDuplicates(q: Queryable, problems: string[]): Promise<Set<string>> {
     const copies = await q.query<{ event_id: string; ids: number[] }>(
       `SELECT event_id, array_agg(id ORDER BY id) AS ids FROM audit_events
        WHERE event_id IS NOT NULL GROUP BY event_id HAVING count(*) > 1 LIMIT ${MAX_PROBLEMS}`,
     );
     for (const c of copies)
       problems.push(`event ${c.event_id} appears ${c.ids.length} times (ids ${c.ids.join(", ")})`);
+    return new Set(copies.map((c) => c.event_id));
   }
-
   /** Once the org is set up, the chain begins with its bootstrap event. */
   async #checkBeginning(
     q: Queryable,
@@ -396,6 +485,14 @@ export class AuditChain {
         "the chain does not begin with the org's bootstrap event: the log was cut or replaced",
       );
   }
+}
+
+/** Unlinked events refused (by the chainer) or found forged (by verify), counted. */
+interface Refused {
+  count: number;
+  first: number;
+  last: number;
+  why: Set<string>;
 }
 
 /** Where a walk along the chain stands. */

@@ -2,8 +2,11 @@
  * What only the server can compute over an audit event: its seal, an HMAC over everything the
  * row says (a random event id, the time, actor, token id, action, resource, result, ip,
  * request id, details), made when the row is written; and the MAC of the chain head. Both
- * keys are derived from the oldest protection key, so forging either needs the root key, not
- * only the database. The keys are derived once per keyring and held: sealing costs no query.
+ * keys are derived from one protection key, so forging either needs the root key, not only the
+ * database. Which key is pinned by id in the org row (`audit_key_id`, set by bootstrap or, for
+ * an org set up before, by migration 003), not chosen by a time: a clock step or an edited
+ * `created_at` would otherwise change the keys, and an edited pointer makes every seal fail
+ * (found, never forged). The keys are derived once per keyring and held: sealing costs no query.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import type { Keyring } from "@coffer/core";
@@ -26,23 +29,26 @@ export type AuditKeyDeps = Pick<Deps, "keyring" | "protectionKeys">;
 const held = new WeakMap<Keyring, AuditKeys>();
 
 /**
- * The audit keys. The first call reads the oldest protection key with `q` (bootstrap's
- * transaction creates it together with the first event); later calls answer from memory.
+ * The audit keys. The first call reads the org's audit key id with `q` (bootstrap's
+ * transaction sets it together with the first event); later calls answer from memory.
  */
 export async function auditKeys(deps: AuditKeyDeps, q: Queryable): Promise<AuditKeys> {
   const known = held.get(deps.keyring);
   if (known) return known;
-  const [row] = await q.query<{ id: string }>(
-    "SELECT id FROM protection_keys ORDER BY created_at, id LIMIT 1",
-  );
-  if (!row) throw new Error("no protection key to derive the audit keys from");
+  const keys = await deriveAuditKeys(deps, q);
+  held.set(deps.keyring, keys);
+  return keys;
+}
+
+/** The audit keys read and derived now (not held). */
+export async function deriveAuditKeys(deps: AuditKeyDeps, q: Queryable): Promise<AuditKeys> {
+  const [row] = await q.query<{ id: string | null }>("SELECT audit_key_id AS id FROM org");
+  if (!row?.id) throw new Error("the org has no audit key to derive the audit keys from");
   await deps.protectionKeys.ensureLoaded(row.id, q);
-  const keys = {
+  return {
     chain: deps.keyring.deriveKey(row.id, AUDIT_KEY_LABEL),
     seal: deps.keyring.deriveKey(row.id, SEAL_KEY_LABEL),
   };
-  held.set(deps.keyring, keys);
-  return keys;
 }
 
 /** What a row says, as its seal covers it. `at_us`: the time in microseconds since 1970. */

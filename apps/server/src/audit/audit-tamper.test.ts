@@ -6,8 +6,15 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { AuditChain, type AuditVerification, type ChainHead } from "./audit-chain.js";
-import { CofferError } from "@coffer/core";
+import {
+  AuditChain,
+  linkPreSealEvents,
+  type AuditVerification,
+  type ChainHead,
+} from "./audit-chain.js";
+import { auditKeys, deriveAuditKeys, type AuditKeyDeps } from "./audit-seal.js";
+import { CofferError, Keyring } from "@coffer/core";
+import { ProtectionKeyStore } from "../protection-keys.js";
 import { createLogger } from "../logger.js";
 import type { Actor } from "../auth/actor.js";
 import {
@@ -216,6 +223,20 @@ const TAMPERINGS: Tampering[] = [
       /^the chain head does not match the last event$/,
     ],
   },
+  {
+    name: "null the seals of a prefix, cut the chain there, head without a MAC (a restarted server)",
+    async tamper(ctx) {
+      await ctx.q("UPDATE audit_events SET event_id = NULL, seal = NULL WHERE chain_seq <= 2");
+      await ctx.q("DELETE FROM audit_events WHERE chain_seq > 2");
+      await copyHeadOf(ctx, 2);
+      await ctx.q("UPDATE audit_chain_head SET mac = NULL");
+    },
+    found: [
+      /^event 1 \(id \d+\) was altered$/,
+      /^event 2 \(id \d+\) was altered$/,
+      /^the chain head was altered: its MAC does not verify$/,
+    ],
+  },
   // Beyond the twelve: values verify must survive, not crash on.
   {
     name: "hide a forged event below the chain (link number 0)",
@@ -299,19 +320,44 @@ describe.each(ENGINES)("audit tampering (%s)", (engine) => {
       expect(result.problems).toContainEqual(expect.stringMatching(found));
   });
 
-  it("events linked before seals existed pass as the chain's beginning, and only there", async () => {
+  it("events a server before seals wrote are linked on the first start, and only then", async () => {
     const ctx = await setUp();
-    await ctx.q("UPDATE audit_events SET event_id = NULL, seal = NULL");
+    const deps = ctx.server.deps;
+    // The old server's log: no event ids, no seals; 6 events linked, 3 left unlinked.
+    const oldRows = (where: string) =>
+      ctx.q(`INSERT INTO audit_events (at, actor, token_id, action, resource, result, ip, request_id,
+             details) SELECT at, actor, token_id, action, resource, result, ip, request_id, details
+             FROM saved_events WHERE ${where} ORDER BY id`);
+    await ctx.q("TRUNCATE audit_events, audit_chain_head");
+    await oldRows("chain_seq <= 6");
+    expect(await new AuditChain(deps).chainPending()).toBe(6);
     await ctx.q("UPDATE audit_chain_head SET mac = NULL");
-    const fresh = () => new AuditChain(ctx.server.deps).verify();
-    expect(await fresh()).toMatchObject({ ok: true, problems: [], head: ctx.genuine });
+    await oldRows("chain_seq > 6");
+    const fresh = () => new AuditChain(deps).verify();
+    // The start after the upgrade, before anything is written.
+    await linkPreSealEvents(deps);
+    const upgraded = await fresh();
+    expect(upgraded).toMatchObject({ ok: true, problems: [], checked: 9, unlinked: 0 });
+
+    const chain = new AuditChain(deps);
     const admin = await actorFor(ctx.server, ctx.server.adminToken);
     for (let i = 0; i < 3; i++)
       await ctx.server.services.secretReader.reveal(admin, META, { secret: "audited" });
-    expect(await ctx.chainer()).toBe(3);
+    expect(await chain.chainPending()).toBe(3);
     const [head] = await ctx.q<{ mac: string | null }>("SELECT mac FROM audit_chain_head");
     expect(head!.mac).toMatch(/^[0-9a-f]{64}$/);
     expect(await fresh()).toMatchObject({ ok: true, problems: [], checked: 12 });
+
+    // Once a sealed event exists, an unsealed one is forged.
+    await oldRows("chain_seq = 9");
+    await linkPreSealEvents(deps);
+    expect(await chain.chainPending()).toBe(0);
+    const late = await fresh();
+    expect(late.problems).toEqual([
+      expect.stringMatching(
+        /^event id \d+ is not linked and has no seal: it was forged or edited$/,
+      ),
+    ]);
 
     await ctx.q("UPDATE audit_events SET seal = NULL WHERE chain_seq = 11");
     await ctx.q("UPDATE audit_chain_head SET mac = NULL");
@@ -319,7 +365,98 @@ describe.each(ENGINES)("audit tampering (%s)", (engine) => {
     expect(broken.problems).toContainEqual(
       expect.stringMatching(/^event 11 \(id \d+\) has no seal$/),
     );
+    expect(broken.problems).toContainEqual(
+      expect.stringMatching(/^event 11 \(id \d+\) was altered$/),
+    );
     expect(broken.problems).toContain("the chain head was altered: its MAC does not verify");
+  });
+
+  it("junk rows are refused once, marked, logged in one line, and chaining goes on", async () => {
+    const ctx = await setUp();
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString("utf8"));
+        done();
+      },
+    });
+    const deps = { ...ctx.server.deps, log: createLogger({ logLevel: "error" }, sink) };
+    const junk = 3000;
+    await ctx.q(
+      `INSERT INTO audit_events (event_id, actor, action, result, seal)
+       SELECT md5('fake-junk-' || i), 'mallory', 'secret.reveal', 'ok', md5('fake-seal-' || i)
+       FROM generate_series(1, $1::int) AS i`,
+      [junk],
+    );
+    const chain = new AuditChain(deps);
+    const admin = await actorFor(ctx.server, ctx.server.adminToken);
+    await ctx.server.services.secretReader.reveal(admin, META, { secret: "audited" });
+    expect(await chain.chainPending()).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `"msg":"${junk} audit events \\(ids \\d+ to \\d+\\) not linked \\(does not match its seal\\)`,
+      ),
+    );
+    const [marked] = await ctx.q<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_events WHERE chain_seq IS NULL AND hash = 'refused'",
+    );
+    expect(marked!.n).toBe(junk);
+    // A restarted server does not read them again.
+    await ctx.server.services.secretReader.reveal(admin, META, { secret: "audited" });
+    expect(await new AuditChain(deps).chainPending()).toBe(1);
+    expect(lines).toHaveLength(1);
+
+    // A genuine event marked refused with SQL, to keep it out of the chain, is found too.
+    await ctx.server.services.secretReader.reveal(admin, META, { secret: "audited" });
+    await ctx.q(
+      "UPDATE audit_events SET hash = 'refused' WHERE chain_seq IS NULL AND hash IS NULL",
+    );
+    const result = await new AuditChain(deps).verify();
+    expect(result.ok).toBe(false);
+    expect(result.problems).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^${junk} events outside the chain \\(ids \\d+ to \\d+\\) fail their seal`),
+      ),
+    );
+    expect(result.problems).toContainEqual(
+      expect.stringMatching(
+        /^event id \d+ holds its seal but is marked refused: it was kept out of the chain$/,
+      ),
+    );
+  });
+
+  it("the audit keys stay pinned to their protection key; a moved pin fails every seal", async () => {
+    const ctx = await setUp();
+    const deps = ctx.server.deps;
+    const restarted = (): AuditKeyDeps => {
+      const keyring = new Keyring(deps.org, [deps.root.active]);
+      return { keyring, protectionKeys: new ProtectionKeyStore(deps.db, keyring) };
+    };
+    const [pin] = await ctx.q<{ id: string }>("SELECT audit_key_id AS id FROM org");
+    const other = await deps.protectionKeys.create(deps.db);
+    try {
+      // The pinned key no longer the oldest (an edited created_at, a clock stepped back).
+      await ctx.q(
+        "UPDATE protection_keys SET created_at = now() + interval '1 day' WHERE id = $1",
+        [pin!.id],
+      );
+      const keys = await deriveAuditKeys(restarted(), deps.db);
+      expect(keys).toEqual(await auditKeys(deps, deps.db));
+      await ctx.q("UPDATE org SET audit_key_id = $1", [other]);
+      const result = await new AuditChain({ ...deps, ...restarted() }).verify();
+      expect(result.ok).toBe(false);
+      expect(result.problems).toContainEqual(
+        expect.stringMatching(/^event 1 \(id \d+\) was altered$/),
+      );
+      expect(result.problems).toContain("the chain head was altered: its MAC does not verify");
+    } finally {
+      await ctx.q("UPDATE org SET audit_key_id = $1", [pin!.id]);
+      await ctx.q(
+        "UPDATE protection_keys SET created_at = now() - interval '1 day' WHERE id = $1",
+        [pin!.id],
+      );
+    }
   });
 
   it("an untampered log written concurrently verifies, also against its earlier head", async () => {
