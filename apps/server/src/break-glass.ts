@@ -8,7 +8,7 @@ import { BreakGlassError, issueBreakGlassToken } from "./break-glass-token.js";
 import { DataDirBusyError } from "./db/data-dir-lock.js";
 import { ConfigError, readConfig } from "./env.js";
 
-const USAGE = "usage: pnpm break-glass [--user NAME] [--enable] [--days N]";
+const USAGE = "usage: npx -y pnpm@10 break-glass [--user NAME] [--enable] [--days N]";
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`coffer break-glass: ${message}\n`);
