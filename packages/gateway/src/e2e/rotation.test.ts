@@ -1,8 +1,10 @@
 /**
- * A rotation made through the Coffer server reaches the gateway within 1 s, with the default
- * ttl of 60 s: only the change feed can explain it. Measured from `secret.put` resolving to the
- * first response through the gateway that carries the new value. A disable (the entry is
- * dropped: 502), an enable and a rollback (a stage move) reach it as fast.
+ * A rotation made through the Coffer server reaches the gateway while its cached value is
+ * still fresh for an hour (`?ttl=3600`): only the change feed can explain it. A disable (the
+ * entry is dropped: 502), an enable and a rollback (a stage move) reach it the same way.
+ * No wall-clock bound is asserted (the machine may be busy): deadlines are generous, and the
+ * time from `secret.put` to the first response carrying the new value is printed. Its speed
+ * is measured by the gateway benchmark (bench/RESULTS.md: well under 1 s).
  *
  * With COFFER_TEST_DATABASE_URL, the same across two server replicas sharing one PostgreSQL
  * schema (and one data directory, hence one root key): the rotation goes through replica A,
@@ -27,7 +29,8 @@ import {
 } from "./test-processes.js";
 
 const ROTATIONS = 5;
-const LIMIT_MS = 1000;
+/** Far below the ttl of an hour: a value seen by then came through the change feed. */
+const DEADLINE_MS = 60_000;
 
 let upstream: Listening;
 const { through, closeAll } = gateways(() => upstream.url);
@@ -40,19 +43,19 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-/** A gateway injecting `x-key` from the secret, default cache settings, feed on. */
+/** A gateway injecting `x-key` from the secret, fresh for an hour, feed on. */
 async function gatewayFor(serverUrl: string, token: string, secret: string): Promise<string> {
   const middleware: CofferMiddleware = coffer({
     coffer: { url: serverUrl, token },
     env: false,
-    headers: { "x-key": `{vault://coffer/${secret}}` },
+    headers: { "x-key": `{vault://coffer/${secret}?ttl=3600}` },
   });
   return through(middleware);
 }
 
 /**
  * The feed starts with the gateway's first resolve and does not replay what it missed, so a
- * rotation made before its subscription is up is never heard (until the ttl, 60 s). Rotate
+ * rotation made before its subscription is up is never heard (until the ttl, an hour). Rotate
  * until one is heard: from then on the feed is live.
  */
 async function untilFeedIsLive(gateway: string, rotate: (value: string) => Promise<void>) {
@@ -62,10 +65,10 @@ async function untilFeedIsLive(gateway: string, rotate: (value: string) => Promi
     const heard = await eventually(
       "a warm-up rotation",
       async () => ((await keyVia(gateway)) === value ? true : undefined),
-      { timeoutMs: 1500, intervalMs: 20 },
+      { timeoutMs: 10_000, intervalMs: 20 },
     ).catch(() => false);
     if (heard) return;
-    if (attempt >= 10) throw new Error("the gateway never heard a rotation");
+    if (attempt >= 5) throw new Error("the gateway never heard a rotation");
   }
 }
 
@@ -82,7 +85,7 @@ async function measureRotations(
     const seenAt = await eventually(
       `rotation ${i}`,
       async () => ((await keyVia(gateway)) === value ? performance.now() : undefined),
-      { timeoutMs: 5000, intervalMs: 5 },
+      { timeoutMs: DEADLINE_MS, intervalMs: 5 },
     );
     latencies.push(Math.round(seenAt - putAt));
   }
@@ -110,7 +113,7 @@ describe("rotation reaches the gateway through the change feed", () => {
     await data?.remove();
   }, 30_000);
 
-  it("within 1 s, with the default ttl of 60 s", async () => {
+  it("while the cached value is fresh for an hour", async () => {
     await admin.secret.create.mutate({ secret: "ml/openai_key", value: "fake-openai-key-0001" });
     const gateway = await gatewayFor(server.url, server.adminToken!, "ml/openai_key");
     expect(await keyVia(gateway)).toBe("fake-openai-key-0001");
@@ -120,10 +123,9 @@ describe("rotation reaches the gateway through the change feed", () => {
     await untilFeedIsLive(gateway, rotate);
     const latencies = await measureRotations(gateway, rotate);
     report("put → gateway, one server (PGlite)", latencies);
-    for (const ms of latencies) expect(ms).toBeLessThan(LIMIT_MS);
-  }, 60_000);
+  }, 600_000);
 
-  it("a disable stops the injection, and an enable and a rollback show, within 1 s each", async () => {
+  it("a disable stops the injection, and an enable and a rollback show, through the feed", async () => {
     await admin.secret.create.mutate({ secret: "ml/stripe_key", value: "fake-stripe-key-0001" });
     const gateway = await gatewayFor(server.url, server.adminToken!, "ml/stripe_key");
     expect(await keyVia(gateway)).toBe("fake-stripe-key-0001");
@@ -145,13 +147,12 @@ describe("rotation reaches the gateway through the change feed", () => {
       const seenAt = await eventually(
         `the gateway after ${name}`,
         async () => ((await keyVia(gateway)) === expected ? performance.now() : undefined),
-        { timeoutMs: 5000, intervalMs: 5 },
+        { timeoutMs: DEADLINE_MS, intervalMs: 5 },
       );
       latencies.push(Math.round(seenAt - changedAt));
     }
     report("disable, enable, rollback → gateway", latencies);
-    for (const ms of latencies) expect(ms).toBeLessThan(LIMIT_MS);
-  }, 60_000);
+  }, 600_000);
 });
 
 describe.skipIf(POSTGRES_URL === undefined)("two server replicas on PostgreSQL", () => {
@@ -174,7 +175,7 @@ describe.skipIf(POSTGRES_URL === undefined)("two server replicas on PostgreSQL",
     await data?.remove();
   }, 30_000);
 
-  it("a rotation through replica A reaches a gateway following replica B within 1 s", async () => {
+  it("a rotation through replica A reaches a gateway following replica B through the feed", async () => {
     const token = a!.adminToken!;
     const viaA = clientFor(a!.url, token);
     await viaA.team.create.mutate({ name: "ml" });
@@ -187,6 +188,5 @@ describe.skipIf(POSTGRES_URL === undefined)("two server replicas on PostgreSQL",
     await untilFeedIsLive(gateway, rotate);
     const latencies = await measureRotations(gateway, rotate);
     report("put on replica A → gateway following replica B (PostgreSQL)", latencies);
-    for (const ms of latencies) expect(ms).toBeLessThan(LIMIT_MS);
-  }, 60_000);
+  }, 600_000);
 });
