@@ -23,6 +23,13 @@ export interface Queryable {
 
 export interface Database extends Queryable {
   readonly engine: "pglite" | "postgres";
+  /**
+   * Rows inserted, updated or deleted through this handle since it opened (PGlite only, which
+   * has no autovacuum to keep planner statistics current; 0 on a server, where autovacuum
+   * does). Counted whether or not the transaction then committed: an overcount only brings
+   * the next ANALYZE forward.
+   */
+  rowsWritten(): number;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs several statements (migrations). */
@@ -69,14 +76,17 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     await unlock();
     throw error;
   }
+  let written = 0;
   const on = (target: PGlite | Transaction): Queryable => ({
     async query<R = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
       const result = await target.query<Row>(sql, params as unknown[]);
+      written += result.affectedRows ?? 0;
       return normalise<R>(result.rows);
     },
   });
   return {
     engine: "pglite",
+    rowsWritten: () => written,
     ...on(db),
     transaction: (fn) => db.transaction((tx) => fn(on(tx))),
     exec: async (sql) => {
@@ -173,6 +183,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
   });
   return {
     engine: "postgres",
+    rowsWritten: () => 0,
     ...on(pool),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect().catch(failed);

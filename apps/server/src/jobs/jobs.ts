@@ -4,11 +4,13 @@
  * - purge secrets whose recovery window has passed;
  * - disable expired tokens, and delete tokens disabled for over 7 days;
  * - raise an expiry event 3 days before a token expires (not for tokens living under 3 days);
- * - link new audit events into the hash chain (every few seconds).
+ * - link new audit events into the hash chain (every few seconds);
+ * - on embedded PostgreSQL, keep the planner's statistics current (see embedded-statistics.ts).
  */
 import { createHash } from "node:crypto";
 import { recordAudit, SYSTEM, SYSTEM_META } from "../audit/audit-log.js";
 import type { Queryable } from "../db/database.js";
+import { EmbeddedStatistics } from "../db/embedded-statistics.js";
 import type { Deps } from "../deps.js";
 import { purgeDeletedSecrets } from "../services/secret-removal.js";
 import type { Services } from "../services/services.js";
@@ -24,7 +26,21 @@ const lockOf = (name: string): number =>
   createHash("sha256").update(`coffer-job:${name}`).digest().readInt32BE(0);
 
 export function coreJobs(deps: Deps): Job[] {
+  const statistics = new EmbeddedStatistics(deps.db);
+  const embedded: Job[] =
+    deps.db.engine === "pglite"
+      ? [
+          {
+            name: "embedded-statistics",
+            periodMs: deps.config.jobIntervalMs,
+            async run(tx) {
+              await statistics.maintain(tx);
+            },
+          },
+        ]
+      : [];
   return [
+    ...embedded,
     {
       name: "purge-deleted-secrets",
       periodMs: deps.config.jobIntervalMs,
