@@ -2,19 +2,16 @@
  * Which version a reveal reads when it is asked twice: the reference's `#N` and the `version`
  * field must agree, and a stage goes with neither. Never a silent choice. On every engine.
  */
-import { CofferError } from "@coffer/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "./auth/actor.js";
-import { actorFor, ENGINES, META, startTestServer, type TestServer } from "./test-support.js";
-
-async function refusal(promise: Promise<unknown>): Promise<CofferError> {
-  const error: unknown = await promise.then(
-    () => new Error("expected a refusal"),
-    (e: unknown) => e,
-  );
-  if (!(error instanceof CofferError)) throw error;
-  return error;
-}
+import {
+  actorFor,
+  ENGINES,
+  META,
+  refusal,
+  startTestServer,
+  type TestServer,
+} from "./test-support.js";
 
 describe.each(ENGINES)("reveal by version on %s", (engine) => {
   let server: TestServer;

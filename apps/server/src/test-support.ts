@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { CofferError } from "@coffer/core";
 import pg from "pg";
 import type { Actor } from "./auth/actor.js";
 import { Authenticator } from "./auth/authenticate.js";
@@ -115,4 +116,14 @@ export function callerAs(server: CofferServer, actor: Actor) {
     actor,
     authenticate: () => Promise.resolve(actor),
   });
+}
+
+/** The CofferError a call is refused with (anything else, or success, fails the test). */
+export async function refusal(promise: Promise<unknown>): Promise<CofferError> {
+  const error: unknown = await promise.then(
+    () => new Error("expected a refusal"),
+    (e: unknown) => e,
+  );
+  if (!(error instanceof CofferError)) throw error;
+  return error;
 }

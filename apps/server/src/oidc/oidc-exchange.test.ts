@@ -3,22 +3,20 @@
  * an ID token from a real local issuer (its own keys, discovery and JWKS over HTTP) for a
  * short-lived token, on every engine.
  */
-import { CofferError, GITHUB_ISSUER, type CreateTrustPolicyInput } from "@coffer/core";
+import { GITHUB_ISSUER, type CreateTrustPolicyInput } from "@coffer/core";
 import { githubClaims, startTestIssuer, type TestIssuer } from "@coffer/test-oidc-issuer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../auth/actor.js";
-import { actorFor, ENGINES, META, startTestServer, type TestServer } from "../test-support.js";
+import {
+  actorFor,
+  ENGINES,
+  META,
+  refusal,
+  startTestServer,
+  type TestServer,
+} from "../test-support.js";
 
 const AUDIENCE = "https://coffer.example.test";
-
-async function refusal(promise: Promise<unknown>): Promise<CofferError> {
-  const error: unknown = await promise.then(
-    () => new Error("expected a refusal"),
-    (e: unknown) => e,
-  );
-  if (!(error instanceof CofferError)) throw error;
-  return error;
-}
 
 describe.each(ENGINES)("OIDC federation on %s", (engine) => {
   let server: TestServer;
