@@ -12,8 +12,7 @@
  * uses a schema of its own, dropped at the end. Unreachable: PGlite only, said in the output.
  * Run: `pnpm bench` from the repository root.
  */
-import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -22,26 +21,15 @@ import { createCofferClient } from "@coffer/client";
 import { readConfig, startServer, type CofferServer } from "@coffer/server";
 import autocannon from "autocannon";
 import express from "express";
-import pg from "pg";
+import { postgresSchema, POSTGRES_URL, redacted } from "./postgres-schema.js";
+import { postgresCpuSeconds } from "./proc-stats.js";
 import { machine, machineTimes } from "./report.js";
 
 const CONNECTIONS = 50;
 const DURATION_S = 5;
 const WARMUP_S = 1;
-const POSTGRES_URL =
-  process.env["COFFER_BENCH_DATABASE_URL"] ?? "postgres://root@127.0.0.1:5432/test";
 const REVEAL_TARGET = 0.4;
 
-/** The URL without its password, for printing. */
-function redacted(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== "") u.password = "***";
-    return u.toString();
-  } catch {
-    return "(unparsable URL)";
-  }
-}
 const WRITES_TARGET = 1000;
 
 type Engine = "PGlite" | "PostgreSQL";
@@ -86,23 +74,6 @@ interface Target {
   body?: string;
   /** A fresh body for every request (writes); default: the same body each time. */
   nextBody?: () => string;
-}
-
-/** CPU seconds used so far by processes named `postgres` (Linux only; null elsewhere). */
-async function postgresCpuSeconds(): Promise<number | null> {
-  if (os.platform() !== "linux") return null;
-  const TICKS_PER_SECOND = 100; // USER_HZ, 100 on every mainstream Linux
-  let ticks = 0;
-  for (const pid of await readdir("/proc").catch(() => [])) {
-    if (!/^\d+$/.test(pid)) continue;
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-    const close = stat.lastIndexOf(")");
-    if (stat.slice(stat.indexOf("(") + 1, close) !== "postgres") continue;
-    // Fields after "(comm)": state is field 3, utime field 14, stime field 15.
-    const fields = stat.slice(close + 2).split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / TICKS_PER_SECOND;
 }
 
 /** Busy cores of the machine over `ms`, before anything of ours runs: others' load. */
@@ -219,30 +190,6 @@ async function startHelloWorld(): Promise<{ url: string; close(): Promise<void> 
         server.close(() => resolve());
         server.closeAllConnections();
       }),
-  };
-}
-
-/** A schema of its own on the PostgreSQL server, or null (with the reason) if unreachable. */
-async function postgresSchema(): Promise<
-  { url: string; drop(): Promise<void> } | { unreachable: string }
-> {
-  const admin = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await admin.connect();
-  } catch (error) {
-    await admin.end().catch(() => undefined);
-    return { unreachable: error instanceof Error ? error.message : String(error) };
-  }
-  const schema = `bench_${randomBytes(6).toString("hex")}`;
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const url = new URL(POSTGRES_URL);
-  url.searchParams.set("options", `-c search_path=${schema}`);
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
   };
 }
 
