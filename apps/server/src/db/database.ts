@@ -3,7 +3,10 @@
  * same SQL on both. Rows come back alike from both engines: int8 as number, bytea as Buffer.
  */
 import { Buffer } from "node:buffer";
-import { PGlite, type Transaction } from "@electric-sql/pglite";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { PGlite, type PGliteOptions, type Transaction } from "@electric-sql/pglite";
 import { isCofferError } from "@coffer/core";
 import pg from "pg";
 import { lockDataDir } from "./data-dir-lock.js";
@@ -65,12 +68,41 @@ function normalise<R>(rows: Row[]): R[] {
   return rows as unknown as R[];
 }
 
+/**
+ * The data directory initdb makes, made once by the build (scripts/pglite-template.mjs): a
+ * fresh database, on disk or in memory, loads it instead of running initdb, which was most of
+ * a first start's time. Found from dist/db and from src/db (tests) alike; without a build,
+ * initdb runs as before.
+ */
+const TEMPLATE = new URL("../../dist/db/pglite-template.tar.gz", import.meta.url);
+let template: Promise<Buffer | undefined> | undefined;
+
+/** The template for a database not yet initialised; undefined for an existing one. */
+async function templateFor(dataDir: string | undefined): Promise<Blob | undefined> {
+  if (dataDir !== undefined && existsSync(path.join(dataDir, "PG_VERSION"))) return undefined;
+  template ??= readFile(TEMPLATE).catch(() => undefined);
+  const tar = await template;
+  return tar === undefined ? undefined : new Blob([tar]);
+}
+
+/**
+ * PGlite's PostgreSQL settings. shared_buffers: PostgreSQL's default of 128 MB is touched in
+ * full at start inside the WebAssembly memory, so it was resident from the first second (an
+ * idle server with 10,000 secrets held 358 MiB; issue 12 wants under 200 MB). 16 MB holds the
+ * hot pages of a store of 100,000 secrets' indexes; the rest comes from the OS page cache.
+ * Nothing else is changed (PGlite itself starts PostgreSQL with -F, fsync off: see RESULTS.md).
+ */
+const PGLITE_SETTINGS = ["shared_buffers=16MB"];
+
 export async function openPglite(dataDir: string | undefined): Promise<Database> {
   // One process at a time on a data directory (PGlite does not lock it): see data-dir-lock.ts.
   const unlock = dataDir === undefined ? async () => {} : await lockDataDir(dataDir);
   let db: PGlite;
   try {
-    db = dataDir === undefined ? new PGlite() : new PGlite(dataDir);
+    const loadDataDir = await templateFor(dataDir);
+    const options: PGliteOptions = { postgresqlconf: PGLITE_SETTINGS };
+    if (loadDataDir !== undefined) options.loadDataDir = loadDataDir;
+    db = dataDir === undefined ? new PGlite(options) : new PGlite(dataDir, options);
     await db.waitReady;
   } catch (error) {
     await unlock();

@@ -1,7 +1,8 @@
 /**
  * The embedded database keeps its planner statistics current by itself (PGlite runs no
  * autovacuum): a first check after a start ANALYZEs tables never analyzed, and later checks
- * ANALYZE once 50 + 10 % of the rows have been written since the last one.
+ * ANALYZE once 50 + 10 % of the rows have been written since the last one; VACUUM reclaims dead
+ * rows once 50 + 20 % have been.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { coreJobs, JobRunner } from "../jobs/jobs.js";
@@ -53,6 +54,28 @@ describe("planner statistics on PGlite", () => {
     await addSecrets(2000, 1001);
     expect(await server.deps.db.transaction((tx) => statistics.maintain(tx))).toBe(true);
     expect(await estimate()).toBe(2520);
+  });
+
+  it("vacuums once enough rows were written, which gives the pages of deleted rows back", async () => {
+    const db = server.deps.db;
+    const size = async (): Promise<number> => {
+      const [row] = await db.query<{ n: number }>(
+        "SELECT pg_relation_size('vacuum_probe')::int AS n",
+      );
+      return row!.n;
+    };
+    const statistics = new EmbeddedStatistics(db);
+    await db.exec("CREATE TABLE vacuum_probe (x int)");
+    await db.query("INSERT INTO vacuum_probe SELECT generate_series(1, 5000)");
+    expect(await db.transaction((tx) => statistics.maintain(tx))).toBe(true);
+    await db.query("DELETE FROM vacuum_probe");
+    // The deleted rows still take their pages until a VACUUM (PGlite runs no autovacuum).
+    expect(await size()).toBeGreaterThan(0);
+    expect(await statistics.vacuumIfDue()).toBe(true);
+    expect(await size()).toBe(0);
+    // Nothing written since: not due.
+    expect(await statistics.vacuumIfDue()).toBe(false);
+    await db.exec("DROP TABLE vacuum_probe");
   });
 
   it("is one of the background jobs on PGlite, and none on a server", async () => {

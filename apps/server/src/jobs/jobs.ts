@@ -5,7 +5,8 @@
  * - disable expired tokens, and delete tokens disabled for over 7 days;
  * - raise an expiry event 3 days before a token expires (not for tokens living under 3 days);
  * - link new audit events into the hash chain (every few seconds);
- * - on embedded PostgreSQL, keep the planner's statistics current (see embedded-statistics.ts).
+ * - on embedded PostgreSQL, keep the planner's statistics current and dead rows reclaimed
+ *   (see embedded-statistics.ts).
  */
 import { createHash } from "node:crypto";
 import { recordAudit, SYSTEM, SYSTEM_META } from "../audit/audit-log.js";
@@ -20,6 +21,8 @@ export interface Job {
   name: string;
   periodMs: number;
   run(tx: Queryable, now: Date): Promise<void>;
+  /** After `run`'s transaction committed: for what cannot run in one (VACUUM). */
+  afterCommit?(): Promise<void>;
 }
 
 const lockOf = (name: string): number =>
@@ -35,6 +38,9 @@ export function coreJobs(deps: Deps): Job[] {
             periodMs: deps.config.jobIntervalMs,
             async run(tx) {
               await statistics.maintain(tx);
+            },
+            async afterCommit() {
+              await statistics.vacuumIfDue();
             },
           },
         ]
@@ -114,7 +120,7 @@ export class JobRunner {
 
   /** Runs one job if it is due and no replica holds it; returns whether it ran. */
   async runOnce(job: Job): Promise<boolean> {
-    return this.deps.db.transaction(async (tx) => {
+    const ran = await this.deps.db.transaction(async (tx) => {
       const [lock] = await tx.query<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock($1) AS ok", [
         lockOf(job.name),
       ]);
@@ -133,6 +139,8 @@ export class JobRunner {
       );
       return true;
     });
+    if (ran) await job.afterCommit?.();
+    return ran;
   }
 
   start(): void {
