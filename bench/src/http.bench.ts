@@ -79,7 +79,7 @@ async function sample(server: Spawned, run: WrkRun): Promise<Sample> {
   const pg1 = await postgresCpuSeconds();
   const good = result.ok ?? result.requests - result.status;
   const per = (a: number | null, b: number | null): number | null =>
-    a === null || b === null || good === 0 ? null : ((b - a) * 1e6) / good;
+    a === null || b === null || good === 0 || b < a ? null : ((b - a) * 1e6) / good;
   return {
     perSecond: good / (result.durationUs / 1e6),
     p50Ms: result.p50Us / 1000,

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { processCpuSeconds } from "./proc-stats.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(here, "../..");
@@ -19,6 +20,8 @@ export interface Spawned {
   token: string | undefined;
   /** From spawn to the first 200 of /readyz (Coffer) or the listening line (hello world). */
   readyMs: number;
+  /** CPU seconds the process had used by then (/proc; null elsewhere): less load-dependent. */
+  readyCpuS: number | null;
   stop(): Promise<void>;
 }
 
@@ -44,6 +47,7 @@ export async function spawnHello(port: number): Promise<Spawned> {
     pid: child.pid!,
     token: undefined,
     readyMs: performance.now() - started,
+    readyCpuS: await processCpuSeconds(child.pid!),
     stop: stopper(child),
   };
 }
@@ -92,11 +96,13 @@ export async function spawnCoffer(options: CofferOptions): Promise<Spawned> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const readyMs = performance.now() - started;
+  const readyCpuS = await processCpuSeconds(child.pid!);
   return {
     url,
     pid: child.pid!,
     token: TOKEN_RE.exec(stderr)?.[1],
     readyMs,
+    readyCpuS,
     stop: stopper(child),
   };
 }
