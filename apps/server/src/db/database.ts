@@ -4,8 +4,9 @@
  */
 import { Buffer } from "node:buffer";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { chmod, cp, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { PGlite, type PGliteOptions, type Transaction } from "@electric-sql/pglite";
 import { isCofferError } from "@coffer/core";
 import pg from "pg";
@@ -69,19 +70,35 @@ function normalise<R>(rows: Row[]): R[] {
 }
 
 /**
- * The data directory initdb makes, made once by the build (scripts/pglite-template.mjs): a
- * fresh database, on disk or in memory, loads it instead of running initdb, which was most of
- * a first start's time. Found from dist/db and from src/db (tests) alike; without a build,
- * initdb runs as before.
+ * The data directory initdb makes, made once by the build (scripts/pglite-template.mjs), as a
+ * directory and as a tar: a fresh database starts from it instead of running initdb, which was
+ * most of a first start's time. Found from dist/db and from src/db (tests) alike; without a
+ * build, initdb runs as before.
  */
-const TEMPLATE = new URL("../../dist/db/pglite-template.tar.gz", import.meta.url);
-let template: Promise<Buffer | undefined> | undefined;
+const TEMPLATE_DIR = fileURLToPath(new URL("../../dist/db/pglite-template", import.meta.url));
+const TEMPLATE_TAR = `${TEMPLATE_DIR}.tar.gz`;
+let templateTar: Promise<Buffer | undefined> | undefined;
 
-/** The template for a database not yet initialised; undefined for an existing one. */
+/**
+ * Starts a data directory that does not exist yet as a copy of the template directory: a
+ * native copy under a temporary name, then renamed, so that a crash midway leaves no
+ * half-copied database. Returns whether it did.
+ */
+async function copyTemplate(dataDir: string): Promise<boolean> {
+  if (existsSync(dataDir) || !existsSync(path.join(TEMPLATE_DIR, "PG_VERSION"))) return false;
+  const partial = `${dataDir}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await cp(TEMPLATE_DIR, partial, { recursive: true });
+  await chmod(partial, 0o700);
+  await rename(partial, dataDir);
+  return true;
+}
+
+/** The template as a tar, for an in-memory database or a directory that exists but is empty. */
 async function templateFor(dataDir: string | undefined): Promise<Blob | undefined> {
   if (dataDir !== undefined && existsSync(path.join(dataDir, "PG_VERSION"))) return undefined;
-  template ??= readFile(TEMPLATE).catch(() => undefined);
-  const tar = await template;
+  templateTar ??= readFile(TEMPLATE_TAR).catch(() => undefined);
+  const tar = await templateTar;
   return tar === undefined ? undefined : new Blob([tar]);
 }
 
@@ -99,7 +116,8 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   const unlock = dataDir === undefined ? async () => {} : await lockDataDir(dataDir);
   let db: PGlite;
   try {
-    const loadDataDir = await templateFor(dataDir);
+    const copied = dataDir !== undefined && (await copyTemplate(dataDir));
+    const loadDataDir = copied ? undefined : await templateFor(dataDir);
     const options: PGliteOptions = { postgresqlconf: PGLITE_SETTINGS };
     if (loadDataDir !== undefined) options.loadDataDir = loadDataDir;
     db = dataDir === undefined ? new PGlite(options) : new PGlite(dataDir, options);
