@@ -65,7 +65,7 @@ export class Authenticator {
       Deps,
       "db" | "org" | "config" | "metrics" | "now" | "keyring" | "protectionKeys"
     >,
-    private readonly stores: Pick<Stores, "credentials"> = createStores(deps),
+    private readonly stores: Pick<Stores, "credentials" | "keys"> = createStores(deps),
   ) {
     this.#limiter = new FailureLimiter(deps.config.authFailuresPerMinute);
     this.#replays = new DatabaseReplayStore(stores.credentials, deps.db);
@@ -132,7 +132,7 @@ export class Authenticator {
     const row = await this.stores.credentials.accessKeySecret(this.deps.db, id);
     if (!row || row.disabled_at !== null || row.expires_at.getTime() <= now.getTime())
       return undefined;
-    await this.deps.protectionKeys.ensureLoaded(row.protection_key_id);
+    await this.stores.keys.ensureLoaded(row.protection_key_id);
     return this.deps.keyring.open(
       {
         protectionKeyId: row.protection_key_id,

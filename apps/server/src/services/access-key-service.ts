@@ -38,11 +38,11 @@ export class AccessKeyService {
   readonly #issuer: CredentialIssuer;
 
   constructor(
-    private readonly deps: Pick<
-      Deps,
-      "db" | "log" | "org" | "config" | "now" | "keyring" | "protectionKeys"
+    private readonly deps: Pick<Deps, "db" | "log" | "org" | "config" | "now" | "keyring">,
+    private readonly stores: Pick<
+      Stores,
+      "credentials" | "principals" | "grants" | "keys" | "audit"
     >,
-    private readonly stores: Pick<Stores, "credentials" | "principals" | "grants" | "audit">,
   ) {
     this.#issuer = new CredentialIssuer(deps, stores);
   }
@@ -55,7 +55,7 @@ export class AccessKeyService {
     return audited(this.deps, this.stores, actor, meta, "access-key.create", null, async (tx) => {
       const plan = await this.#issuer.plan(tx, actor, input, "access key");
       const key = mintAccessKey();
-      const pkId = await this.deps.protectionKeys.defaultId(tx);
+      const pkId = await this.stores.keys.defaultId(tx);
       const sealed = this.deps.keyring.seal(
         key.secret,
         accessKeyContext(this.deps.org, key.accessKeyId),
@@ -95,7 +95,7 @@ export class AccessKeyService {
   async disable(actor: Actor, meta: RequestMeta, input: AccessKeyIdInput): Promise<AccessKeyInfo> {
     return this.#update(actor, meta, input.id, "access-key.disable", async (tx, row) => {
       if (row.disabled_at !== null) throw invalidStatus(`access key ${row.id} is already disabled`);
-      await this.stores.credentials.disable(tx, "access_keys", row.id, this.deps.now());
+      await this.stores.credentials.disable(tx, "access-key", row.id, this.deps.now());
     });
   }
 
@@ -118,7 +118,6 @@ export class AccessKeyService {
   }
 
   readonly #table: CredentialTable<AccessKeyRow, AccessKeyInfo> = {
-    table: "access_keys",
     what: "access key",
     resource: "access-key",
     kindOf,

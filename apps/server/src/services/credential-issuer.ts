@@ -43,11 +43,10 @@ export interface CredentialRequest {
 
 /** How a kind of credential is stored and shown, for CredentialIssuer.update. */
 export interface CredentialTable<Row, Info> {
-  table: CredentialKind;
   /** `token`, `access key`: in messages. */
   what: string;
-  /** `token`, `access-key`: in audit resources. */
-  resource: string;
+  /** `token`, `access-key`: in audit resources, and the kind the credential store keeps. */
+  resource: CredentialKind;
   kindOf(row: Row): "personal" | "shared" | "exchanged";
   toInfo(row: Row): Info;
 }
@@ -209,12 +208,12 @@ export class CredentialIssuer {
     const { credentials } = this.stores;
     const resource = `${credential.resource}:${id}`;
     return audited(this.deps, this.stores, actor, meta, action, resource, async (tx) => {
-      const row = await credentials.credential<Row>(tx, credential.table, id, true);
+      const row = await credentials.credential<Row>(tx, credential.resource, id, true);
       if (!row || !this.mayManage(actor, { kind: credential.kindOf(row), owner: row.owner })) {
         throw notFound(`no ${credential.what} ${id} of yours`);
       }
       await change(tx, row);
-      const after = await credentials.credential<Row>(tx, credential.table, id);
+      const after = await credentials.credential<Row>(tx, credential.resource, id);
       return { result: credential.toInfo(after ?? row) };
     });
   }
@@ -228,7 +227,7 @@ export class CredentialIssuer {
     action: string,
   ): Promise<{ id: string; deleted: true }> {
     await this.update(actor, meta, credential, id, action, async (tx) => {
-      await this.stores.credentials.remove(tx, credential.table, id);
+      await this.stores.credentials.remove(tx, credential.resource, id);
     });
     return { id, deleted: true };
   }

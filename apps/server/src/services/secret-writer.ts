@@ -61,11 +61,8 @@ export interface VersionWritten {
 
 export class SecretWriter {
   constructor(
-    private readonly deps: Pick<
-      Deps,
-      "db" | "log" | "org" | "keyring" | "protectionKeys" | "changes" | "now"
-    >,
-    private readonly stores: Pick<Stores, "secrets" | "principals" | "audit">,
+    private readonly deps: Pick<Deps, "db" | "log" | "org" | "keyring" | "changes" | "now">,
+    private readonly stores: Pick<Stores, "secrets" | "principals" | "keys" | "audit">,
   ) {}
 
   async create(actor: Actor, meta: RequestMeta, input: CreateSecretInput): Promise<SecretMeta> {
@@ -77,7 +74,7 @@ export class SecretWriter {
         hideExistence: false,
       });
       const value = valueFrom(input);
-      const pkId = await this.deps.protectionKeys.defaultId(tx);
+      const pkId = await this.stores.keys.defaultId(tx);
       const id = await this.stores.secrets.insert(tx, {
         owner: addr.owner,
         name: addr.name,
@@ -107,7 +104,7 @@ export class SecretWriter {
       const value = valueFrom(input);
       const version = row.last_version + 1;
       const stage = input.stage ?? "current";
-      await this.deps.protectionKeys.ensureLoaded(row.protection_key_id, tx);
+      await this.stores.keys.ensureLoaded(row.protection_key_id, tx);
       const sealed = this.deps.keyring.seal(
         value,
         versionContext(this.deps.org, row, version),
@@ -265,10 +262,10 @@ export class SecretWriter {
       "manage",
       "secret.protection-key",
       async (tx, row) => {
-        await this.deps.protectionKeys.ensureLoaded(input.protectionKeyId, tx);
+        await this.stores.keys.ensureLoaded(input.protectionKeyId, tx);
         const versions = await this.stores.secrets.sealedVersions(tx, row.id);
         for (const v of versions) {
-          await this.deps.protectionKeys.ensureLoaded(v.protection_key_id, tx);
+          await this.stores.keys.ensureLoaded(v.protection_key_id, tx);
           const sealed = {
             protectionKeyId: v.protection_key_id,
             wrappedDataKey: v.wrapped_data_key,
@@ -332,7 +329,7 @@ export class SecretWriter {
     protectionKeyId: string,
     actor: Actor,
   ): Promise<void> {
-    await this.deps.protectionKeys.ensureLoaded(protectionKeyId, tx);
+    await this.stores.keys.ensureLoaded(protectionKeyId, tx);
     const sealed = this.deps.keyring.seal(
       value,
       versionContext(this.deps.org, addr, version),

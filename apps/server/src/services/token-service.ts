@@ -102,7 +102,7 @@ export class TokenService {
   async disable(actor: Actor, meta: RequestMeta, input: TokenIdInput): Promise<TokenInfo> {
     return this.#update(actor, meta, input.id, "token.disable", async (tx, row) => {
       if (row.disabled_at !== null) throw invalidStatus(`token ${row.id} is already disabled`);
-      await this.stores.credentials.disable(tx, "tokens", row.id, this.deps.now());
+      await this.stores.credentials.disable(tx, "token", row.id, this.deps.now());
     });
   }
 
@@ -162,7 +162,6 @@ export class TokenService {
   }
 
   readonly #table = {
-    table: "tokens",
     what: "token",
     resource: "token",
     kindOf: (row: TokenRow) => row.kind,

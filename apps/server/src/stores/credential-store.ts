@@ -98,18 +98,20 @@ export interface CredentialRow {
   grants: Grant[];
 }
 
-/** Which credentials CredentialIssuer manages, by their table. */
-export type CredentialKind = "tokens" | "access_keys";
+/** A kind of credential, as audit resources name it (`token:ID`, `access-key:ID`). */
+export type CredentialKind = "token" | "access-key";
+
+const TABLE = { token: "tokens", "access-key": "access_keys" } as const;
 
 const COLUMNS: Record<CredentialKind, string> = {
-  tokens:
+  token:
     "id, name, hint, kind, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at",
-  access_keys:
+  "access-key":
     "id, name, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at",
 };
 
 /** Tokens and access keys alike: the credential, its owner, the owner's teams and grants. */
-const credentialQuery = (table: CredentialKind, where: string): string => `
+const credentialQuery = (table: "tokens" | "access_keys", where: string): string => `
   SELECT t.id, t.${table === "tokens" ? "hash" : "id"} AS lookup, ${table === "tokens" ? "t.kind = 'exchanged'" : "false"} AS exchanged, t.name, t.owner_kind, t.owner, t.scopes, t.expires_at, t.disabled_at, p.status, p.org_role,${ownerRights("t.owner")}
   FROM ${table} t ${joinOwner("p", "t.owner", true)}
   WHERE ${where}`;
@@ -195,7 +197,7 @@ export const credentialStore = {
 
   accessKeys(q: Queryable): Promise<AccessKeyRow[]> {
     return q.query<AccessKeyRow>(
-      `SELECT ${COLUMNS.access_keys} FROM access_keys ORDER BY created_at, id`,
+      `SELECT ${COLUMNS["access-key"]} FROM access_keys ORDER BY created_at, id`,
     );
   },
 
@@ -207,18 +209,18 @@ export const credentialStore = {
     lock = false,
   ): Promise<Row | undefined> {
     const [row] = await q.query<Row>(
-      `SELECT ${COLUMNS[kind]} FROM ${kind} WHERE id = $1${lock ? " FOR UPDATE" : ""}`,
+      `SELECT ${COLUMNS[kind]} FROM ${TABLE[kind]} WHERE id = $1${lock ? " FOR UPDATE" : ""}`,
       [id],
     );
     return row;
   },
 
   async remove(q: Queryable, kind: CredentialKind, id: string): Promise<void> {
-    await q.query(`DELETE FROM ${kind} WHERE id = $1`, [id]);
+    await q.query(`DELETE FROM ${TABLE[kind]} WHERE id = $1`, [id]);
   },
 
   async disable(q: Queryable, kind: CredentialKind, id: string, now: Date): Promise<void> {
-    await q.query(`UPDATE ${kind} SET disabled_at = $2 WHERE id = $1`, [id, now]);
+    await q.query(`UPDATE ${TABLE[kind]} SET disabled_at = $2 WHERE id = $1`, [id, now]);
   },
 
   /** Enables a token again until `expiresAt` (its expiry event may then come again). */
