@@ -80,6 +80,66 @@ export default tseslint.config(
     },
   },
   {
+    // The server's layers (README, "The parts"): http → routers → services (+ auth) → stores → db.
+    // A store (and audit/, the audit store's home) never reaches up; auth never uses services.
+    files: ["apps/server/src/stores/**/*.ts", "apps/server/src/audit/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: [
+                "**/services/**",
+                "**/routers/**",
+                "**/http/**",
+                "**/jobs/**",
+                "**/context.js",
+              ],
+              message:
+                "A store is below services, routers and http: it may use db/ and other stores.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["apps/server/src/auth/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/services/**", "**/routers/**", "**/http/**", "**/context.js"],
+              message: "auth/ is beside services, not above them: share through stores/ or auth/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["apps/server/src/services/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/routers/**", "**/http/**", "**/context.js", "**/trpc.js"],
+              message: "services are below routers and http.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
   },

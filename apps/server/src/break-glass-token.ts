@@ -9,13 +9,14 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Keyring } from "@coffer/core";
-import { recordAudit, SYSTEM, SYSTEM_META } from "./audit/audit-log.js";
+import { SYSTEM, SYSTEM_META } from "./audit/audit-log.js";
 import { ADMIN_USER } from "./bootstrap.js";
 import { openPglite, openPostgres, type Database } from "./db/database.js";
 import type { Config } from "./env.js";
-import { ProtectionKeyStore } from "./protection-keys.js";
+import { orgStore, ProtectionKeyStore } from "./stores/key-store.js";
 import { loadRootKeys } from "./root-key.js";
-import { ALL_SCOPES, insertToken } from "./services/token-service.js";
+import { ALL_SCOPES } from "./services/credential-issuer.js";
+import { createStores } from "./stores/stores.js";
 import { addDays } from "./time.js";
 
 export interface BreakGlassOptions {
@@ -75,14 +76,14 @@ export async function issueBreakGlassToken(
   const db: Database =
     config.databaseUrl !== undefined ? openPostgres(config.databaseUrl) : await openPglite(dbDir);
   try {
-    const [org] = await db
-      .query<{ name: string }>("SELECT name FROM org")
-      .catch((): { name: string }[] => []);
-    if (!org) throw new BreakGlassError("no Coffer org in this storage: start the server first");
-    if (org.name !== config.org)
-      throw new BreakGlassError(`this storage belongs to org "${org.name}", not "${config.org}"`);
+    const org = await orgStore.name(db).catch(() => undefined);
+    if (org === undefined)
+      throw new BreakGlassError("no Coffer org in this storage: start the server first");
+    if (org !== config.org)
+      throw new BreakGlassError(`this storage belongs to org "${org}", not "${config.org}"`);
     const keyring = new Keyring(config.org, keys);
     const protectionKeys = new ProtectionKeyStore(db, keyring);
+    const stores = createStores({ db, keyring, protectionKeys });
     try {
       await protectionKeys.loadAll();
     } catch {
@@ -92,10 +93,7 @@ export async function issueBreakGlassToken(
     }
     const now = (options.now ?? (() => new Date()))();
     return await db.transaction(async (tx) => {
-      const [row] = await tx.query<{ kind: string; org_role: string | null; status: string }>(
-        "SELECT kind, org_role, status FROM principals WHERE name = $1 FOR UPDATE",
-        [user],
-      );
+      const row = await stores.principals.updateLocked(tx, user);
       if (!row || row.kind !== "user") throw new BreakGlassError(`no user ${user}`);
       if (row.org_role !== "admin")
         throw new BreakGlassError(`${user} is not an org admin: break-glass is for admins`);
@@ -103,15 +101,15 @@ export async function issueBreakGlassToken(
       if (enabled && options.enable !== true)
         throw new BreakGlassError(`${user} is disabled: add --enable to enable it and go on`);
       if (enabled) {
-        await tx.query("UPDATE principals SET status = 'active' WHERE name = $1", [user]);
-        await recordAudit({ keyring, protectionKeys }, tx, SYSTEM, SYSTEM_META, {
+        await stores.principals.activate(tx, user);
+        await stores.audit.record(tx, SYSTEM, SYSTEM_META, {
           action: "user.enable",
           resource: `user:${user}`,
           details: { by: "break-glass" },
         });
       }
       const expiresAt = addDays(now, days);
-      const made = await insertToken(tx, {
+      const made = await stores.credentials.insertToken(tx, {
         kind: "personal",
         ownerKind: "user",
         owner: user,
@@ -121,7 +119,7 @@ export async function issueBreakGlassToken(
         expiresAt,
         createdBy: "break-glass",
       });
-      await recordAudit({ keyring, protectionKeys }, tx, SYSTEM, SYSTEM_META, {
+      await stores.audit.record(tx, SYSTEM, SYSTEM_META, {
         action: "token.break-glass",
         resource: `token:${made.id}`,
         details: { user, enabled, days },

@@ -5,7 +5,7 @@ import type { Database } from "./db/database.js";
 import type { Config } from "./env.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
-import type { ProtectionKeyStore } from "./protection-keys.js";
+import type { ProtectionKeyStore } from "./stores/key-store.js";
 
 export interface Deps {
   db: Database;

@@ -28,7 +28,7 @@ import { CofferError, rootKeyId } from "@coffer/core";
 import type { Database, Queryable } from "./db/database.js";
 import type { Deps } from "./deps.js";
 import type { Config } from "./env.js";
-import { rootKeyIdsInUse } from "./protection-keys.js";
+import { rootKeyIdsInUse } from "./stores/key-store.js";
 import {
   createKeyFile,
   installKeyFile,

@@ -14,10 +14,11 @@ import { migrate } from "./db/migrate.js";
 import type { Deps } from "./deps.js";
 import type { Config } from "./env.js";
 import { createApp } from "./http/app.js";
-import { JobRunner } from "./jobs/jobs.js";
+import { coreJobs, JobRunner } from "./jobs/jobs.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
-import { ProtectionKeyStore } from "./protection-keys.js";
+import { ProtectionKeyStore } from "./stores/key-store.js";
+import { createStores } from "./stores/stores.js";
 import { loadRootKeys } from "./root-key.js";
 import { reconcileRootKeys, withRotationLock } from "./root-key-rotation.js";
 import { createServices, type Services } from "./services/services.js";
@@ -75,16 +76,17 @@ export async function startServer(
   };
   // Before anything writes a sealed event: what a server before audit seals left unlinked.
   await linkPreSealEvents(deps);
-  const { adminToken } = await bootstrap(deps);
+  const stores = createStores(deps);
+  const { adminToken } = await bootstrap(deps, stores);
   await protectionKeys.loadAll();
-  const services = createServices(deps);
-  const app = await createApp(deps, services, new Authenticator(deps));
+  const services = createServices(deps, stores);
+  const app = await createApp(deps, services, new Authenticator(deps, stores));
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
   });
-  const jobs = new JobRunner(deps, services);
+  const jobs = new JobRunner(deps, services, coreJobs(deps, stores));
   if (options.jobs !== false) jobs.start();
   const { port } = server.address() as AddressInfo;
   const result: CofferServer = {

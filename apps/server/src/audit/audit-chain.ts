@@ -18,6 +18,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Deps } from "../deps.js";
 import type { Queryable } from "../db/database.js";
+import { orgStore } from "../stores/key-store.js";
 import {
   auditKeys,
   eventFields,
@@ -475,7 +476,7 @@ export class AuditChain {
     problems: string[],
   ): Promise<void> {
     const [state] = await q.query<{ org: boolean; events: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM org) AS org, EXISTS (SELECT 1 FROM audit_events) AS events`,
+      `SELECT ${orgStore.existsSql} AS org, EXISTS (SELECT 1 FROM audit_events) AS events`,
     );
     if (!state?.org) return;
     if (!state.events)

@@ -12,6 +12,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import type { Keyring } from "@coffer/core";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
+import { orgStore } from "../stores/key-store.js";
 
 export const AUDIT_KEY_LABEL = "coffer/audit-chain/v1";
 const SEAL_KEY_LABEL = "coffer/audit-seal/v1";
@@ -42,12 +43,12 @@ export async function auditKeys(deps: AuditKeyDeps, q: Queryable): Promise<Audit
 
 /** The audit keys read and derived now (not held). */
 export async function deriveAuditKeys(deps: AuditKeyDeps, q: Queryable): Promise<AuditKeys> {
-  const [row] = await q.query<{ id: string | null }>("SELECT audit_key_id AS id FROM org");
-  if (!row?.id) throw new Error("the org has no audit key to derive the audit keys from");
-  await deps.protectionKeys.ensureLoaded(row.id, q);
+  const id = await orgStore.auditKeyId(q);
+  if (!id) throw new Error("the org has no audit key to derive the audit keys from");
+  await deps.protectionKeys.ensureLoaded(id, q);
   return {
-    chain: deps.keyring.deriveKey(row.id, AUDIT_KEY_LABEL),
-    seal: deps.keyring.deriveKey(row.id, SEAL_KEY_LABEL),
+    chain: deps.keyring.deriveKey(id, AUDIT_KEY_LABEL),
+    seal: deps.keyring.deriveKey(id, SEAL_KEY_LABEL),
   };
 }
 

@@ -14,7 +14,7 @@ import {
 } from "./audit-chain.js";
 import { auditKeys, deriveAuditKeys, type AuditKeyDeps } from "./audit-seal.js";
 import { CofferError, Keyring } from "@coffer/core";
-import { ProtectionKeyStore } from "../protection-keys.js";
+import { ProtectionKeyStore } from "../stores/key-store.js";
 import { createLogger } from "../logger.js";
 import type { Actor } from "../auth/actor.js";
 import {

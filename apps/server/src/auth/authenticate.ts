@@ -13,15 +13,13 @@ import {
   tokenLookupHash,
   verifySignedRequest,
   unauthorized,
-  type Grant,
-  type Membership,
   type Principal,
-  type TokenScope,
 } from "@coffer/core";
 import type { Deps } from "../deps.js";
 import type { Actor } from "./actor.js";
 import { Batcher } from "../db/batcher.js";
-import { accessKeyContext } from "../services/access-key-service.js";
+import { accessKeyContext, type CredentialRow } from "../stores/credential-store.js";
+import { createStores, type Stores } from "../stores/stores.js";
 import { FailureLimiter } from "./failure-limiter.js";
 import { DatabaseReplayStore } from "./replay-store.js";
 
@@ -45,37 +43,6 @@ export function presentedToken(headers: Headers): string | undefined {
   return match[1];
 }
 
-interface TokenRow {
-  id: string;
-  /** Made by an OIDC exchange; `name` is then `oidc:IDENTITY`. */
-  exchanged: boolean;
-  name: string;
-  owner_kind: "user" | "team" | "org";
-  owner: string | null;
-  scopes: TokenScope[];
-  expires_at: Date;
-  disabled_at: Date | null;
-  status: "active" | "disabled" | null;
-  org_role: "admin" | "member" | null;
-  teams: Membership[];
-  grants: Grant[];
-}
-
-/** Tokens and access keys alike: the credential, its owner, the owner's teams and grants. */
-const credentialQuery = (table: "tokens" | "access_keys", where: string): string => `
-  SELECT t.id, t.${table === "tokens" ? "hash" : "id"} AS lookup, ${table === "tokens" ? "t.kind = 'exchanged'" : "false"} AS exchanged, t.name, t.owner_kind, t.owner, t.scopes, t.expires_at, t.disabled_at, p.status, p.org_role,
-    COALESCE((SELECT json_agg(json_build_object('team', m.team, 'role', m.role))
-              FROM team_members m WHERE m.member = t.owner), '[]'::json) AS teams,
-    COALESCE((SELECT json_agg(json_build_object('subject', g.subject, 'resource', g.resource, 'level', g.level))
-              FROM grants g
-              WHERE g.subject = t.owner
-                 OR g.subject IN (SELECT m.team FROM team_members m WHERE m.member = t.owner)), '[]'::json) AS grants
-  FROM ${table} t LEFT JOIN principals p ON p.name = t.owner
-  WHERE ${where}`;
-/** Many tokens at once: concurrent requests share one lookup (see Batcher). */
-const TOKENS_QUERY = credentialQuery("tokens", "t.hash = ANY($1::text[])");
-const ACCESS_KEY_QUERY = credentialQuery("access_keys", "t.id = $1");
-
 /** The request as sent, for signed requests: method, path with query string, body's bytes. */
 export interface SignedTarget {
   method: string;
@@ -91,15 +58,19 @@ export class Authenticator {
    * Token lookups of concurrent requests go out together; each is still read after its
    * request arrived, so rights are those held now.
    */
-  readonly #tokens: Batcher<string, TokenRow | undefined>;
+  readonly #tokens: Batcher<string, CredentialRow | undefined>;
 
-  constructor(private readonly deps: Deps) {
+  constructor(
+    private readonly deps: Pick<
+      Deps,
+      "db" | "org" | "config" | "metrics" | "now" | "keyring" | "protectionKeys"
+    >,
+    private readonly stores: Pick<Stores, "credentials" | "keys"> = createStores(deps),
+  ) {
     this.#limiter = new FailureLimiter(deps.config.authFailuresPerMinute);
-    this.#replays = new DatabaseReplayStore(deps.db);
-    this.#tokens = new Batcher<string, TokenRow | undefined>(async (hashes) => {
-      const rows = await deps.db.query<TokenRow & { lookup: string }>(TOKENS_QUERY, [
-        [...new Set(hashes)],
-      ]);
+    this.#replays = new DatabaseReplayStore(stores.credentials, deps.db);
+    this.#tokens = new Batcher<string, CredentialRow | undefined>(async (hashes) => {
+      const rows = await stores.credentials.tokensByHash(deps.db, [...new Set(hashes)]);
       const byHash = new Map(rows.map((r) => [r.lookup, r]));
       return hashes.map((h) => byHash.get(h));
     });
@@ -152,25 +123,16 @@ export class Authenticator {
         now: now.getTime(),
       },
     );
-    const [row] = await this.deps.db.query<TokenRow>(ACCESS_KEY_QUERY, [accessKeyId]);
+    const row = await this.stores.credentials.accessKey(this.deps.db, accessKeyId);
     return this.#actor(row, now, "access key");
   }
 
   /** The access key's secret when it exists, is enabled and unexpired; opened from its seal. */
   async #accessKeySecret(id: string, now: Date): Promise<string | undefined> {
-    const [row] = await this.deps.db.query<{
-      protection_key_id: string;
-      wrapped_data_key: Buffer;
-      ciphertext: Buffer;
-      disabled_at: Date | null;
-      expires_at: Date;
-    }>(
-      "SELECT protection_key_id, wrapped_data_key, ciphertext, disabled_at, expires_at FROM access_keys WHERE id = $1",
-      [id],
-    );
+    const row = await this.stores.credentials.accessKeySecret(this.deps.db, id);
     if (!row || row.disabled_at !== null || row.expires_at.getTime() <= now.getTime())
       return undefined;
-    await this.deps.protectionKeys.ensureLoaded(row.protection_key_id);
+    await this.stores.keys.ensureLoaded(row.protection_key_id);
     return this.deps.keyring.open(
       {
         protectionKeyId: row.protection_key_id,
@@ -181,7 +143,7 @@ export class Authenticator {
     );
   }
 
-  #actor(row: TokenRow | undefined, now: Date, what: "token" | "access key"): Actor {
+  #actor(row: CredentialRow | undefined, now: Date, what: "token" | "access key"): Actor {
     const reason = what === "token" ? "token" : "access-key";
     if (!row) throw unauthorized(`unknown ${what}`, { reason: `unknown-${reason}` });
     if (row.disabled_at !== null)
@@ -212,7 +174,7 @@ export class Authenticator {
   }
 }
 
-function toPrincipal(row: TokenRow): Principal {
+function toPrincipal(row: CredentialRow): Principal {
   if (row.owner_kind === "org") return { kind: "org" };
   if (row.owner_kind === "team") return { kind: "team", name: row.owner! };
   return {

@@ -9,12 +9,13 @@
  *   (see embedded-statistics.ts).
  */
 import { createHash } from "node:crypto";
-import { recordAudit, SYSTEM, SYSTEM_META } from "../audit/audit-log.js";
+import { SYSTEM, SYSTEM_META } from "../audit/audit-log.js";
 import type { Queryable } from "../db/database.js";
 import { EmbeddedStatistics } from "../db/embedded-statistics.js";
 import type { Deps } from "../deps.js";
-import { purgeDeletedSecrets } from "../services/secret-removal.js";
 import type { Services } from "../services/services.js";
+import { jobStore, type JobStore } from "../stores/job-store.js";
+import { createStores, type Stores } from "../stores/stores.js";
 import { DAY_MS } from "../time.js";
 
 export interface Job {
@@ -28,7 +29,10 @@ export interface Job {
 const lockOf = (name: string): number =>
   createHash("sha256").update(`coffer-job:${name}`).digest().readInt32BE(0);
 
-export function coreJobs(deps: Deps): Job[] {
+export function coreJobs(
+  deps: Deps,
+  stores: Pick<Stores, "secrets" | "credentials" | "jobs" | "audit"> = createStores(deps),
+): Job[] {
   const statistics = new EmbeddedStatistics(deps.db);
   const embedded: Job[] =
     deps.db.engine === "pglite"
@@ -51,9 +55,8 @@ export function coreJobs(deps: Deps): Job[] {
       name: "purge-deleted-secrets",
       periodMs: deps.config.jobIntervalMs,
       async run(tx, now) {
-        const purged = await purgeDeletedSecrets(tx, deps.org, now);
-        await recordAudit(
-          deps,
+        const purged = await stores.secrets.purgeDeleted(tx, deps.org, now);
+        await stores.audit.record(
           tx,
           SYSTEM,
           SYSTEM_META,
@@ -68,21 +71,17 @@ export function coreJobs(deps: Deps): Job[] {
       name: "expire-and-purge-tokens",
       periodMs: deps.config.jobIntervalMs,
       async run(tx, now) {
-        await tx.query(
-          "UPDATE tokens SET disabled_at = expires_at WHERE disabled_at IS NULL AND expires_at <= $1",
-          [now],
+        await stores.credentials.expireTokens(tx, now);
+        await stores.credentials.purgeUses(tx, now);
+        const purged = await stores.credentials.purgeTokens(
+          tx,
+          new Date(now.getTime() - 7 * DAY_MS),
         );
-        await tx.query("DELETE FROM signature_replays WHERE expires_at <= $1", [now]);
-        const purged = await tx.query<{ id: string }>(
-          "DELETE FROM tokens WHERE disabled_at <= $1 RETURNING id",
-          [new Date(now.getTime() - 7 * DAY_MS)],
-        );
-        await recordAudit(
-          deps,
+        await stores.audit.record(
           tx,
           SYSTEM,
           SYSTEM_META,
-          purged.map((t) => ({ action: "token.purge", resource: `token:${t.id}` })),
+          purged.map((id) => ({ action: "token.purge", resource: `token:${id}` })),
         );
       },
     },
@@ -91,19 +90,8 @@ export function coreJobs(deps: Deps): Job[] {
       periodMs: deps.config.jobIntervalMs,
       async run(tx, now) {
         const soon = new Date(now.getTime() + 3 * DAY_MS);
-        const due = await tx.query<{ id: string; owner: string | null; expires_at: Date }>(
-          `UPDATE tokens SET expiry_event_at = $1
-           WHERE disabled_at IS NULL AND expiry_event_at IS NULL AND expires_at > $1 AND expires_at <= $2
-             AND expires_at - created_at >= interval '3 days'
-           RETURNING id, owner, expires_at`,
-          [now, soon],
-        );
-        for (const t of due) {
-          await tx.query(
-            "INSERT INTO notifications (kind, subject, resource, details) VALUES ('token.expiring', $1, $2, $3)",
-            [t.owner, `token:${t.id}`, JSON.stringify({ expiresAt: t.expires_at.toISOString() })],
-          );
-        }
+        const due = await stores.credentials.expiringTokens(tx, now, soon);
+        for (const t of due) await stores.jobs.notifyTokenExpiring(tx, t.owner, t.id, t.expires_at);
       },
     },
   ];
@@ -116,6 +104,7 @@ export class JobRunner {
     private readonly deps: Deps,
     private readonly services: Services,
     private readonly jobs: Job[] = coreJobs(deps),
+    private readonly store: JobStore = jobStore,
   ) {}
 
   /** Runs one job if it is due and no replica holds it; returns whether it ran. */
@@ -126,17 +115,10 @@ export class JobRunner {
       ]);
       if (!lock?.ok) return false;
       const now = this.deps.now();
-      const [last] = await tx.query<{ last_run_at: Date }>(
-        "SELECT last_run_at FROM job_runs WHERE job = $1",
-        [job.name],
-      );
-      if (last && now.getTime() - last.last_run_at.getTime() < job.periodMs * 0.9) return false;
+      const last = await this.store.lastRun(tx, job.name);
+      if (last && now.getTime() - last.getTime() < job.periodMs * 0.9) return false;
       await job.run(tx, now);
-      await tx.query(
-        `INSERT INTO job_runs (job, last_run_at) VALUES ($1, $2)
-         ON CONFLICT (job) DO UPDATE SET last_run_at = EXCLUDED.last_run_at`,
-        [job.name, now],
-      );
+      await this.store.ran(tx, job.name, now);
       return true;
     });
     if (ran) await job.afterCommit?.();

@@ -9,23 +9,14 @@ import {
   type AccessKeyIdInput,
   type CreateAccessKeyInput,
   type TokenScope,
-  type VersionContext,
 } from "@coffer/core";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { audited } from "./audited.js";
+import { accessKeyContext, type AccessKeyRow } from "../stores/credential-store.js";
+import type { Stores } from "../stores/stores.js";
 import { CredentialIssuer, type CredentialTable } from "./credential-issuer.js";
-
-/** Not a valid user or team name, so no secret's additional data can be the same. */
-export const ACCESS_KEY_OWNER = "~access-key";
-
-export const accessKeyContext = (org: string, id: string): VersionContext => ({
-  org,
-  owner: ACCESS_KEY_OWNER,
-  name: id,
-  version: 1,
-});
 
 export interface AccessKeyInfo {
   id: string;
@@ -40,28 +31,20 @@ export interface AccessKeyInfo {
   disabledAt: string | null;
 }
 
-interface AccessKeyRow {
-  id: string;
-  name: string;
-  owner_kind: "user" | "team" | "org";
-  owner: string | null;
-  scopes: TokenScope[];
-  created_at: Date;
-  created_by: string;
-  expires_at: Date;
-  disabled_at: Date | null;
-}
-
-const COLUMNS =
-  "id, name, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at";
 const kindOf = (row: AccessKeyRow): "personal" | "shared" =>
   row.owner_kind === "user" ? "personal" : "shared";
 
 export class AccessKeyService {
   readonly #issuer: CredentialIssuer;
 
-  constructor(private readonly deps: Deps) {
-    this.#issuer = new CredentialIssuer(deps);
+  constructor(
+    private readonly deps: Pick<Deps, "db" | "log" | "org" | "config" | "now" | "keyring">,
+    private readonly stores: Pick<
+      Stores,
+      "credentials" | "principals" | "grants" | "keys" | "audit"
+    >,
+  ) {
+    this.#issuer = new CredentialIssuer(deps, stores);
   }
 
   async create(
@@ -69,33 +52,26 @@ export class AccessKeyService {
     meta: RequestMeta,
     input: CreateAccessKeyInput,
   ): Promise<{ id: string; secret: string; expiresAt: string }> {
-    return audited(this.deps, actor, meta, "access-key.create", null, async (tx) => {
+    return audited(this.deps, this.stores, actor, meta, "access-key.create", null, async (tx) => {
       const plan = await this.#issuer.plan(tx, actor, input, "access key");
       const key = mintAccessKey();
-      const pkId = await this.deps.protectionKeys.defaultId(tx);
+      const pkId = await this.stores.keys.defaultId(tx);
       const sealed = this.deps.keyring.seal(
         key.secret,
         accessKeyContext(this.deps.org, key.accessKeyId),
         pkId,
       );
-      await tx.query(
-        `INSERT INTO access_keys (id, name, owner_kind, owner, scopes, protection_key_id, wrapped_data_key,
-                                  ciphertext, created_by, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [
-          key.accessKeyId,
-          input.name,
-          plan.ownerKind,
-          plan.owner,
-          JSON.stringify(plan.scopes),
-          sealed.protectionKeyId,
-          sealed.wrappedDataKey,
-          sealed.ciphertext,
-          actor.label,
-          plan.expiresAt,
-          plan.createdAt,
-        ],
-      );
+      await this.stores.credentials.insertAccessKey(tx, {
+        id: key.accessKeyId,
+        name: input.name,
+        ownerKind: plan.ownerKind,
+        owner: plan.owner,
+        scopes: plan.scopes,
+        sealed,
+        createdBy: actor.label,
+        expiresAt: plan.expiresAt,
+        createdAt: plan.createdAt,
+      });
       return {
         result: {
           id: key.accessKeyId,
@@ -110,9 +86,7 @@ export class AccessKeyService {
 
   async list(actor: Actor): Promise<AccessKeyInfo[]> {
     this.#issuer.requireFullCredential(actor, "access key");
-    const rows = await this.deps.db.query<AccessKeyRow>(
-      `SELECT ${COLUMNS} FROM access_keys ORDER BY created_at, id`,
-    );
+    const rows = await this.stores.credentials.accessKeys(this.deps.db);
     return rows
       .filter((r) => this.#issuer.mayManage(actor, { kind: kindOf(r), owner: r.owner }))
       .map(toInfo);
@@ -121,10 +95,7 @@ export class AccessKeyService {
   async disable(actor: Actor, meta: RequestMeta, input: AccessKeyIdInput): Promise<AccessKeyInfo> {
     return this.#update(actor, meta, input.id, "access-key.disable", async (tx, row) => {
       if (row.disabled_at !== null) throw invalidStatus(`access key ${row.id} is already disabled`);
-      await tx.query("UPDATE access_keys SET disabled_at = $2 WHERE id = $1", [
-        row.id,
-        this.deps.now(),
-      ]);
+      await this.stores.credentials.disable(tx, "access-key", row.id, this.deps.now());
     });
   }
 
@@ -147,8 +118,6 @@ export class AccessKeyService {
   }
 
   readonly #table: CredentialTable<AccessKeyRow, AccessKeyInfo> = {
-    table: "access_keys",
-    columns: COLUMNS,
     what: "access key",
     resource: "access-key",
     kindOf,

@@ -9,7 +9,8 @@ import type { Actor } from "../auth/actor.js";
 import type { Deps } from "../deps.js";
 import type { AuditChain, AuditVerification } from "../audit/audit-chain.js";
 import { decodeIdCursor, encodeIdCursor } from "./cursors.js";
-import { addressOf, findSecret, missing, secretResource } from "./secret-lookup.js";
+import type { Stores } from "../stores/stores.js";
+import { addressOf, missing, secretResource } from "./secret-lookup.js";
 import { secretUri } from "./secret-view.js";
 
 export interface AuditEventView {
@@ -27,7 +28,8 @@ export interface AuditEventView {
 
 export class AuditService {
   constructor(
-    private readonly deps: Deps,
+    private readonly deps: Pick<Deps, "db" | "org">,
+    private readonly stores: Pick<Stores, "audit" | "secrets">,
     private readonly chain: AuditChain,
   ) {}
 
@@ -39,7 +41,7 @@ export class AuditService {
     let resource: string | null = null;
     if (input.secret !== undefined) {
       const addr = addressOf(input.secret, actor, this.deps.org);
-      const row = await findSecret(this.deps.db, addr.owner, addr.name);
+      const row = await this.stores.secrets.find(this.deps.db, addr.owner, addr.name);
       if (!row) throw missing(this.deps.org, addr.owner, addr.name);
       requireAccess(
         actor,
@@ -56,25 +58,15 @@ export class AuditService {
     if (since !== null && Number.isNaN(since.getTime()))
       throw invalidRequest("since is not a date");
     const before = input.cursor !== undefined ? decodeIdCursor(input.cursor) : null;
-    const rows = await this.deps.db.query<{
-      id: number;
-      at: Date;
-      actor: string | null;
-      token_id: string | null;
-      action: string;
-      resource: string | null;
-      result: string;
-      ip: string | null;
-      request_id: string | null;
-      details: Record<string, unknown>;
-    }>(
-      `SELECT id, at, actor, token_id, action, resource, result, ip, request_id, details FROM audit_events
-       WHERE ($1::text IS NULL OR resource = $1) AND ($2::text IS NULL OR actor = $2)
-         AND ($3::text IS NULL OR actor = $3) AND ($4::text IS NULL OR action = $4)
-         AND ($5::timestamptz IS NULL OR at >= $5) AND ($6::bigint IS NULL OR id < $6)
-       ORDER BY id DESC LIMIT $7`,
-      [resource, onlyActor, input.actor ?? null, input.action ?? null, since, before, limit + 1],
-    );
+    const rows = await this.stores.audit.list(this.deps.db, {
+      resource,
+      onlyActor,
+      actor: input.actor ?? null,
+      action: input.action ?? null,
+      since,
+      before,
+      limit,
+    });
     const items = rows.slice(0, limit).map((r) => ({
       id: r.id,
       at: r.at.toISOString(),

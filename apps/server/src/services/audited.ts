@@ -6,7 +6,12 @@ import { CofferError } from "@coffer/core";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
-import { recordAudit, type AuditActor } from "../audit/audit-log.js";
+import type { AuditActor } from "../audit/audit-log.js";
+import type { Stores } from "../stores/stores.js";
+
+/** What audited() and auditFailure() use. */
+export type AuditedDeps = Pick<Deps, "db" | "log">;
+export type AuditedStores = Pick<Stores, "audit">;
 
 export interface AuditedResult<T> {
   result: T;
@@ -23,7 +28,8 @@ export interface AuditedResult<T> {
 const DENIALS = new Set(["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND"]);
 
 export async function audited<T>(
-  deps: Deps,
+  deps: AuditedDeps,
+  stores: AuditedStores,
   actor: Actor,
   meta: RequestMeta,
   action: string,
@@ -34,7 +40,7 @@ export async function audited<T>(
     return await deps.db.transaction(async (tx) => {
       const outcome = await change(tx);
       if (!outcome.auditWritten) {
-        await recordAudit(deps, tx, actor, meta, {
+        await stores.audit.record(tx, actor, meta, {
           action,
           resource: outcome.resource ?? resource,
           details: outcome.details ?? {},
@@ -43,14 +49,15 @@ export async function audited<T>(
       return outcome.result;
     });
   } catch (error) {
-    await auditFailure(deps, actor, meta, action, resource, error);
+    await auditFailure(deps, stores, actor, meta, action, resource, error);
     throw error;
   }
 }
 
 /** Records a refused or failed call; a failure to record is logged, the original error stands. */
 export async function auditFailure(
-  deps: Deps,
+  deps: AuditedDeps,
+  stores: AuditedStores,
   actor: AuditActor,
   meta: RequestMeta,
   action: string,
@@ -60,12 +67,17 @@ export async function auditFailure(
   details: Record<string, unknown> = {},
 ): Promise<void> {
   const code = error instanceof CofferError ? error.errorCode : "INTERNAL_SERVER_ERROR";
-  await recordAudit(deps, deps.db, actor, meta, {
-    action,
-    resource,
-    result: DENIALS.has(code) ? "denied" : "failed",
-    details: { ...details, errorCode: code },
-  }).catch((auditError: unknown) => {
-    deps.log.error({ err: auditError, action }, "could not record a refused call in the audit log");
-  });
+  await stores.audit
+    .record(deps.db, actor, meta, {
+      action,
+      resource,
+      result: DENIALS.has(code) ? "denied" : "failed",
+      details: { ...details, errorCode: code },
+    })
+    .catch((auditError: unknown) => {
+      deps.log.error(
+        { err: auditError, action },
+        "could not record a refused call in the audit log",
+      );
+    });
 }

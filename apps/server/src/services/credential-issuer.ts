@@ -11,12 +11,9 @@ import {
   notFound,
   scopeIsWithinHeld,
   type Grant,
-  type Membership,
-  type OrgRole,
   type Principal,
   type Resource,
   type TokenScope,
-  type UserStatus,
 } from "@coffer/core";
 import {
   can,
@@ -30,6 +27,8 @@ import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { addSeconds } from "../time.js";
 import { audited } from "./audited.js";
+import type { CredentialKind } from "../stores/credential-store.js";
+import type { Stores } from "../stores/stores.js";
 import { ownerKind } from "./secret-lookup.js";
 
 export const ALL_SCOPES: TokenScope[] = [{ resource: "*", level: "manage" }];
@@ -44,12 +43,10 @@ export interface CredentialRequest {
 
 /** How a kind of credential is stored and shown, for CredentialIssuer.update. */
 export interface CredentialTable<Row, Info> {
-  table: "tokens" | "access_keys";
-  columns: string;
   /** `token`, `access key`: in messages. */
   what: string;
-  /** `token`, `access-key`: in audit resources. */
-  resource: string;
+  /** `token`, `access-key`: in audit resources, and the kind the credential store keeps. */
+  resource: CredentialKind;
   kindOf(row: Row): "personal" | "shared" | "exchanged";
   toInfo(row: Row): Info;
 }
@@ -69,7 +66,10 @@ export interface CredentialPlan {
 }
 
 export class CredentialIssuer {
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Pick<Deps, "db" | "log" | "org" | "config" | "now">,
+    private readonly stores: Pick<Stores, "credentials" | "principals" | "grants" | "audit">,
+  ) {}
 
   /**
    * Making or changing credentials needs `*` at `manage`: anything less could mint a token
@@ -142,12 +142,9 @@ export class CredentialIssuer {
   ): Promise<CredentialOwner> {
     requireAccess(actor, { kind: "org" }, "manage");
     if (team === undefined) return { principal: { kind: "org" }, grants: [] };
-    if ((await ownerKind(tx, team)) !== "team")
+    if ((await ownerKind(this.stores.principals, tx, team)) !== "team")
       throw invalidRequest(`${team} is a user, not a team`);
-    const grants = await tx.query<Grant>(
-      "SELECT subject, resource, level FROM grants WHERE subject = $1",
-      [team],
-    );
+    const grants = await this.stores.grants.grantsTo(tx, team);
     return { principal: { kind: "team", name: team }, grants };
   }
 
@@ -163,21 +160,16 @@ export class CredentialIssuer {
     what: string,
   ): Promise<CredentialOwner> {
     requireUserAdministration(actor, `issuing a ${what} for a user`);
-    const [row] = await tx.query<{ kind: string; org_role: OrgRole; status: UserStatus }>(
-      "SELECT kind, org_role, status FROM principals WHERE name = $1 FOR SHARE",
-      [user],
-    );
+    const row = await this.stores.principals.shareLocked(tx, user);
     if (!row) throw notFound(`no user ${user}`);
     if (row.kind !== "user") throw invalidRequest(`${user} is a team: make a shared ${what}`);
     if (row.status !== "active")
       throw invalidStatus(`user ${user} is disabled; enable the user first`);
-    const teams = await tx.query<Membership>(
-      "SELECT team, role FROM team_members WHERE member = $1",
-      [user],
-    );
-    const grants = await tx.query<Grant>(
-      "SELECT subject, resource, level FROM grants WHERE subject = $1 OR subject = ANY($2)",
-      [user, teams.map((t) => t.team)],
+    const teams = await this.stores.principals.memberships(tx, user);
+    const grants = await this.stores.grants.grantsToUser(
+      tx,
+      user,
+      teams.map((t) => t.team),
     );
     return {
       principal: { kind: "user", name: user, orgRole: row.org_role, status: row.status, teams },
@@ -213,14 +205,15 @@ export class CredentialIssuer {
     change: (tx: Queryable, row: Row) => Promise<void>,
   ): Promise<Info> {
     this.requireFullCredential(actor, credential.what);
-    const select = `SELECT ${credential.columns} FROM ${credential.table} WHERE id = $1`;
-    return audited(this.deps, actor, meta, action, `${credential.resource}:${id}`, async (tx) => {
-      const [row] = await tx.query<Row>(`${select} FOR UPDATE`, [id]);
+    const { credentials } = this.stores;
+    const resource = `${credential.resource}:${id}`;
+    return audited(this.deps, this.stores, actor, meta, action, resource, async (tx) => {
+      const row = await credentials.credential<Row>(tx, credential.resource, id, true);
       if (!row || !this.mayManage(actor, { kind: credential.kindOf(row), owner: row.owner })) {
         throw notFound(`no ${credential.what} ${id} of yours`);
       }
       await change(tx, row);
-      const [after] = await tx.query<Row>(select, [id]);
+      const after = await credentials.credential<Row>(tx, credential.resource, id);
       return { result: credential.toInfo(after ?? row) };
     });
   }
@@ -234,7 +227,7 @@ export class CredentialIssuer {
     action: string,
   ): Promise<{ id: string; deleted: true }> {
     await this.update(actor, meta, credential, id, action, async (tx) => {
-      await tx.query(`DELETE FROM ${credential.table} WHERE id = $1`, [id]);
+      await this.stores.credentials.remove(tx, credential.resource, id);
     });
     return { id, deleted: true };
   }
@@ -253,7 +246,7 @@ export class CredentialIssuer {
     if (scope.resource === "*") return null;
     const [, , org, owner, name] = scope.resource.split("/");
     if (org !== this.deps.org) throw invalidRequest(`scope ${scope.resource} names another org`);
-    const kind = await ownerKind(tx, owner!);
+    const kind = await ownerKind(this.stores.principals, tx, owner!);
     return { kind: "secret", org, owner: { kind, name: owner! }, name: name! };
   }
 }

@@ -16,7 +16,8 @@ import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { audited } from "./audited.js";
-import { addressOf, findSecret, missing, ownerKind, secretResource } from "./secret-lookup.js";
+import type { Stores } from "../stores/stores.js";
+import { addressOf, missing, ownerKind, secretResource } from "./secret-lookup.js";
 import { secretUri } from "./secret-view.js";
 
 export interface GrantInfo {
@@ -28,27 +29,25 @@ export interface GrantInfo {
 }
 
 export class GrantService {
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Pick<Deps, "db" | "log" | "org">,
+    private readonly stores: Pick<Stores, "grants" | "principals" | "secrets" | "audit">,
+  ) {}
 
   async share(actor: Actor, meta: RequestMeta, input: ShareInput): Promise<GrantInfo> {
     const level = input.level ?? "read";
-    return audited(this.deps, actor, meta, "grant.share", null, async (tx) => {
+    return audited(this.deps, this.stores, actor, meta, "grant.share", null, async (tx) => {
       const resource = await this.#target(tx, actor, input.resource);
-      const [subject] = await tx.query("SELECT 1 FROM principals WHERE name = $1", [input.subject]);
-      if (!subject) throw notFound(`no user or team named ${input.subject}`);
-      const [row] = await tx.query<{ created_at: Date; created_by: string }>(
-        `INSERT INTO grants (subject, resource, level, created_by) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (subject, resource) DO UPDATE SET level = EXCLUDED.level
-         RETURNING created_at, created_by`,
-        [input.subject, resource, level, actor.label],
-      );
+      if (!(await this.stores.principals.exists(tx, input.subject)))
+        throw notFound(`no user or team named ${input.subject}`);
+      const row = await this.stores.grants.share(tx, input.subject, resource, level, actor.label);
       return {
         result: {
           subject: input.subject,
           resource,
           level,
-          createdAt: row!.created_at.toISOString(),
-          createdBy: row!.created_by,
+          createdAt: row.created_at.toISOString(),
+          createdBy: row.created_by,
         },
         resource,
         details: { subject: input.subject, level },
@@ -61,13 +60,10 @@ export class GrantService {
     meta: RequestMeta,
     input: UnshareInput,
   ): Promise<{ subject: string; resource: string }> {
-    return audited(this.deps, actor, meta, "grant.unshare", null, async (tx) => {
+    return audited(this.deps, this.stores, actor, meta, "grant.unshare", null, async (tx) => {
       const resource = await this.#target(tx, actor, input.resource);
-      const removed = await tx.query(
-        "DELETE FROM grants WHERE subject = $1 AND resource = $2 RETURNING id",
-        [input.subject, resource],
-      );
-      if (removed.length === 0) throw notFound(`${input.subject} has no grant on ${resource}`);
+      if (!(await this.stores.grants.unshare(tx, input.subject, resource)))
+        throw notFound(`${input.subject} has no grant on ${resource}`);
       return {
         result: { subject: input.subject, resource },
         resource,
@@ -80,16 +76,9 @@ export class GrantService {
   async list(actor: Actor, input: ListGrantsInput): Promise<GrantInfo[]> {
     requireFullScope(actor, "listing grants");
     const byMe = input.direction === "byMe";
-    const rows = await this.deps.db.query<{
-      subject: string;
-      resource: string;
-      level: Level;
-      created_at: Date;
-      created_by: string;
-    }>(
-      `SELECT subject, resource, level, created_at, created_by FROM grants
-       WHERE ${byMe ? "created_by = $1" : "subject = ANY($1)"} ORDER BY resource, subject`,
-      [byMe ? actor.label : subjectsOf(actor)],
+    const rows = await this.stores.grants.list(
+      this.deps.db,
+      byMe ? { createdBy: actor.label } : { subjects: subjectsOf(actor) },
     );
     return rows.map((r) => ({
       subject: r.subject,
@@ -108,12 +97,12 @@ export class GrantService {
       if (org !== this.deps.org) throw notFound(`no org "${org}" here`);
       if (!PRINCIPAL_NAME_RE.test(owner))
         throw invalidRequest(`"${owner.slice(0, 40)}" is not a user or team name`);
-      const kind = await ownerKind(tx, owner);
+      const kind = await ownerKind(this.stores.principals, tx, owner);
       requireAccess(actor, secretResource(this.deps.org, owner, kind, "*"), "manage");
       return `secret://${this.deps.org}/${owner}/*`;
     }
     const addr = addressOf(text, actor, this.deps.org);
-    const row = await findSecret(tx, addr.owner, addr.name);
+    const row = await this.stores.secrets.find(tx, addr.owner, addr.name);
     if (!row) throw missing(this.deps.org, addr.owner, addr.name);
     requireAccess(
       actor,

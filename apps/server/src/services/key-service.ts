@@ -8,7 +8,7 @@ import { rootKeyId } from "@coffer/core";
 import { requireAccess } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Deps } from "../deps.js";
-import type { ProtectionKeyInfo } from "../protection-keys.js";
+import type { ProtectionKeyInfo } from "../stores/key-store.js";
 import {
   holdOffRotation,
   refreshRootKeys,
@@ -16,6 +16,7 @@ import {
   whileNotRotating,
   type StepObserver,
 } from "../root-key-rotation.js";
+import type { Stores } from "../stores/stores.js";
 import { audited, auditFailure } from "./audited.js";
 
 export interface KeyInfoView {
@@ -33,14 +34,18 @@ const view = (k: ProtectionKeyInfo): KeyInfoView => ({
 });
 
 export class KeyService {
-  constructor(private readonly deps: Deps) {}
+  /** Root-key rotation (root-key-rotation.ts) works on the whole of Deps: its keys and files. */
+  constructor(
+    private readonly deps: Deps,
+    private readonly stores: Pick<Stores, "keys" | "audit">,
+  ) {}
 
   async list(actor: Actor): Promise<{ activeRootKeyId: string; protectionKeys: KeyInfoView[] }> {
     requireAccess(actor, { kind: "org" }, "manage");
     await refreshRootKeys(this.deps);
     return {
       activeRootKeyId: this.deps.keyring.activeRootKeyId,
-      protectionKeys: (await this.deps.protectionKeys.list()).map(view),
+      protectionKeys: (await this.stores.keys.list()).map(view),
     };
   }
 
@@ -51,11 +56,11 @@ export class KeyService {
   ): Promise<KeyInfoView> {
     // Never wrapped under a root key a rotation is retiring: see root-key-rotation.ts.
     return whileNotRotating(() =>
-      audited(this.deps, actor, meta, "key.create", null, async (tx) => {
+      audited(this.deps, this.stores, actor, meta, "key.create", null, async (tx) => {
         requireAccess(actor, { kind: "org" }, "manage");
         await holdOffRotation(tx, this.deps);
-        const id = await this.deps.protectionKeys.create(tx, input.makeDefault === true);
-        const created = (await this.deps.protectionKeys.list(tx)).find((k) => k.id === id)!;
+        const id = await this.stores.keys.create(tx, input.makeDefault === true);
+        const created = (await this.stores.keys.list(tx)).find((k) => k.id === id)!;
         return {
           result: view(created),
           resource: `key:${id}`,
@@ -80,18 +85,26 @@ export class KeyService {
         this.deps,
         (next, rewrapped) => {
           inTransaction = true;
-          return audited(this.deps, actor, meta, "key.rotate-root", null, async (tx) => {
-            const count = await this.deps.protectionKeys.rewrapAll(tx, next);
-            await rewrapped();
-            const id = rootKeyId(next);
-            return { result: { rootKeyId: id, rewrapped: count }, resource: `root-key:${id}` };
-          });
+          return audited(
+            this.deps,
+            this.stores,
+            actor,
+            meta,
+            "key.rotate-root",
+            null,
+            async (tx) => {
+              const count = await this.stores.keys.rewrapAll(tx, next);
+              await rewrapped();
+              const id = rootKeyId(next);
+              return { result: { rootKeyId: id, rewrapped: count }, resource: `root-key:${id}` };
+            },
+          );
         },
         onStep,
       );
     } catch (error) {
       if (!inTransaction)
-        await auditFailure(this.deps, actor, meta, "key.rotate-root", null, error);
+        await auditFailure(this.deps, this.stores, actor, meta, "key.rotate-root", null, error);
       throw error;
     }
   }

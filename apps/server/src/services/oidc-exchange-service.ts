@@ -27,14 +27,14 @@ import type { JWTPayload } from "jose";
 import type { RequestMeta } from "../auth/actor.js";
 import { FailureLimiter } from "../auth/failure-limiter.js";
 import { DatabaseReplayStore } from "../auth/replay-store.js";
+import type { Stores } from "../stores/stores.js";
+import type { TrustPolicyRow } from "../stores/trust-policy-store.js";
 import type { Deps } from "../deps.js";
 import { claimedIssuer, verifyIdToken } from "../oidc/id-token.js";
 import { IssuerKeys } from "../oidc/issuer-keys.js";
 import { addSeconds } from "../time.js";
 import { auditFailure } from "./audited.js";
-import { recordAudit } from "../audit/audit-log.js";
-import { insertToken } from "./token-service.js";
-import { exchangedTokenName, policiesOf, type TrustPolicyRow } from "./trust-policy-service.js";
+import { exchangedTokenName } from "./trust-policy-service.js";
 
 export interface ExchangedToken {
   token: string;
@@ -68,7 +68,10 @@ export class OidcExchangeService {
   readonly #keys = new IssuerKeys();
   readonly #limiter: FailureLimiter;
 
-  constructor(private readonly deps: Deps) {
+  constructor(
+    private readonly deps: Pick<Deps, "db" | "log" | "config" | "metrics" | "now">,
+    private readonly stores: Pick<Stores, "trustPolicies" | "credentials" | "audit">,
+  ) {
     this.#limiter = new FailureLimiter(deps.config.authFailuresPerMinute);
   }
 
@@ -95,6 +98,7 @@ export class OidcExchangeService {
       // Nobody is signed in yet: the actor is `oidc`, what was asked for goes in the details.
       await auditFailure(
         this.deps,
+        this.stores,
         { label: "oidc", tokenId: null },
         meta,
         "oidc.exchange",
@@ -113,7 +117,7 @@ export class OidcExchangeService {
   async #exchange(meta: RequestMeta, input: ExchangeInput): Promise<ExchangedToken> {
     const issuer = claimedIssuer(input.token);
     const refuse = (message: string) => unauthorized(message, { reason: "oidc-no-policy", issuer });
-    const policies = await policiesOf(this.deps.db, issuer);
+    const policies = await this.stores.trustPolicies.ofIssuer(this.deps.db, issuer);
     if (policies.length === 0) throw refuse(`no trust policy trusts issuer ${issuer}`);
     const claims = await verifyIdToken(input.token, this.#keys, {
       issuer,
@@ -184,11 +188,7 @@ export class OidcExchangeService {
     return this.deps.db.transaction(async (tx) => {
       // The policy still exists, and cannot be deleted until this token is stored (a deletion
       // then disables it with the others).
-      const [held] = await tx.query(
-        "SELECT identity FROM oidc_trust_policies WHERE identity = $1 FOR SHARE",
-        [policy.identity],
-      );
-      if (!held) {
+      if (!(await this.stores.trustPolicies.hold(tx, policy.identity))) {
         throw unauthorized(`trust policy ${policy.identity} was deleted`, {
           reason: "oidc-no-policy",
           issuer: policy.issuer,
@@ -196,7 +196,7 @@ export class OidcExchangeService {
       }
       // One exchange per ID token (a job asks GitHub for a new one each time): a token copied
       // from a log or a compromised step cannot be exchanged again while it is valid.
-      const fresh = await new DatabaseReplayStore(tx).remember(
+      const fresh = await new DatabaseReplayStore(this.stores.credentials, tx).remember(
         `oidc:${idToken}`,
         (claims.exp ?? 0) * 1000,
         now.getTime(),
@@ -208,7 +208,7 @@ export class OidcExchangeService {
         });
       }
       const name = exchangedTokenName(policy.identity);
-      const made = await insertToken(tx, {
+      const made = await this.stores.credentials.insertToken(tx, {
         kind: "exchanged",
         ownerKind: policy.owner_kind,
         owner: policy.owner,
@@ -219,7 +219,7 @@ export class OidcExchangeService {
         createdBy: name,
       });
       const actor = { label: name, tokenId: made.id };
-      await recordAudit(this.deps, tx, actor, meta, {
+      await this.stores.audit.record(tx, actor, meta, {
         action: "oidc.exchange",
         resource: `token:${made.id}`,
         details: {

@@ -16,7 +16,8 @@ import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { addDays } from "../time.js";
 import { audited } from "./audited.js";
-import { ALL_SCOPES, insertToken } from "./token-service.js";
+import type { Stores } from "../stores/stores.js";
+import { ALL_SCOPES } from "./credential-issuer.js";
 
 const FIRST_TOKEN_DAYS = 30;
 
@@ -39,7 +40,10 @@ export interface Whoami {
 }
 
 export class PrincipalService {
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Pick<Deps, "db" | "log" | "org" | "config" | "now">,
+    private readonly stores: Pick<Stores, "principals" | "credentials" | "audit">,
+  ) {}
 
   whoami(actor: Actor): Whoami {
     const p = actor.principal;
@@ -63,41 +67,47 @@ export class PrincipalService {
     meta: RequestMeta,
     input: CreateUserInput,
   ): Promise<UserInfo & { token: string; tokenId: string; tokenExpiresAt: string }> {
-    return audited(this.deps, actor, meta, "user.create", `user:${input.name}`, async (tx) => {
-      requireAccess(actor, { kind: "org" }, "manage");
-      await this.#insertPrincipal(
-        tx,
-        input.name,
-        "user",
-        input.admin ? "admin" : "member",
-        actor.label,
-      );
-      const days = Math.min(FIRST_TOKEN_DAYS, this.deps.config.maxTokenTtlDays);
-      const expiresAt = addDays(this.deps.now(), days);
-      const { id, token } = await insertToken(tx, {
-        kind: "personal",
-        ownerKind: "user",
-        owner: input.name,
-        name: "first token",
-        scopes: ALL_SCOPES,
-        createdAt: this.deps.now(),
-        expiresAt,
-        createdBy: actor.label,
-      });
-      const user = (await this.#user(tx, input.name))!;
-      return {
-        result: { ...user, token, tokenId: id, tokenExpiresAt: expiresAt.toISOString() },
-        details: { admin: input.admin === true, tokenId: id },
-      };
-    });
+    return audited(
+      this.deps,
+      this.stores,
+      actor,
+      meta,
+      "user.create",
+      `user:${input.name}`,
+      async (tx) => {
+        requireAccess(actor, { kind: "org" }, "manage");
+        await this.#insertPrincipal(
+          tx,
+          input.name,
+          "user",
+          input.admin ? "admin" : "member",
+          actor.label,
+        );
+        const days = Math.min(FIRST_TOKEN_DAYS, this.deps.config.maxTokenTtlDays);
+        const expiresAt = addDays(this.deps.now(), days);
+        const { id, token } = await this.stores.credentials.insertToken(tx, {
+          kind: "personal",
+          ownerKind: "user",
+          owner: input.name,
+          name: "first token",
+          scopes: ALL_SCOPES,
+          createdAt: this.deps.now(),
+          expiresAt,
+          createdBy: actor.label,
+        });
+        const user = (await this.#user(tx, input.name))!;
+        return {
+          result: { ...user, token, tokenId: id, tokenExpiresAt: expiresAt.toISOString() },
+          details: { admin: input.admin === true, tokenId: id },
+        };
+      },
+    );
   }
 
   async listUsers(actor: Actor): Promise<UserInfo[]> {
     requireAccess(actor, { kind: "org" }, "list");
-    const names = await this.deps.db.query<{ name: string }>(
-      "SELECT name FROM principals WHERE kind = 'user' ORDER BY name",
-    );
-    const users = await Promise.all(names.map((n) => this.#user(this.deps.db, n.name)));
+    const names = await this.stores.principals.userNames(this.deps.db);
+    const users = await Promise.all(names.map((n) => this.#user(this.deps.db, n)));
     return users.filter((u): u is UserInfo => u !== undefined);
   }
 
@@ -114,59 +124,56 @@ export class PrincipalService {
     active: boolean,
   ): Promise<UserInfo> {
     const action = active ? "user.enable" : "user.disable";
-    return audited(this.deps, actor, meta, action, `user:${input.name}`, async (tx) => {
-      requireAccess(actor, { kind: "org" }, "manage");
-      const user = await this.#user(tx, input.name, true);
-      if (!user) throw notFound(`no user ${input.name}`);
-      if (!active && user.orgRole === "admin") {
-        // Lock every active admin: two admins disabling each other at once must not both pass.
-        const admins = await tx.query<{ name: string }>(
-          "SELECT name FROM principals WHERE kind = 'user' AND org_role = 'admin' AND status = 'active' ORDER BY name FOR UPDATE",
-        );
-        if (admins.filter((a) => a.name !== input.name).length === 0)
-          throw invalidStatus(`${input.name} is the last active admin`);
-      }
-      await tx.query("UPDATE principals SET status = $2 WHERE name = $1", [
-        input.name,
-        active ? "active" : "disabled",
-      ]);
-      if (!active) {
-        await tx.query(
-          "UPDATE tokens SET disabled_at = $2 WHERE owner = $1 AND kind = 'personal' AND disabled_at IS NULL",
-          [input.name, this.deps.now()],
-        );
-        await tx.query(
-          "UPDATE access_keys SET disabled_at = $2 WHERE owner = $1 AND owner_kind = 'user' AND disabled_at IS NULL",
-          [input.name, this.deps.now()],
-        );
-      }
-      return { result: (await this.#user(tx, input.name))! };
-    });
+    return audited(
+      this.deps,
+      this.stores,
+      actor,
+      meta,
+      action,
+      `user:${input.name}`,
+      async (tx) => {
+        requireAccess(actor, { kind: "org" }, "manage");
+        const user = await this.#user(tx, input.name, true);
+        if (!user) throw notFound(`no user ${input.name}`);
+        if (!active && user.orgRole === "admin") {
+          // Lock every active admin: two admins disabling each other at once must not both pass.
+          const admins = await this.stores.principals.lockActiveAdmins(tx);
+          if (admins.filter((a) => a !== input.name).length === 0)
+            throw invalidStatus(`${input.name} is the last active admin`);
+        }
+        await this.stores.principals.setStatus(tx, input.name, active ? "active" : "disabled");
+        if (!active)
+          await this.stores.credentials.disableAllOfUser(tx, input.name, this.deps.now());
+        return { result: (await this.#user(tx, input.name))! };
+      },
+    );
   }
 
   async createTeam(actor: Actor, meta: RequestMeta, input: NameInput): Promise<{ name: string }> {
-    return audited(this.deps, actor, meta, "team.create", `team:${input.name}`, async (tx) => {
-      requireAccess(actor, { kind: "org" }, "manage");
-      await this.#insertPrincipal(tx, input.name, "team", null, actor.label);
-      return { result: { name: input.name } };
-    });
+    return audited(
+      this.deps,
+      this.stores,
+      actor,
+      meta,
+      "team.create",
+      `team:${input.name}`,
+      async (tx) => {
+        requireAccess(actor, { kind: "org" }, "manage");
+        await this.#insertPrincipal(tx, input.name, "team", null, actor.label);
+        return { result: { name: input.name } };
+      },
+    );
   }
 
   async listTeams(actor: Actor): Promise<{ name: string; members: number }[]> {
     requireAccess(actor, { kind: "org" }, "list");
-    return this.deps.db.query<{ name: string; members: number }>(
-      `SELECT p.name, (SELECT count(*)::int FROM team_members m WHERE m.team = p.name) AS members
-       FROM principals p WHERE p.kind = 'team' ORDER BY p.name`,
-    );
+    return this.stores.principals.teams(this.deps.db);
   }
 
   async members(actor: Actor, input: NameInput): Promise<{ user: string; role: TeamRole }[]> {
     await this.#requireTeam(this.deps.db, input.name);
     requireAccess(actor, { kind: "team", name: input.name }, "list");
-    return this.deps.db.query<{ user: string; role: TeamRole }>(
-      "SELECT member AS user, role FROM team_members WHERE team = $1 ORDER BY member",
-      [input.name],
-    );
+    return this.stores.principals.members(this.deps.db, input.name);
   }
 
   async addMember(
@@ -174,22 +181,26 @@ export class PrincipalService {
     meta: RequestMeta,
     input: MemberInput,
   ): Promise<{ team: string; user: string; role: TeamRole }> {
-    return audited(this.deps, actor, meta, "team.add-member", `team:${input.team}`, async (tx) => {
-      await this.#requireTeam(tx, input.team);
-      requireAccess(actor, { kind: "team", name: input.team }, "manage");
-      const user = await this.#user(tx, input.user);
-      if (!user) throw notFound(`no user ${input.user}`);
-      const role = input.role ?? "member";
-      await tx.query(
-        `INSERT INTO team_members (team, member, role) VALUES ($1, $2, $3)
-         ON CONFLICT (team, member) DO UPDATE SET role = EXCLUDED.role`,
-        [input.team, input.user, role],
-      );
-      return {
-        result: { team: input.team, user: input.user, role },
-        details: { user: input.user, role },
-      };
-    });
+    return audited(
+      this.deps,
+      this.stores,
+      actor,
+      meta,
+      "team.add-member",
+      `team:${input.team}`,
+      async (tx) => {
+        await this.#requireTeam(tx, input.team);
+        requireAccess(actor, { kind: "team", name: input.team }, "manage");
+        const user = await this.#user(tx, input.user);
+        if (!user) throw notFound(`no user ${input.user}`);
+        const role = input.role ?? "member";
+        await this.stores.principals.addMember(tx, input.team, input.user, role);
+        return {
+          result: { team: input.team, user: input.user, role },
+          details: { user: input.user, role },
+        };
+      },
+    );
   }
 
   async removeMember(
@@ -199,6 +210,7 @@ export class PrincipalService {
   ): Promise<{ team: string; user: string }> {
     return audited(
       this.deps,
+      this.stores,
       actor,
       meta,
       "team.remove-member",
@@ -206,11 +218,8 @@ export class PrincipalService {
       async (tx) => {
         await this.#requireTeam(tx, input.team);
         requireAccess(actor, { kind: "team", name: input.team }, "manage");
-        const removed = await tx.query(
-          "DELETE FROM team_members WHERE team = $1 AND member = $2 RETURNING member",
-          [input.team, input.user],
-        );
-        if (removed.length === 0) throw notFound(`${input.user} is not in team ${input.team}`);
+        if (!(await this.stores.principals.removeMember(tx, input.team, input.user)))
+          throw notFound(`${input.user} is not in team ${input.team}`);
         return { result: { team: input.team, user: input.user }, details: { user: input.user } };
       },
     );
@@ -223,38 +232,20 @@ export class PrincipalService {
     role: OrgRole | null,
     by: string,
   ): Promise<void> {
-    const inserted = await tx.query(
-      `INSERT INTO principals (name, kind, org_role, created_by) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (name) DO NOTHING RETURNING name`,
-      [name, kind, role, by],
-    );
-    if (inserted.length === 0)
+    if (!(await this.stores.principals.insert(tx, name, kind, role, by)))
       throw invalidStatus(`the name ${name} is taken (users and teams share names)`);
   }
 
   async #requireTeam(q: Queryable, team: string): Promise<void> {
-    const [row] = await q.query<{ kind: string }>("SELECT kind FROM principals WHERE name = $1", [
-      team,
-    ]);
-    if (!row) throw notFound(`no team ${team}`);
-    if (row.kind !== "team") throw invalidRequest(`${team} is a user, not a team`);
+    const kind = await this.stores.principals.kindOf(q, team);
+    if (!kind) throw notFound(`no team ${team}`);
+    if (kind !== "team") throw invalidRequest(`${team} is a user, not a team`);
   }
 
   async #user(q: Queryable, name: string, lock = false): Promise<UserInfo | undefined> {
-    const [row] = await q.query<{
-      name: string;
-      org_role: OrgRole;
-      status: "active" | "disabled";
-      created_at: Date;
-    }>(
-      `SELECT name, org_role, status, created_at FROM principals WHERE name = $1 AND kind = 'user'${lock ? " FOR UPDATE" : ""}`,
-      [name],
-    );
+    const row = await this.stores.principals.user(q, name, lock);
     if (!row) return undefined;
-    const teams = await q.query<{ team: string; role: TeamRole }>(
-      "SELECT team, role FROM team_members WHERE member = $1 ORDER BY team",
-      [name],
-    );
+    const teams = await this.stores.principals.teamsOf(q, name);
     return {
       name: row.name,
       orgRole: row.org_role,

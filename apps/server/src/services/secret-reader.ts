@@ -17,19 +17,13 @@ import {
 import { can, requireAccess } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Deps } from "../deps.js";
-import type { AuditEvent, AuditWriter } from "../audit/audit-log.js";
+import type { AuditEvent } from "../audit/audit-log.js";
+import type { RevealRow, SecretRow } from "../stores/secret-store.js";
+import type { Stores } from "../stores/stores.js";
 import { DAY_MS } from "../time.js";
 import { auditFailure } from "./audited.js";
 import { decodeSecretCursor, encodeSecretCursor } from "./cursors.js";
-import {
-  addressOf,
-  findSecret,
-  missing,
-  SECRET_COLUMNS,
-  secretResource,
-  type SecretAddress,
-  type SecretRow,
-} from "./secret-lookup.js";
+import { addressOf, missing, secretResource, type SecretAddress } from "./secret-lookup.js";
 import { secretUri, stagesOf, toMeta, versionContext, type SecretMeta } from "./secret-view.js";
 
 export interface Revealed {
@@ -49,35 +43,17 @@ export interface VersionInfo {
   createdBy: string;
 }
 
-interface RevealRow extends SecretRow {
-  v_version: number | null;
-  v_protection_key_id: string | null;
-  v_wrapped_data_key: Buffer | null;
-  v_ciphertext: Buffer | null;
-}
-
-/** One query for many (owner, name, version?, stage?) targets, with the chosen version. */
-const REVEAL_QUERY = `
-  SELECT t.i, ${SECRET_COLUMNS}, v.version AS v_version, v.protection_key_id AS v_protection_key_id,
-         v.wrapped_data_key AS v_wrapped_data_key, v.ciphertext AS v_ciphertext
-  FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) WITH ORDINALITY AS t(owner, name, version, stage, i)
-  JOIN secrets s ON s.owner = t.owner AND s.name = t.name
-  JOIN principals p ON p.name = s.owner
-  LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.version = COALESCE(t.version,
-    CASE t.stage WHEN 'previous' THEN s.previous_version WHEN 'pending' THEN s.pending_version
-                 ELSE s.current_version END)`;
-
 const MAX_PAGE = 500;
 
 export class SecretReader {
   constructor(
-    private readonly deps: Deps,
-    private readonly auditWriter: AuditWriter,
+    private readonly deps: Pick<Deps, "db" | "log" | "org" | "keyring" | "now">,
+    private readonly stores: Pick<Stores, "secrets" | "principals" | "audit">,
   ) {}
 
   async describe(actor: Actor, input: SecretInput): Promise<SecretMeta> {
     const addr = addressOf(input.secret, actor, this.deps.org);
-    const row = await findSecret(this.deps.db, addr.owner, addr.name);
+    const row = await this.stores.secrets.find(this.deps.db, addr.owner, addr.name);
     if (!row) throw missing(this.deps.org, addr.owner, addr.name);
     requireAccess(actor, this.#resource(row), "list");
     return toMeta(this.deps.org, row);
@@ -85,17 +61,10 @@ export class SecretReader {
 
   async versions(actor: Actor, input: SecretInput): Promise<VersionInfo[]> {
     const addr = addressOf(input.secret, actor, this.deps.org);
-    const row = await findSecret(this.deps.db, addr.owner, addr.name);
+    const row = await this.stores.secrets.find(this.deps.db, addr.owner, addr.name);
     if (!row) throw missing(this.deps.org, addr.owner, addr.name);
     requireAccess(actor, this.#resource(row), "list");
-    const versions = await this.deps.db.query<{
-      version: number;
-      created_at: Date;
-      created_by: string;
-    }>(
-      "SELECT version, created_at, created_by FROM secret_versions WHERE secret_id = $1 ORDER BY version DESC",
-      [row.id],
-    );
+    const versions = await this.stores.secrets.versions(this.deps.db, row.id);
     return versions.map((v) => ({
       version: v.version,
       stages: stagesOf(row, v.version),
@@ -149,12 +118,15 @@ export class SecretReader {
         const a = addrs[i]!;
         return a instanceof CofferError ? null : { item, a };
       });
-      const found = await this.deps.db.query<RevealRow & { i: number }>(REVEAL_QUERY, [
-        targets.map((t) => t?.a.owner ?? ""),
-        targets.map((t) => t?.a.name ?? ""),
-        targets.map((t) => t?.a.version ?? null),
-        targets.map((t) => t?.item.stage ?? null),
-      ]);
+      const found = await this.stores.secrets.reveal(
+        this.deps.db,
+        targets.map((t) => ({
+          owner: t?.a.owner ?? "",
+          name: t?.a.name ?? "",
+          version: t?.a.version ?? null,
+          stage: t?.item.stage ?? null,
+        })),
+      );
       for (const row of found) rows.set(Number(row.i) - 1, row);
     }
     const events: AuditEvent[] = [];
@@ -183,9 +155,9 @@ export class SecretReader {
     });
     // Durable before any value leaves: if this write fails, the call fails.
     try {
-      await this.auditWriter.write(actor, meta, events);
+      await this.stores.audit.write(actor, meta, events);
     } catch (error) {
-      await auditFailure(this.deps, actor, meta, action, null, error);
+      await auditFailure(this.deps, this.stores, actor, meta, action, null, error);
       throw error;
     }
     return results;
@@ -242,11 +214,12 @@ export class SecretReader {
     const items: SecretMeta[] = [];
     const prefix = (input.prefix ?? "").replace(/[\\%_]/g, (c) => `\\${c}`);
     for (;;) {
-      const rows = await this.deps.db.query<SecretRow>(
-        `SELECT ${SECRET_COLUMNS} FROM secrets s JOIN principals p ON p.name = s.owner
-         WHERE s.owner = ANY($1) AND s.name LIKE $2 || '%' AND (s.owner, s.name) > ($3, $4)
-         ORDER BY s.owner, s.name LIMIT $5`,
-        [input.owner !== undefined ? [input.owner] : owners, prefix, after[0], after[1], limit + 1],
+      const rows = await this.stores.secrets.page(
+        this.deps.db,
+        input.owner !== undefined ? [input.owner] : owners,
+        prefix,
+        after,
+        limit + 1,
       );
       for (const row of rows.slice(0, limit)) {
         after = [row.owner, row.name];
@@ -275,26 +248,17 @@ export class SecretReader {
     { actor: string | null; tokenId: string | null; reads: number; lastReadAt: string }[]
   > {
     const addr = addressOf(input.secret, actor, this.deps.org);
-    const row = await findSecret(this.deps.db, addr.owner, addr.name);
+    const row = await this.stores.secrets.find(this.deps.db, addr.owner, addr.name);
     if (!row) throw missing(this.deps.org, addr.owner, addr.name);
     requireAccess(actor, this.#resource(row), "read");
     // Reads of an earlier secret of the same name (deleted, then re-created) are not this one's.
     const since = new Date(
       Math.max(this.deps.now().getTime() - 30 * DAY_MS, row.created_at.getTime()),
     );
-    const rows = await this.deps.db.query<{
-      actor: string | null;
-      token_id: string | null;
-      reads: number;
-      last: Date;
-    }>(
-      // An OIDC identity (`oidc:…`) gets a new token every run: it is counted as one reader.
-      `SELECT actor, token_id, count(*)::int AS reads, max(at) AS last
-       FROM (SELECT actor, CASE WHEN actor LIKE 'oidc:%' THEN NULL ELSE token_id END AS token_id, at
-             FROM audit_events
-             WHERE resource = $1 AND action = 'secret.reveal' AND result = 'ok' AND at >= $2) e
-       GROUP BY actor, token_id ORDER BY max(at) DESC`,
-      [secretUri(this.deps.org, row.owner, row.name), since],
+    const rows = await this.stores.audit.readers(
+      this.deps.db,
+      secretUri(this.deps.org, row.owner, row.name),
+      since,
     );
     return rows.map((r) => ({
       actor: r.actor,
@@ -314,11 +278,7 @@ export class SecretReader {
     }
     if (p.kind === "team") owners.add(p.name);
     if (seesAllTeams) {
-      for (const t of await this.deps.db.query<{ name: string }>(
-        "SELECT name FROM principals WHERE kind = 'team'",
-      )) {
-        owners.add(t.name);
-      }
+      for (const t of await this.stores.principals.teamNames(this.deps.db)) owners.add(t);
     }
     for (const g of actor.grants) {
       const owner = g.resource.split("/")[3];

@@ -1,6 +1,8 @@
 /** What clients see of a secret: metadata only, never a value. */
 import type { SecretStatus, VersionContext } from "@coffer/core";
-import type { SecretRow } from "./secret-lookup.js";
+import { secretUri, type SecretRow } from "../stores/secret-store.js";
+
+export { secretUri };
 
 export interface SecretMeta {
   uri: string;
@@ -19,9 +21,6 @@ export interface SecretMeta {
   updatedAt: string;
   updatedBy: string;
 }
-
-export const secretUri = (org: string, owner: string, name: string): string =>
-  `secret://${org}/${owner}/${name}`;
 
 export function toMeta(org: string, row: SecretRow): SecretMeta {
   return {

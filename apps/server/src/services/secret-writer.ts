@@ -27,18 +27,16 @@ import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { addDays } from "../time.js";
 import { changePayload, type FeedChange } from "../changes/change-feed.js";
-import { auditRowsJson, insertAuditRowsSql } from "../audit/audit-log.js";
 import { audited, type AuditedResult } from "./audited.js";
+import type { SecretRow } from "../stores/secret-store.js";
+import type { Stores } from "../stores/stores.js";
 import {
   addressOf,
-  findSecret,
   missing,
   ownerKind,
   secretResource,
   type SecretAddress,
-  type SecretRow,
 } from "./secret-lookup.js";
-import { removeSecret } from "./secret-removal.js";
 import { secretUri, toMeta, versionContext, type SecretMeta } from "./secret-view.js";
 
 interface ValueSource {
@@ -61,59 +59,33 @@ export interface VersionWritten {
   stage: "current" | "pending";
 }
 
-/**
- * A new version, its stages, the pruning of old versions and the audit event, in one
- * statement: the secret's row stays locked for fewer round trips. (The DELETE sees the rows as they were before this
- * statement, which is what it needs: the new version is never old enough to prune.) The change
- * feed's NOTIFY rides in the UPDATE's RETURNING (a data-modifying CTE always runs to the end,
- * a plain SELECT one may be skipped); it is delivered on commit.
- */
-const PUT_VERSION = `
-  WITH added AS (
-    INSERT INTO secret_versions (secret_id, version, protection_key_id, wrapped_data_key, ciphertext, created_by)
-    VALUES ($1, $2, $3, $4, $5, $6)
-  ), logged AS (
-    ${insertAuditRowsSql(8)}
-  ), moved AS (
-    UPDATE secrets SET
-      previous_version = CASE WHEN $7 = 'current' THEN current_version ELSE previous_version END,
-      current_version = CASE WHEN $7 = 'current' THEN $2 ELSE current_version END,
-      pending_version = CASE WHEN $7 = 'current' THEN pending_version ELSE $2 END,
-      last_version = $2, updated_at = now(), updated_by = $6
-    WHERE id = $1
-    RETURNING current_version, previous_version, pending_version, last_version, max_versions,
-      pg_notify($9, $10)
-  )
-  DELETE FROM secret_versions v USING moved m
-  WHERE v.secret_id = $1 AND v.version <= m.last_version - m.max_versions
-    AND v.version <> m.current_version
-    AND v.version IS DISTINCT FROM m.previous_version
-    AND v.version IS DISTINCT FROM m.pending_version`;
-
 export class SecretWriter {
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Pick<Deps, "db" | "log" | "org" | "keyring" | "changes" | "now">,
+    private readonly stores: Pick<Stores, "secrets" | "principals" | "keys" | "audit">,
+  ) {}
 
   async create(actor: Actor, meta: RequestMeta, input: CreateSecretInput): Promise<SecretMeta> {
     const addr = addressOf(input.secret, actor, this.deps.org);
     const uri = secretUri(this.deps.org, addr.owner, addr.name);
-    return audited(this.deps, actor, meta, "secret.create", uri, async (tx) => {
-      const kind = await ownerKind(tx, addr.owner);
+    return audited(this.deps, this.stores, actor, meta, "secret.create", uri, async (tx) => {
+      const kind = await ownerKind(this.stores.principals, tx, addr.owner);
       requireAccess(actor, secretResource(this.deps.org, addr.owner, kind, addr.name), "manage", {
         hideExistence: false,
       });
       const value = valueFrom(input);
-      const pkId = await this.deps.protectionKeys.defaultId(tx);
-      const inserted = await tx.query<{ id: number }>(
-        `INSERT INTO secrets (owner, name, description, protection_key_id, current_version, last_version,
-                              created_by, updated_by)
-         VALUES ($1, $2, $3, $4, 1, 1, $5, $5)
-         ON CONFLICT (owner, name) DO NOTHING RETURNING id`,
-        [addr.owner, addr.name, input.description ?? "", pkId, actor.label],
-      );
-      if (inserted.length === 0)
+      const pkId = await this.stores.keys.defaultId(tx);
+      const id = await this.stores.secrets.insert(tx, {
+        owner: addr.owner,
+        name: addr.name,
+        description: input.description ?? "",
+        protectionKeyId: pkId,
+        by: actor.label,
+      });
+      if (id === undefined)
         throw invalidStatus(`${uri} already exists; put a new version instead`, { uri });
-      await this.#insertVersion(tx, inserted[0]!.id, addr, 1, value, pkId, actor);
-      const row = (await findSecret(tx, addr.owner, addr.name))!;
+      await this.#insertVersion(tx, id, addr, 1, value, pkId, actor);
+      const row = (await this.stores.secrets.find(tx, addr.owner, addr.name))!;
       // A reader may have cached "not found" for it: a first version is news too.
       await this.#announce(tx, row, "put", 1);
       return { result: toMeta(this.deps.org, row), details: { version: 1 } };
@@ -132,29 +104,27 @@ export class SecretWriter {
       const value = valueFrom(input);
       const version = row.last_version + 1;
       const stage = input.stage ?? "current";
-      await this.deps.protectionKeys.ensureLoaded(row.protection_key_id, tx);
+      await this.stores.keys.ensureLoaded(row.protection_key_id, tx);
       const sealed = this.deps.keyring.seal(
         value,
         versionContext(this.deps.org, row, version),
         row.protection_key_id,
       );
       // One statement while the row is locked: the version, the stages, and the pruning.
-      await tx.query(PUT_VERSION, [
-        row.id,
+      await this.stores.secrets.putVersion(tx, {
+        secretId: row.id,
         version,
-        sealed.protectionKeyId,
-        sealed.wrappedDataKey,
-        sealed.ciphertext,
-        actor.label,
+        sealed,
+        by: actor.label,
         stage,
-        await auditRowsJson(this.deps, tx, actor, meta, {
+        auditJson: await this.stores.audit.rowsJson(tx, actor, meta, {
           action: "secret.put",
           resource: this.#uri(row),
           details: { version, stage },
         }),
-        this.deps.changes.channel,
-        changePayload(this.#feedChange(row, "put", version)),
-      ]);
+        channel: this.deps.changes.channel,
+        payload: changePayload(this.#feedChange(row, "put", version)),
+      });
       return { result: { uri: this.#uri(row), version, stage }, auditWritten: true };
     });
   }
@@ -165,20 +135,15 @@ export class SecretWriter {
       await this.#requireVersion(tx, row, input.version);
       const v = input.version;
       if (input.stage === "current") {
-        if (row.current_version !== v) {
-          await tx.query(
-            `UPDATE secrets SET previous_version = current_version, current_version = $2,
-               pending_version = NULLIF(pending_version, $2), updated_at = now(), updated_by = $3 WHERE id = $1`,
-            [row.id, v, actor.label],
-          );
-        }
+        if (row.current_version !== v)
+          await this.stores.secrets.makeCurrent(tx, row.id, v, actor.label);
       } else if (input.stage === "previous") {
         if (row.current_version === v)
           throw invalidStatus(`version ${v} is current; it cannot also be previous`);
-        await this.#setStage(tx, row, "previous_version", v, actor);
+        await this.stores.secrets.setStage(tx, row.id, "previous_version", v, actor.label);
       } else {
         if (row.current_version === v) throw invalidStatus(`version ${v} is already current`);
-        await this.#setStage(tx, row, "pending_version", v, actor);
+        await this.stores.secrets.setStage(tx, row.id, "pending_version", v, actor.label);
       }
       const current = input.stage === "current" ? v : row.current_version;
       await this.#announce(tx, row, "stage", current);
@@ -192,11 +157,7 @@ export class SecretWriter {
       if (row.status === "pending_deletion") throw this.#scheduled(row);
       if (row.previous_version === null)
         throw invalidStatus(`${this.#uri(row)} has no previous version to roll back to`);
-      await tx.query(
-        `UPDATE secrets SET current_version = previous_version, previous_version = current_version,
-           updated_at = now(), updated_by = $2 WHERE id = $1`,
-        [row.id, actor.label],
-      );
+      await this.stores.secrets.rollback(tx, row.id, actor.label);
       await this.#announce(tx, row, "stage", row.previous_version);
       return {
         result: await this.#meta(tx, row),
@@ -214,9 +175,11 @@ export class SecretWriter {
     const action = enabled ? "secret.enable" : "secret.disable";
     return this.#change(actor, meta, input.secret, "write", action, async (tx, row) => {
       if (row.status === "pending_deletion") throw this.#scheduled(row);
-      await tx.query(
-        "UPDATE secrets SET status = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
-        [row.id, enabled ? "enabled" : "disabled", actor.label],
+      await this.stores.secrets.setStatus(
+        tx,
+        row.id,
+        enabled ? "enabled" : "disabled",
+        actor.label,
       );
       await this.#announce(tx, row, enabled ? "enable" : "disable", row.current_version);
       return { result: await this.#meta(tx, row) };
@@ -241,7 +204,7 @@ export class SecretWriter {
       "secret.delete",
       async (tx, row) => {
         if (input.force) {
-          await removeSecret(tx, this.deps.org, row.id);
+          await this.stores.secrets.remove(tx, this.deps.org, row.id);
           await this.#announce(tx, row, "delete", null);
           return {
             result: { uri: this.#uri(row), deleted: true as const },
@@ -251,10 +214,7 @@ export class SecretWriter {
         if (row.status === "pending_deletion") throw this.#scheduled(row);
         const days = input.recoveryDays ?? DEFAULT_RECOVERY_DAYS;
         const when = addDays(this.deps.now(), days);
-        await tx.query(
-          "UPDATE secrets SET status = 'pending_deletion', deletion_date = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
-          [row.id, when, actor.label],
-        );
+        await this.stores.secrets.scheduleDeletion(tx, row.id, when, actor.label);
         await this.#announce(tx, row, "delete", row.current_version);
         return { result: await this.#meta(tx, row), details: { recoveryDays: days } };
       },
@@ -265,10 +225,7 @@ export class SecretWriter {
     return this.#change(actor, meta, input.secret, "manage", "secret.restore", async (tx, row) => {
       if (row.status !== "pending_deletion")
         throw invalidStatus(`${this.#uri(row)} is not scheduled for deletion`);
-      await tx.query(
-        "UPDATE secrets SET status = 'enabled', deletion_date = NULL, updated_at = now(), updated_by = $2 WHERE id = $1",
-        [row.id, actor.label],
-      );
+      await this.stores.secrets.restore(tx, row.id, actor.label);
       await this.#announce(tx, row, "restore", row.current_version);
       return { result: await this.#meta(tx, row) };
     });
@@ -286,10 +243,7 @@ export class SecretWriter {
       "write",
       "secret.describe-set",
       async (tx, row) => {
-        await tx.query(
-          "UPDATE secrets SET description = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
-          [row.id, input.description, actor.label],
-        );
+        await this.stores.secrets.setDescription(tx, row.id, input.description, actor.label);
         return { result: await this.#meta(tx, row) };
       },
     );
@@ -308,18 +262,10 @@ export class SecretWriter {
       "manage",
       "secret.protection-key",
       async (tx, row) => {
-        await this.deps.protectionKeys.ensureLoaded(input.protectionKeyId, tx);
-        const versions = await tx.query<{
-          version: number;
-          protection_key_id: string;
-          wrapped_data_key: Buffer;
-          ciphertext: Buffer;
-        }>(
-          "SELECT version, protection_key_id, wrapped_data_key, ciphertext FROM secret_versions WHERE secret_id = $1",
-          [row.id],
-        );
+        await this.stores.keys.ensureLoaded(input.protectionKeyId, tx);
+        const versions = await this.stores.secrets.sealedVersions(tx, row.id);
         for (const v of versions) {
-          await this.deps.protectionKeys.ensureLoaded(v.protection_key_id, tx);
+          await this.stores.keys.ensureLoaded(v.protection_key_id, tx);
           const sealed = {
             protectionKeyId: v.protection_key_id,
             wrappedDataKey: v.wrapped_data_key,
@@ -330,15 +276,15 @@ export class SecretWriter {
             versionContext(this.deps.org, row, v.version),
             input.protectionKeyId,
           );
-          await tx.query(
-            "UPDATE secret_versions SET protection_key_id = $3, wrapped_data_key = $4 WHERE secret_id = $1 AND version = $2",
-            [row.id, v.version, moved.protectionKeyId, moved.wrappedDataKey],
+          await this.stores.secrets.rewrapVersion(
+            tx,
+            row.id,
+            v.version,
+            moved.protectionKeyId,
+            moved.wrappedDataKey,
           );
         }
-        await tx.query(
-          "UPDATE secrets SET protection_key_id = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
-          [row.id, input.protectionKeyId, actor.label],
-        );
+        await this.stores.secrets.setProtectionKey(tx, row.id, input.protectionKeyId, actor.label);
         return {
           result: await this.#meta(tx, row),
           details: {
@@ -362,8 +308,8 @@ export class SecretWriter {
   ): Promise<T> {
     const addr = addressOf(ref, actor, this.deps.org);
     const uri = secretUri(this.deps.org, addr.owner, addr.name);
-    return audited(this.deps, actor, meta, action, uri, async (tx) => {
-      const row = await findSecret(tx, addr.owner, addr.name, true);
+    return audited(this.deps, this.stores, actor, meta, action, uri, async (tx) => {
+      const row = await this.stores.secrets.find(tx, addr.owner, addr.name, true);
       if (!row) throw missing(this.deps.org, addr.owner, addr.name);
       requireAccess(
         actor,
@@ -383,49 +329,22 @@ export class SecretWriter {
     protectionKeyId: string,
     actor: Actor,
   ): Promise<void> {
-    await this.deps.protectionKeys.ensureLoaded(protectionKeyId, tx);
+    await this.stores.keys.ensureLoaded(protectionKeyId, tx);
     const sealed = this.deps.keyring.seal(
       value,
       versionContext(this.deps.org, addr, version),
       protectionKeyId,
     );
-    await tx.query(
-      `INSERT INTO secret_versions (secret_id, version, protection_key_id, wrapped_data_key, ciphertext, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [
-        secretId,
-        version,
-        sealed.protectionKeyId,
-        sealed.wrappedDataKey,
-        sealed.ciphertext,
-        actor.label,
-      ],
-    );
+    await this.stores.secrets.insertVersion(tx, secretId, version, sealed, actor.label);
   }
 
   async #requireVersion(tx: Queryable, row: SecretRow, version: number): Promise<void> {
-    const [found] = await tx.query(
-      "SELECT 1 FROM secret_versions WHERE secret_id = $1 AND version = $2",
-      [row.id, version],
-    );
-    if (!found) throw notFound(`${this.#uri(row)} has no version ${version}`);
-  }
-
-  async #setStage(
-    tx: Queryable,
-    row: SecretRow,
-    column: "previous_version" | "pending_version",
-    version: number,
-    actor: Actor,
-  ): Promise<void> {
-    await tx.query(
-      `UPDATE secrets SET ${column} = $2, updated_at = now(), updated_by = $3 WHERE id = $1`,
-      [row.id, version, actor.label],
-    );
+    if (!(await this.stores.secrets.hasVersion(tx, row.id, version)))
+      throw notFound(`${this.#uri(row)} has no version ${version}`);
   }
 
   async #meta(tx: Queryable, row: SecretRow): Promise<SecretMeta> {
-    return toMeta(this.deps.org, (await findSecret(tx, row.owner, row.name))!);
+    return toMeta(this.deps.org, (await this.stores.secrets.find(tx, row.owner, row.name))!);
   }
 
   #feedChange(row: SecretRow, event: SecretChangeEvent, version: number | null): FeedChange {

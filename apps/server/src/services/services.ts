@@ -1,7 +1,10 @@
-/** The services, built once from the dependencies (the one place they are wired). */
+/**
+ * The services, built once from the dependencies and the stores (the one place they are
+ * wired): each receives the few stores and dependencies it uses.
+ */
 import { AuditChain } from "../audit/audit-chain.js";
-import { AuditWriter } from "../audit/audit-log.js";
 import type { Deps } from "../deps.js";
+import type { Stores } from "../stores/stores.js";
 import { AccessKeyService } from "./access-key-service.js";
 import { AuditService } from "./audit-service.js";
 import { GrantService } from "./grant-service.js";
@@ -27,20 +30,19 @@ export interface Services {
   auditChain: AuditChain;
 }
 
-export function createServices(deps: Deps): Services {
+export function createServices(deps: Deps, stores: Stores): Services {
   const auditChain = new AuditChain(deps);
-  const auditWriter = new AuditWriter(deps);
   return {
-    secretReader: new SecretReader(deps, auditWriter),
-    secretWriter: new SecretWriter(deps),
-    principals: new PrincipalService(deps),
-    grants: new GrantService(deps),
-    tokens: new TokenService(deps),
-    accessKeys: new AccessKeyService(deps),
-    trustPolicies: new TrustPolicyService(deps),
-    oidc: new OidcExchangeService(deps),
-    audit: new AuditService(deps, auditChain),
-    keys: new KeyService(deps),
+    secretReader: new SecretReader(deps, stores),
+    secretWriter: new SecretWriter(deps, stores),
+    principals: new PrincipalService(deps, stores),
+    grants: new GrantService(deps, stores),
+    tokens: new TokenService(deps, stores),
+    accessKeys: new AccessKeyService(deps, stores),
+    trustPolicies: new TrustPolicyService(deps, stores),
+    oidc: new OidcExchangeService(deps, stores),
+    audit: new AuditService(deps, stores, auditChain),
+    keys: new KeyService(deps, stores),
     auditChain,
   };
 }

@@ -5,11 +5,8 @@
  * tokens needs a caller credential with the `*` scope, so a narrow token cannot mint a wide one.
  */
 import {
-  BASE62,
   invalidRequest,
   invalidStatus,
-  mintToken,
-  randomString,
   type CreateTokenInput,
   type EnableTokenInput,
   type ListTokensInput,
@@ -23,12 +20,12 @@ import type { Deps } from "../deps.js";
 import { addSeconds } from "../time.js";
 import { audited } from "./audited.js";
 import { CredentialIssuer } from "./credential-issuer.js";
+import type { TokenKind, TokenRow } from "../stores/credential-store.js";
+import type { Stores } from "../stores/stores.js";
 import { ownerKind } from "./secret-lookup.js";
 
 export { ALL_SCOPES } from "./credential-issuer.js";
-
-/** Personal (a user's), shared (made by an admin for a team or the org), exchanged (OIDC). */
-export type TokenKind = "personal" | "shared" | "exchanged";
+export type { TokenKind } from "../stores/credential-store.js";
 
 export interface TokenInfo {
   id: string;
@@ -45,64 +42,14 @@ export interface TokenInfo {
   status: "active" | "disabled" | "expired";
 }
 
-interface TokenRow {
-  id: string;
-  name: string;
-  hint: string;
-  kind: TokenKind;
-  owner_kind: "user" | "team" | "org";
-  owner: string | null;
-  scopes: TokenScope[];
-  created_at: Date;
-  created_by: string;
-  expires_at: Date;
-  disabled_at: Date | null;
-}
-
-export interface NewToken {
-  kind: TokenKind;
-  ownerKind: "user" | "team" | "org";
-  owner: string | null;
-  name: string;
-  scopes: TokenScope[];
-  /** From the same clock as expiresAt, so that a lifetime is measured on one clock. */
-  createdAt: Date;
-  expiresAt: Date;
-  createdBy: string;
-}
-
-/** Stores a new token and returns it: the only time its text exists outside the caller. */
-export async function insertToken(
-  q: Queryable,
-  t: NewToken,
-): Promise<{ id: string; token: string }> {
-  const minted = mintToken();
-  const id = `tok_${randomString(BASE62, 16)}`;
-  await q.query(
-    `INSERT INTO tokens (id, hash, hint, name, kind, owner_kind, owner, scopes, created_by, expires_at, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [
-      id,
-      minted.hash,
-      minted.hint,
-      t.name,
-      t.kind,
-      t.ownerKind,
-      t.owner,
-      JSON.stringify(t.scopes),
-      t.createdBy,
-      t.expiresAt,
-      t.createdAt,
-    ],
-  );
-  return { id, token: minted.token };
-}
-
 export class TokenService {
   readonly #issuer: CredentialIssuer;
 
-  constructor(private readonly deps: Deps) {
-    this.#issuer = new CredentialIssuer(deps);
+  constructor(
+    private readonly deps: Pick<Deps, "db" | "log" | "org" | "config" | "now">,
+    private readonly stores: Pick<Stores, "credentials" | "principals" | "grants" | "audit">,
+  ) {
+    this.#issuer = new CredentialIssuer(deps, stores);
   }
 
   async create(
@@ -110,9 +57,13 @@ export class TokenService {
     meta: RequestMeta,
     input: CreateTokenInput,
   ): Promise<{ id: string; token: string; expiresAt: string }> {
-    return audited(this.deps, actor, meta, "token.create", null, async (tx) => {
+    return audited(this.deps, this.stores, actor, meta, "token.create", null, async (tx) => {
       const plan = await this.#issuer.plan(tx, actor, input, "token");
-      const made = await insertToken(tx, { ...plan, name: input.name, createdBy: actor.label });
+      const made = await this.stores.credentials.insertToken(tx, {
+        ...plan,
+        name: input.name,
+        createdBy: actor.label,
+      });
       // Issued for someone else: the audit says for whom and by whom (the owner sees it too,
       // as the token's createdBy in its list).
       const issued =
@@ -136,7 +87,7 @@ export class TokenService {
     const self = actor.principal.kind === "user" ? actor.principal.name : null;
     if (input.user !== undefined && input.user !== self) {
       requireUserAdministration(actor, "listing another user's tokens");
-      if ((await ownerKind(this.deps.db, input.user)) !== "user")
+      if ((await ownerKind(this.stores.principals, this.deps.db, input.user)) !== "user")
         throw invalidRequest(`${input.user} is a team, not a user`);
       return this.#rows(input.user, false);
     }
@@ -144,19 +95,14 @@ export class TokenService {
   }
 
   async #rows(user: string | null, alsoShared: boolean): Promise<TokenInfo[]> {
-    const rows = await this.deps.db.query<TokenRow>(
-      `SELECT id, name, hint, kind, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at
-       FROM tokens WHERE (kind = 'personal' AND owner = $1) OR (kind <> 'personal' AND $2)
-       ORDER BY created_at, id`,
-      [user, alsoShared],
-    );
+    const rows = await this.stores.credentials.tokens(this.deps.db, user, alsoShared);
     return rows.map((r) => this.#info(r));
   }
 
   async disable(actor: Actor, meta: RequestMeta, input: TokenIdInput): Promise<TokenInfo> {
     return this.#update(actor, meta, input.id, "token.disable", async (tx, row) => {
       if (row.disabled_at !== null) throw invalidStatus(`token ${row.id} is already disabled`);
-      await tx.query("UPDATE tokens SET disabled_at = $2 WHERE id = $1", [row.id, this.deps.now()]);
+      await this.stores.credentials.disable(tx, "token", row.id, this.deps.now());
     });
   }
 
@@ -171,16 +117,13 @@ export class TokenService {
         );
       }
       if (row.owner_kind === "user") {
-        const [owner] = await tx.query<{ status: string }>(
-          "SELECT status FROM principals WHERE name = $1",
-          [row.owner],
-        );
-        if (owner?.status !== "active")
+        if ((await this.stores.principals.statusOf(tx, row.owner)) !== "active")
           throw invalidStatus(`user ${row.owner} is disabled; enable the user first`);
       }
-      await tx.query(
-        "UPDATE tokens SET disabled_at = NULL, expires_at = $2, expiry_event_at = NULL WHERE id = $1",
-        [row.id, addSeconds(this.deps.now(), input.expiresInSeconds)],
+      await this.stores.credentials.enableToken(
+        tx,
+        row.id,
+        addSeconds(this.deps.now(), input.expiresInSeconds),
       );
     });
   }
@@ -193,12 +136,9 @@ export class TokenService {
     const id = actor.tokenId;
     const isToken = id.startsWith("tok_");
     const resource = `${isToken ? "token" : "access-key"}:${id}`;
-    return audited(this.deps, actor, meta, "token.revoke", resource, async (tx) => {
+    return audited(this.deps, this.stores, actor, meta, "token.revoke", resource, async (tx) => {
       if (!isToken) throw invalidRequest("only a token can revoke itself");
-      await tx.query("UPDATE tokens SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL", [
-        id,
-        this.deps.now(),
-      ]);
+      await this.stores.credentials.revokeToken(tx, id, this.deps.now());
       return { result: { id, revoked: true as const } };
     });
   }
@@ -222,9 +162,6 @@ export class TokenService {
   }
 
   readonly #table = {
-    table: "tokens",
-    columns:
-      "id, name, hint, kind, owner_kind, owner, scopes, created_at, created_by, expires_at, disabled_at",
     what: "token",
     resource: "token",
     kindOf: (row: TokenRow) => row.kind,

@@ -1,9 +1,11 @@
 /**
- * Protection keys as stored (wrapped by the root key) and as held (in the keyring). A key
- * made by another replica is loaded on first use.
+ * The key store: protection keys as stored (wrapped by the root key) and as held (in the
+ * keyring), and the org row (its name, and the protection key its audit keys derive from). A
+ * key made by another replica is loaded on first use. The only module that names the
+ * `protection_keys` and `org` tables.
  */
 import { CofferError, type Keyring, type StoredProtectionKey } from "@coffer/core";
-import type { Database, Queryable } from "./db/database.js";
+import type { Database, Queryable } from "../db/database.js";
 
 export interface ProtectionKeyInfo {
   id: string;
@@ -109,3 +111,30 @@ export async function rootKeyIdsInUse(db: Database): Promise<Set<string>> {
   });
   return new Set(rows.map((r) => r.root_key_id));
 }
+
+/** The org row: one per database, made at bootstrap. */
+export const orgStore = {
+  async name(q: Queryable): Promise<string | undefined> {
+    const [org] = await q.query<{ name: string }>("SELECT name FROM org");
+    return org?.name;
+  },
+
+  async create(q: Queryable, name: string): Promise<void> {
+    await q.query("INSERT INTO org (name) VALUES ($1)", [name]);
+  },
+
+  /** The protection key the audit keys derive from, for good (see audit/audit-seal.ts). */
+  async setAuditKey(q: Queryable, keyId: string): Promise<void> {
+    await q.query("UPDATE org SET audit_key_id = $1", [keyId]);
+  },
+
+  async auditKeyId(q: Queryable): Promise<string | null | undefined> {
+    const [row] = await q.query<{ id: string | null }>("SELECT audit_key_id AS id FROM org");
+    return row?.id;
+  },
+
+  /** For a query of another store: true once the org is set up. */
+  existsSql: "EXISTS (SELECT 1 FROM org)",
+};
+
+export type OrgStore = typeof orgStore;

@@ -1,0 +1,360 @@
+/**
+ * The secret store: secrets and their versions (`secrets`, `secret_versions`). The only module
+ * that names these tables. Every function runs on the Queryable it is given (a writer's
+ * transaction, which has locked the secret's row, or the database).
+ */
+import type { SecretStatus } from "@coffer/core";
+import type { Queryable } from "../db/database.js";
+import { insertAuditRowsSql } from "../audit/audit-log.js";
+import { grantStore, joinOwner } from "./principal-store.js";
+
+export interface SecretRow {
+  id: number;
+  owner: string;
+  owner_kind: "user" | "team";
+  name: string;
+  description: string;
+  protection_key_id: string;
+  status: SecretStatus;
+  deletion_date: Date | null;
+  current_version: number;
+  previous_version: number | null;
+  pending_version: number | null;
+  last_version: number;
+  max_versions: number;
+  created_at: Date;
+  created_by: string;
+  updated_at: Date;
+  updated_by: string;
+}
+
+/** A secret with the version a reveal chose (none when it has no such version). */
+export interface RevealRow extends SecretRow {
+  v_version: number | null;
+  v_protection_key_id: string | null;
+  v_wrapped_data_key: Buffer | null;
+  v_ciphertext: Buffer | null;
+}
+
+export interface RevealTarget {
+  owner: string;
+  name: string;
+  version: number | null;
+  stage: string | null;
+}
+
+/** A version's value as stored: sealed under a protection key. */
+export interface SealedVersion {
+  protectionKeyId: string;
+  wrappedDataKey: Buffer;
+  ciphertext: Buffer;
+}
+
+export interface RemovedSecret {
+  owner: string;
+  name: string;
+  uri: string;
+}
+
+const SECRET_COLUMNS = `s.id, s.owner, p.kind AS owner_kind, s.name, s.description, s.protection_key_id,
+  s.status, s.deletion_date, s.current_version, s.previous_version, s.pending_version, s.last_version,
+  s.max_versions, s.created_at, s.created_by, s.updated_at, s.updated_by`;
+
+/** One query for many (owner, name, version?, stage?) targets, with the chosen version. */
+const REVEAL_QUERY = `
+  SELECT t.i, ${SECRET_COLUMNS}, v.version AS v_version, v.protection_key_id AS v_protection_key_id,
+         v.wrapped_data_key AS v_wrapped_data_key, v.ciphertext AS v_ciphertext
+  FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) WITH ORDINALITY AS t(owner, name, version, stage, i)
+  JOIN secrets s ON s.owner = t.owner AND s.name = t.name
+  ${joinOwner("p", "s.owner")}
+  LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.version = COALESCE(t.version,
+    CASE t.stage WHEN 'previous' THEN s.previous_version WHEN 'pending' THEN s.pending_version
+                 ELSE s.current_version END)`;
+
+/**
+ * A new version, its stages, the pruning of old versions and the audit event, in one
+ * statement: the secret's row stays locked for fewer round trips. (The DELETE sees the rows as they were before this
+ * statement, which is what it needs: the new version is never old enough to prune.) The change
+ * feed's NOTIFY rides in the UPDATE's RETURNING (a data-modifying CTE always runs to the end,
+ * a plain SELECT one may be skipped); it is delivered on commit.
+ */
+const PUT_VERSION = `
+  WITH added AS (
+    INSERT INTO secret_versions (secret_id, version, protection_key_id, wrapped_data_key, ciphertext, created_by)
+    VALUES ($1, $2, $3, $4, $5, $6)
+  ), logged AS (
+    ${insertAuditRowsSql(8)}
+  ), moved AS (
+    UPDATE secrets SET
+      previous_version = CASE WHEN $7 = 'current' THEN current_version ELSE previous_version END,
+      current_version = CASE WHEN $7 = 'current' THEN $2 ELSE current_version END,
+      pending_version = CASE WHEN $7 = 'current' THEN pending_version ELSE $2 END,
+      last_version = $2, updated_at = now(), updated_by = $6
+    WHERE id = $1
+    RETURNING current_version, previous_version, pending_version, last_version, max_versions,
+      pg_notify($9, $10)
+  )
+  DELETE FROM secret_versions v USING moved m
+  WHERE v.secret_id = $1 AND v.version <= m.last_version - m.max_versions
+    AND v.version <> m.current_version
+    AND v.version IS DISTINCT FROM m.previous_version
+    AND v.version IS DISTINCT FROM m.pending_version`;
+
+export const secretUri = (org: string, owner: string, name: string): string =>
+  `secret://${org}/${owner}/${name}`;
+
+/**
+ * The one way a secret leaves storage, used by a forced delete and by the purge of deletions
+ * past their window: its row and versions go, and so does everything keyed by its URI (the
+ * grants that name it exactly), so that a secret re-created under the same name starts with no
+ * one's access but its owner's. Runs in the caller's transaction.
+ *
+ * What stays: grants on `secret://org/owner/*` (they name the owner's secrets, not this one),
+ * token and trust-policy scopes that name the URI (a scope only narrows what its owner holds),
+ * and the audit trail (append-only; where-used counts only reads since the secret was made).
+ * `where` is a condition on `secrets`, parameters from $1.
+ */
+async function removeWhere(
+  tx: Queryable,
+  org: string,
+  where: string,
+  params: readonly unknown[],
+): Promise<RemovedSecret[]> {
+  const rows = await tx.query<{ owner: string; name: string }>(
+    `DELETE FROM secrets WHERE ${where} RETURNING owner, name`,
+    params,
+  );
+  const removed = rows.map((r) => ({ ...r, uri: secretUri(org, r.owner, r.name) }));
+  if (removed.length > 0)
+    await grantStore.removeOn(
+      tx,
+      removed.map((r) => r.uri),
+    );
+  return removed;
+}
+
+/** Sets columns of one secret and its `updated_at`/`updated_by`: `set` uses $2…, by is last. */
+async function update(
+  q: Queryable,
+  id: number,
+  set: string,
+  params: readonly unknown[],
+  by: string,
+): Promise<void> {
+  await q.query(
+    `UPDATE secrets SET ${set}, updated_at = now(), updated_by = $${params.length + 2} WHERE id = $1`,
+    [id, ...params, by],
+  );
+}
+
+export const secretStore = {
+  /** The secret row, locked for update when `lock` (writers serialise on it). */
+  async find(
+    q: Queryable,
+    owner: string,
+    name: string,
+    lock = false,
+  ): Promise<SecretRow | undefined> {
+    const [row] = await q.query<SecretRow>(
+      `SELECT ${SECRET_COLUMNS} FROM secrets s ${joinOwner("p", "s.owner")}
+     WHERE s.owner = $1 AND s.name = $2${lock ? " FOR UPDATE OF s" : ""}`,
+      [owner, name],
+    );
+    return row;
+  },
+
+  /** A page of the secrets of `owners`, by (owner, name), after `after`, names starting so. */
+  page(
+    q: Queryable,
+    owners: readonly string[],
+    likePrefix: string,
+    after: readonly [string, string] | readonly string[],
+    limit: number,
+  ): Promise<SecretRow[]> {
+    return q.query<SecretRow>(
+      `SELECT ${SECRET_COLUMNS} FROM secrets s ${joinOwner("p", "s.owner")}
+         WHERE s.owner = ANY($1) AND s.name LIKE $2 || '%' AND (s.owner, s.name) > ($3, $4)
+         ORDER BY s.owner, s.name LIMIT $5`,
+      [owners, likePrefix, after[0], after[1], limit],
+    );
+  },
+
+  /** The rows of many reveals in one round trip; `i` is the target's place, from 1. */
+  reveal(q: Queryable, targets: readonly RevealTarget[]): Promise<(RevealRow & { i: number })[]> {
+    return q.query<RevealRow & { i: number }>(REVEAL_QUERY, [
+      targets.map((t) => t.owner),
+      targets.map((t) => t.name),
+      targets.map((t) => t.version),
+      targets.map((t) => t.stage),
+    ]);
+  },
+
+  /** A new secret at version 1 (its version is inserted apart); undefined when it exists. */
+  async insert(
+    q: Queryable,
+    s: { owner: string; name: string; description: string; protectionKeyId: string; by: string },
+  ): Promise<number | undefined> {
+    const inserted = await q.query<{ id: number }>(
+      `INSERT INTO secrets (owner, name, description, protection_key_id, current_version, last_version,
+                              created_by, updated_by)
+         VALUES ($1, $2, $3, $4, 1, 1, $5, $5)
+         ON CONFLICT (owner, name) DO NOTHING RETURNING id`,
+      [s.owner, s.name, s.description, s.protectionKeyId, s.by],
+    );
+    return inserted[0]?.id;
+  },
+
+  async insertVersion(
+    q: Queryable,
+    secretId: number,
+    version: number,
+    sealed: SealedVersion,
+    by: string,
+  ): Promise<void> {
+    await q.query(
+      `INSERT INTO secret_versions (secret_id, version, protection_key_id, wrapped_data_key, ciphertext, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [secretId, version, sealed.protectionKeyId, sealed.wrappedDataKey, sealed.ciphertext, by],
+    );
+  },
+
+  /**
+   * A new version with its stage, the pruning and its audit rows (`auditJson`, see
+   * audit-log.ts) in one statement, and the change feed's NOTIFY on `channel`.
+   */
+  async putVersion(
+    q: Queryable,
+    put: {
+      secretId: number;
+      version: number;
+      sealed: SealedVersion;
+      by: string;
+      stage: "current" | "pending";
+      auditJson: string;
+      channel: string;
+      payload: string;
+    },
+  ): Promise<void> {
+    await q.query(PUT_VERSION, [
+      put.secretId,
+      put.version,
+      put.sealed.protectionKeyId,
+      put.sealed.wrappedDataKey,
+      put.sealed.ciphertext,
+      put.by,
+      put.stage,
+      put.auditJson,
+      put.channel,
+      put.payload,
+    ]);
+  },
+
+  async hasVersion(q: Queryable, secretId: number, version: number): Promise<boolean> {
+    const [found] = await q.query(
+      "SELECT 1 FROM secret_versions WHERE secret_id = $1 AND version = $2",
+      [secretId, version],
+    );
+    return found !== undefined;
+  },
+
+  versions(
+    q: Queryable,
+    secretId: number,
+  ): Promise<{ version: number; created_at: Date; created_by: string }[]> {
+    return q.query<{ version: number; created_at: Date; created_by: string }>(
+      "SELECT version, created_at, created_by FROM secret_versions WHERE secret_id = $1 ORDER BY version DESC",
+      [secretId],
+    );
+  },
+
+  sealedVersions(
+    q: Queryable,
+    secretId: number,
+  ): Promise<
+    { version: number; protection_key_id: string; wrapped_data_key: Buffer; ciphertext: Buffer }[]
+  > {
+    return q.query(
+      "SELECT version, protection_key_id, wrapped_data_key, ciphertext FROM secret_versions WHERE secret_id = $1",
+      [secretId],
+    );
+  },
+
+  async rewrapVersion(
+    q: Queryable,
+    secretId: number,
+    version: number,
+    protectionKeyId: string,
+    wrappedDataKey: Buffer,
+  ): Promise<void> {
+    await q.query(
+      "UPDATE secret_versions SET protection_key_id = $3, wrapped_data_key = $4 WHERE secret_id = $1 AND version = $2",
+      [secretId, version, protectionKeyId, wrappedDataKey],
+    );
+  },
+
+  /** `version` becomes current, the current one previous (and leaves pending if it was). */
+  async makeCurrent(q: Queryable, id: number, version: number, by: string): Promise<void> {
+    await q.query(
+      `UPDATE secrets SET previous_version = current_version, current_version = $2,
+               pending_version = NULLIF(pending_version, $2), updated_at = now(), updated_by = $3 WHERE id = $1`,
+      [id, version, by],
+    );
+  },
+
+  setStage(
+    q: Queryable,
+    id: number,
+    column: "previous_version" | "pending_version",
+    version: number,
+    by: string,
+  ): Promise<void> {
+    return update(q, id, `${column} = $2`, [version], by);
+  },
+
+  /** previous → current, and the old current becomes previous. */
+  async rollback(q: Queryable, id: number, by: string): Promise<void> {
+    await q.query(
+      `UPDATE secrets SET current_version = previous_version, previous_version = current_version,
+           updated_at = now(), updated_by = $2 WHERE id = $1`,
+      [id, by],
+    );
+  },
+
+  setStatus(q: Queryable, id: number, status: "enabled" | "disabled", by: string): Promise<void> {
+    return update(q, id, "status = $2", [status], by);
+  },
+
+  async scheduleDeletion(q: Queryable, id: number, when: Date, by: string): Promise<void> {
+    await q.query(
+      "UPDATE secrets SET status = 'pending_deletion', deletion_date = $2, updated_at = now(), updated_by = $3 WHERE id = $1",
+      [id, when, by],
+    );
+  },
+
+  async restore(q: Queryable, id: number, by: string): Promise<void> {
+    await q.query(
+      "UPDATE secrets SET status = 'enabled', deletion_date = NULL, updated_at = now(), updated_by = $2 WHERE id = $1",
+      [id, by],
+    );
+  },
+
+  setDescription(q: Queryable, id: number, description: string, by: string): Promise<void> {
+    return update(q, id, "description = $2", [description], by);
+  },
+
+  setProtectionKey(q: Queryable, id: number, protectionKeyId: string, by: string): Promise<void> {
+    return update(q, id, "protection_key_id = $2", [protectionKeyId], by);
+  },
+
+  /** Deletes one secret now (forced delete). */
+  async remove(q: Queryable, org: string, id: number): Promise<void> {
+    await removeWhere(q, org, "id = $1", [id]);
+  },
+
+  /** Deletes every secret whose recovery window ended by `now` (the purge job). */
+  purgeDeleted(q: Queryable, org: string, now: Date): Promise<RemovedSecret[]> {
+    return removeWhere(q, org, "status = 'pending_deletion' AND deletion_date <= $1", [now]);
+  },
+};
+
+export type SecretStore = typeof secretStore;

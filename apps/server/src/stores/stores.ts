@@ -1,0 +1,54 @@
+/**
+ * The stores, built once (the one place they are wired). Each store is the only module that
+ * names its tables; services receive the few stores they use (`Pick<Stores, ...>`). A new
+ * aggregate (rotation jobs, webhooks, console sessions) adds a store module in stores/ and a
+ * line here.
+ */
+import { AuditStore } from "../audit/audit-store.js";
+import type { Deps } from "../deps.js";
+import { credentialStore, type CredentialStore } from "./credential-store.js";
+import { jobStore, type JobStore } from "./job-store.js";
+import { orgStore, type OrgStore, type ProtectionKeyStore } from "./key-store.js";
+import {
+  grantStore,
+  principalStore,
+  type GrantStore,
+  type PrincipalStore,
+} from "./principal-store.js";
+import { secretStore, type SecretStore } from "./secret-store.js";
+import { trustPolicyStore, type TrustPolicyStore } from "./trust-policy-store.js";
+
+export interface Stores {
+  /** secrets, secret_versions */
+  secrets: SecretStore;
+  /** principals, team_members */
+  principals: PrincipalStore;
+  /** grants */
+  grants: GrantStore;
+  /** tokens, access_keys, signature_replays */
+  credentials: CredentialStore;
+  /** audit_events, audit_chain_head (home: audit/) */
+  audit: AuditStore;
+  /** job_runs, notifications */
+  jobs: JobStore;
+  /** protection_keys (with the keyring's cache) */
+  keys: ProtectionKeyStore;
+  /** org */
+  org: OrgStore;
+  /** oidc_trust_policies */
+  trustPolicies: TrustPolicyStore;
+}
+
+export function createStores(deps: Pick<Deps, "db" | "keyring" | "protectionKeys">): Stores {
+  return {
+    secrets: secretStore,
+    principals: principalStore,
+    grants: grantStore,
+    credentials: credentialStore,
+    audit: new AuditStore(deps),
+    jobs: jobStore,
+    keys: deps.protectionKeys,
+    org: orgStore,
+    trustPolicies: trustPolicyStore,
+  };
+}
