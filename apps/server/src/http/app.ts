@@ -3,16 +3,18 @@
  * `Cache-Control: no-store` and an `x-request-id`; every error leaves in the SPEC's format.
  */
 import { CofferError, MAX_BATCH_CALLS } from "@coffer/core";
+import type { TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Actor } from "../auth/actor.js";
 import type { Authenticator } from "../auth/authenticate.js";
-import { createContext, requestIdFrom } from "../context.js";
+import { createContext, requestIdFrom, type Context } from "../context.js";
 import type { Deps } from "../deps.js";
 import { latestMigration } from "../db/migrate.js";
 import { appRouter } from "../routers/_app.js";
 import type { Services } from "../services/services.js";
 import { cofferErrorOf } from "../trpc.js";
+import { fastPath } from "./fast-path.js";
 
 /** A 64 KiB value can grow six-fold as JSON escapes; nothing else comes close. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -80,10 +82,16 @@ function keepBody(req: Request, res: Response, next: NextFunction): void {
   });
 }
 
+export interface AppOptions {
+  /** Usual calls skip tRPC's adapter (fast-path.ts); off only to compare the two in tests. */
+  fastPath?: boolean;
+}
+
 export async function createApp(
   deps: Deps,
   services: Services,
   authenticator: Authenticator,
+  options: AppOptions = {},
 ): Promise<express.Express> {
   const app = express();
   const latest = await latestMigration();
@@ -187,30 +195,35 @@ export async function createApp(
       });
   });
 
+  // The same context and error report for both ways into the procedures.
+  const context = (req: Request, res: Response): Context =>
+    createContext(deps, services, authenticator, {
+      headers: req.headers,
+      ip: clientAddress(req),
+      requestId: String(res.locals["requestId"]),
+      method: req.method,
+      pathAndQuery: req.originalUrl,
+      body: res.locals["rawBody"] as Buffer | undefined,
+      actor: res.locals["actor"] as Actor | undefined,
+    });
+  const onError = (error: TRPCError, path: string | undefined): void => {
+    const coffer = cofferErrorOf(error);
+    deps.metrics.requests.inc({ procedure: procedureLabel(path), outcome: coffer.errorCode });
+    // Never the input: it may hold a value. The cause is logged only for unexpected errors.
+    if (coffer.errorCode === "INTERNAL_SERVER_ERROR") {
+      deps.log.error({ err: error.cause ?? error, path }, "procedure failed");
+    }
+  };
+
+  if (options.fastPath !== false) app.use("/trpc", fastPath({ context, onError }));
   app.use(
     "/trpc",
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_BODY_BYTES,
       maxBatchSize: MAX_BATCH_CALLS,
-      createContext: ({ req, res }) =>
-        createContext(deps, services, authenticator, {
-          headers: req.headers,
-          ip: clientAddress(req),
-          requestId: String(res.locals["requestId"]),
-          method: req.method,
-          pathAndQuery: req.originalUrl,
-          body: res.locals["rawBody"] as Buffer | undefined,
-          actor: res.locals["actor"] as Actor | undefined,
-        }),
-      onError: ({ error, path }) => {
-        const coffer = cofferErrorOf(error);
-        deps.metrics.requests.inc({ procedure: procedureLabel(path), outcome: coffer.errorCode });
-        // Never the input: it may hold a value. The cause is logged only for unexpected errors.
-        if (coffer.errorCode === "INTERNAL_SERVER_ERROR") {
-          deps.log.error({ err: error.cause ?? error, path }, "procedure failed");
-        }
-      },
+      createContext: ({ req, res }) => context(req, res),
+      onError: ({ error, path }) => onError(error, path),
     }),
   );
 
@@ -219,13 +232,14 @@ export async function createApp(
   });
 
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof CofferError) return sendError(res, error);
+    // Express's own refusals of the request (a path with a bad %-escape): the caller's fault.
+    const status = (error as { status?: unknown } | null)?.status;
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      return sendError(res, new CofferError("INVALID_REQUEST", "the request is malformed"));
+    }
     deps.log.error({ err: error }, "request failed");
-    sendError(
-      res,
-      error instanceof CofferError
-        ? error
-        : new CofferError("INTERNAL_SERVER_ERROR", "internal error"),
-    );
+    sendError(res, new CofferError("INTERNAL_SERVER_ERROR", "internal error"));
   });
 
   return app;
