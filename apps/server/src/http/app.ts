@@ -122,6 +122,75 @@ export async function createApp(
     next();
   });
 
+  // The API first, in one router mounted once (each mount point re-parses the URL per request).
+  const trpc = express.Router();
+  // One batch is one authentication: its size is bounded before anything runs.
+  trpc.use((req, res, next) => {
+    const calls = batchCalls(req);
+    if (calls <= MAX_BATCH_CALLS) return next();
+    sendError(
+      res,
+      new CofferError(
+        "INVALID_REQUEST",
+        `a batch holds at most ${MAX_BATCH_CALLS} calls (this one has ${calls}); split it`,
+        { maxCalls: MAX_BATCH_CALLS, calls },
+      ),
+    );
+  });
+  trpc.post("/*path", keepBody);
+
+  // An event stream (a subscription) opens only for an authenticated caller: refused here, the
+  // client gets a plain 401 instead of an open stream that errs once it has started.
+  trpc.get("/*path", (req, res, next) => {
+    if (!req.headers.accept?.includes("text/event-stream")) return next();
+    authenticator
+      .authenticate(req.headers, clientAddress(req), {
+        method: req.method,
+        pathAndQuery: req.originalUrl,
+      })
+      .then((actor) => {
+        res.locals["actor"] = actor;
+        next();
+      })
+      .catch((error: unknown) => {
+        if (error instanceof CofferError) sendError(res, error);
+        else next(error);
+      });
+  });
+
+  // The same context and error report for both ways into the procedures.
+  const context = (req: Request, res: Response): Context =>
+    createContext(deps, services, authenticator, {
+      headers: req.headers,
+      ip: clientAddress(req),
+      requestId: String(res.locals["requestId"]),
+      method: req.method,
+      pathAndQuery: req.originalUrl,
+      body: res.locals["rawBody"] as Buffer | undefined,
+      actor: res.locals["actor"] as Actor | undefined,
+    });
+  const onError = (error: TRPCError, path: string | undefined): void => {
+    const coffer = cofferErrorOf(error);
+    deps.metrics.requests.inc({ procedure: procedureLabel(path), outcome: coffer.errorCode });
+    // Never the input: it may hold a value. The cause is logged only for unexpected errors.
+    if (coffer.errorCode === "INTERNAL_SERVER_ERROR") {
+      deps.log.error({ err: error.cause ?? error, path }, "procedure failed");
+    }
+  };
+
+  if (options.fastPath !== false) trpc.use(fastPath({ context, onError }));
+  trpc.use(
+    createExpressMiddleware({
+      router: appRouter,
+      maxBodySize: MAX_BODY_BYTES,
+      maxBatchSize: MAX_BATCH_CALLS,
+      createContext: ({ req, res }) => context(req, res),
+      onError: ({ error, path }) => onError(error, path),
+    }),
+  );
+
+  app.use("/trpc", trpc);
+
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -160,72 +229,6 @@ export async function createApp(
       })
       .catch(next);
   });
-
-  // One batch is one authentication: its size is bounded before anything runs.
-  app.use("/trpc", (req, res, next) => {
-    const calls = batchCalls(req);
-    if (calls <= MAX_BATCH_CALLS) return next();
-    sendError(
-      res,
-      new CofferError(
-        "INVALID_REQUEST",
-        `a batch holds at most ${MAX_BATCH_CALLS} calls (this one has ${calls}); split it`,
-        { maxCalls: MAX_BATCH_CALLS, calls },
-      ),
-    );
-  });
-  app.post("/trpc/*path", keepBody);
-
-  // An event stream (a subscription) opens only for an authenticated caller: refused here, the
-  // client gets a plain 401 instead of an open stream that errs once it has started.
-  app.get("/trpc/*path", (req, res, next) => {
-    if (!req.headers.accept?.includes("text/event-stream")) return next();
-    authenticator
-      .authenticate(req.headers, clientAddress(req), {
-        method: req.method,
-        pathAndQuery: req.originalUrl,
-      })
-      .then((actor) => {
-        res.locals["actor"] = actor;
-        next();
-      })
-      .catch((error: unknown) => {
-        if (error instanceof CofferError) sendError(res, error);
-        else next(error);
-      });
-  });
-
-  // The same context and error report for both ways into the procedures.
-  const context = (req: Request, res: Response): Context =>
-    createContext(deps, services, authenticator, {
-      headers: req.headers,
-      ip: clientAddress(req),
-      requestId: String(res.locals["requestId"]),
-      method: req.method,
-      pathAndQuery: req.originalUrl,
-      body: res.locals["rawBody"] as Buffer | undefined,
-      actor: res.locals["actor"] as Actor | undefined,
-    });
-  const onError = (error: TRPCError, path: string | undefined): void => {
-    const coffer = cofferErrorOf(error);
-    deps.metrics.requests.inc({ procedure: procedureLabel(path), outcome: coffer.errorCode });
-    // Never the input: it may hold a value. The cause is logged only for unexpected errors.
-    if (coffer.errorCode === "INTERNAL_SERVER_ERROR") {
-      deps.log.error({ err: error.cause ?? error, path }, "procedure failed");
-    }
-  };
-
-  if (options.fastPath !== false) app.use("/trpc", fastPath({ context, onError }));
-  app.use(
-    "/trpc",
-    createExpressMiddleware({
-      router: appRouter,
-      maxBodySize: MAX_BODY_BYTES,
-      maxBatchSize: MAX_BATCH_CALLS,
-      createContext: ({ req, res }) => context(req, res),
-      onError: ({ error, path }) => onError(error, path),
-    }),
-  );
 
   app.use((_req, res) => {
     sendError(res, new CofferError("NOT_FOUND", "no such route; the API is at /trpc"));
