@@ -3,16 +3,18 @@
  * `Cache-Control: no-store` and an `x-request-id`; every error leaves in the SPEC's format.
  */
 import { CofferError, MAX_BATCH_CALLS } from "@coffer/core";
+import type { TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Actor } from "../auth/actor.js";
 import type { Authenticator } from "../auth/authenticate.js";
-import { createContext, requestIdFrom } from "../context.js";
+import { createContext, requestIdFrom, type Context } from "../context.js";
 import type { Deps } from "../deps.js";
 import { latestMigration } from "../db/migrate.js";
 import { appRouter } from "../routers/_app.js";
 import type { Services } from "../services/services.js";
 import { cofferErrorOf } from "../trpc.js";
+import { fastPath } from "./fast-path.js";
 
 /** A 64 KiB value can grow six-fold as JSON escapes; nothing else comes close. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -80,10 +82,16 @@ function keepBody(req: Request, res: Response, next: NextFunction): void {
   });
 }
 
+export interface AppOptions {
+  /** Usual calls skip tRPC's adapter (fast-path.ts); off only to compare the two in tests. */
+  fastPath?: boolean;
+}
+
 export async function createApp(
   deps: Deps,
   services: Services,
   authenticator: Authenticator,
+  options: AppOptions = {},
 ): Promise<express.Express> {
   const app = express();
   const latest = await latestMigration();
@@ -113,6 +121,88 @@ export async function createApp(
     });
     next();
   });
+
+  // The API first, in one router mounted once (each mount point re-parses the URL per request).
+  const trpc = express.Router();
+  // One batch is one authentication: its size is bounded before anything runs.
+  const boundBatch = (req: Request, res: Response, next: NextFunction): void => {
+    const calls = batchCalls(req);
+    if (calls <= MAX_BATCH_CALLS) return next();
+    sendError(
+      res,
+      new CofferError(
+        "INVALID_REQUEST",
+        `a batch holds at most ${MAX_BATCH_CALLS} calls (this one has ${calls}); split it`,
+        { maxCalls: MAX_BATCH_CALLS, calls },
+      ),
+    );
+  };
+
+  // An event stream (a subscription) opens only for an authenticated caller: refused here, the
+  // client gets a plain 401 instead of an open stream that errs once it has started.
+  const authenticateStream = (req: Request, res: Response, next: NextFunction): void => {
+    authenticator
+      .authenticate(req.headers, clientAddress(req), {
+        method: req.method,
+        pathAndQuery: req.originalUrl,
+      })
+      .then((actor) => {
+        res.locals["actor"] = actor;
+        next();
+      })
+      .catch((error: unknown) => {
+        if (error instanceof CofferError) sendError(res, error);
+        else next(error);
+      });
+  };
+
+  // Before any call runs, in one layer (each costs the router a match per request): the batch
+  // bound, then for a procedure's path (`/trpc/<name>`), a POST's body or an event stream's
+  // caller.
+  trpc.use((req, res, next) => {
+    boundBatch(req, res, () => {
+      if (req.path.length <= 1) return next();
+      if (req.method === "POST") return keepBody(req, res, next);
+      const get = req.method === "GET" || req.method === "HEAD";
+      if (get && req.headers.accept?.includes("text/event-stream")) {
+        return authenticateStream(req, res, next);
+      }
+      next();
+    });
+  });
+
+  // The same context and error report for both ways into the procedures.
+  const context = (req: Request, res: Response): Context =>
+    createContext(deps, services, authenticator, {
+      headers: req.headers,
+      ip: clientAddress(req),
+      requestId: String(res.locals["requestId"]),
+      method: req.method,
+      pathAndQuery: req.originalUrl,
+      body: res.locals["rawBody"] as Buffer | undefined,
+      actor: res.locals["actor"] as Actor | undefined,
+    });
+  const onError = (error: TRPCError, path: string | undefined): void => {
+    const coffer = cofferErrorOf(error);
+    deps.metrics.requests.inc({ procedure: procedureLabel(path), outcome: coffer.errorCode });
+    // Never the input: it may hold a value. The cause is logged only for unexpected errors.
+    if (coffer.errorCode === "INTERNAL_SERVER_ERROR") {
+      deps.log.error({ err: error.cause ?? error, path }, "procedure failed");
+    }
+  };
+
+  if (options.fastPath !== false) trpc.use(fastPath({ context, onError }));
+  trpc.use(
+    createExpressMiddleware({
+      router: appRouter,
+      maxBodySize: MAX_BODY_BYTES,
+      maxBatchSize: MAX_BATCH_CALLS,
+      createContext: ({ req, res }) => context(req, res),
+      onError: ({ error, path }) => onError(error, path),
+    }),
+  );
+
+  app.use("/trpc", trpc);
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -152,67 +242,6 @@ export async function createApp(
       })
       .catch(next);
   });
-
-  // One batch is one authentication: its size is bounded before anything runs.
-  app.use("/trpc", (req, res, next) => {
-    const calls = batchCalls(req);
-    if (calls <= MAX_BATCH_CALLS) return next();
-    sendError(
-      res,
-      new CofferError(
-        "INVALID_REQUEST",
-        `a batch holds at most ${MAX_BATCH_CALLS} calls (this one has ${calls}); split it`,
-        { maxCalls: MAX_BATCH_CALLS, calls },
-      ),
-    );
-  });
-  app.post("/trpc/*path", keepBody);
-
-  // An event stream (a subscription) opens only for an authenticated caller: refused here, the
-  // client gets a plain 401 instead of an open stream that errs once it has started.
-  app.get("/trpc/*path", (req, res, next) => {
-    if (!req.headers.accept?.includes("text/event-stream")) return next();
-    authenticator
-      .authenticate(req.headers, clientAddress(req), {
-        method: req.method,
-        pathAndQuery: req.originalUrl,
-      })
-      .then((actor) => {
-        res.locals["actor"] = actor;
-        next();
-      })
-      .catch((error: unknown) => {
-        if (error instanceof CofferError) sendError(res, error);
-        else next(error);
-      });
-  });
-
-  app.use(
-    "/trpc",
-    createExpressMiddleware({
-      router: appRouter,
-      maxBodySize: MAX_BODY_BYTES,
-      maxBatchSize: MAX_BATCH_CALLS,
-      createContext: ({ req, res }) =>
-        createContext(deps, services, authenticator, {
-          headers: req.headers,
-          ip: clientAddress(req),
-          requestId: String(res.locals["requestId"]),
-          method: req.method,
-          pathAndQuery: req.originalUrl,
-          body: res.locals["rawBody"] as Buffer | undefined,
-          actor: res.locals["actor"] as Actor | undefined,
-        }),
-      onError: ({ error, path }) => {
-        const coffer = cofferErrorOf(error);
-        deps.metrics.requests.inc({ procedure: procedureLabel(path), outcome: coffer.errorCode });
-        // Never the input: it may hold a value. The cause is logged only for unexpected errors.
-        if (coffer.errorCode === "INTERNAL_SERVER_ERROR") {
-          deps.log.error({ err: error.cause ?? error, path }, "procedure failed");
-        }
-      },
-    }),
-  );
 
   app.use((_req, res) => {
     sendError(res, new CofferError("NOT_FOUND", "no such route; the API is at /trpc"));
