@@ -212,7 +212,7 @@ export class SecretReader {
       return { items: [], nextCursor: null };
     let after = input.cursor === undefined ? ["", ""] : decodeSecretCursor(input.cursor);
     const items: SecretMeta[] = [];
-    const prefix = (input.prefix ?? "").replace(/[\\%_]/g, (c) => `\\${c}`);
+    const prefix = input.prefix ?? "";
     for (;;) {
       const rows = await this.stores.secrets.page(
         this.deps.db,

@@ -163,19 +163,32 @@ export const secretStore = {
     return row;
   },
 
-  /** A page of the secrets of `owners`, by (owner, name), after `after`, names starting so. */
+  /**
+   * A page of the secrets of `owners`, by (owner, name), after `after`, names starting with
+   * `prefix`. Each owner is read as one index range (a LATERAL per owner, the cursor a bound on
+   * the name, the prefix as `[prefix, prefix || '~')` beside the exact LIKE), so a page costs
+   * the same at 100,000 secrets as at 1,000 on both engines; `~` sorts after every character
+   * a name may hold under the column's byte order (`COLLATE "C"`, migration 004).
+   */
   page(
     q: Queryable,
     owners: readonly string[],
-    likePrefix: string,
+    prefix: string,
     after: readonly [string, string] | readonly string[],
     limit: number,
   ): Promise<SecretRow[]> {
     return q.query<SecretRow>(
-      `SELECT ${SECRET_COLUMNS} FROM secrets s ${joinOwner("p", "s.owner")}
-         WHERE s.owner = ANY($1) AND s.name LIKE $2 || '%' AND (s.owner, s.name) > ($3, $4)
-         ORDER BY s.owner, s.name LIMIT $5`,
-      [owners, likePrefix, after[0], after[1], limit],
+      `SELECT ${SECRET_COLUMNS}
+         FROM (SELECT DISTINCT u.owner FROM unnest($1::text[]) AS u(owner)) o
+         CROSS JOIN LATERAL (
+           SELECT * FROM secrets s
+           WHERE s.owner = o.owner AND s.name >= $2 AND s.name < $2 || '~'
+             AND s.name LIKE $3 || '%' AND s.name > CASE WHEN o.owner = $4 THEN $5 ELSE '' END
+           ORDER BY s.name LIMIT $6) s
+         ${joinOwner("p", "s.owner")}
+         WHERE o.owner >= $4
+         ORDER BY s.owner, s.name LIMIT $6`,
+      [owners, prefix, prefix.replace(/[\\%_]/g, (c) => `\\${c}`), after[0], after[1], limit],
     );
   },
 
