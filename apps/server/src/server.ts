@@ -7,6 +7,7 @@ import path from "node:path";
 import { Keyring } from "@coffer/core";
 import { linkPreSealEvents } from "./audit/audit-chain.js";
 import { Authenticator } from "./auth/authenticate.js";
+import { CredentialCache } from "./auth/credential-cache.js";
 import { ChangeFeed } from "./changes/change-feed.js";
 import { bootstrap } from "./bootstrap.js";
 import { openPglite, openPostgres, type Database } from "./db/database.js";
@@ -62,6 +63,8 @@ export async function startServer(
   const protectionKeys = new ProtectionKeyStore(db, keyring);
   const changes = new ChangeFeed(db, log);
   await changes.start();
+  const credentialCache = new CredentialCache();
+  await credentialCache.start(db);
   const deps: Deps = {
     db,
     keyring,
@@ -71,6 +74,7 @@ export async function startServer(
     log,
     metrics: createMetrics(),
     changes,
+    credentialCache,
     root: { active: rootKeys[0]! },
     now: options.now ?? (() => new Date()),
   };
@@ -98,6 +102,7 @@ export async function startServer(
       jobs.stop();
       // Subscriptions end first: their streams would otherwise hold the server open.
       await changes.close();
+      await credentialCache.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -3,8 +3,9 @@
  * come as `Authorization: Bearer <token>` or `X-Coffer-Token: <token>`; machines sign requests
  * with an access key (x-coffer-timestamp, x-coffer-access-key, x-coffer-signature, and
  * x-coffer-content-sha256 for a body). One query loads the token, its owner, the owner's teams
- * and the grants that apply: rights are read at every request, so a disabled user or a revoked
- * grant takes effect at once. An HTTP request is authenticated once, whatever the number of
+ * and the grants that apply; the row is then kept in the credential cache until any change that
+ * could take a right away is heard (credential-cache.ts), so a disabled user or a revoked grant
+ * takes effect at once here and as soon as the notification arrives on other replicas. An HTTP request is authenticated once, whatever the number of
  * calls it batches (context.ts).
  */
 import {
@@ -63,7 +64,7 @@ export class Authenticator {
   constructor(
     private readonly deps: Pick<
       Deps,
-      "db" | "org" | "config" | "metrics" | "now" | "keyring" | "protectionKeys"
+      "db" | "org" | "config" | "metrics" | "now" | "keyring" | "protectionKeys" | "credentialCache"
     >,
     private readonly stores: Pick<Stores, "credentials" | "keys"> = createStores(deps),
   ) {
@@ -110,7 +111,13 @@ export class Authenticator {
   }
 
   async #fromToken(token: string, now: Date): Promise<Actor> {
-    const row = await this.#tokens.call(tokenLookupHash(token));
+    const lookup = tokenLookupHash(token);
+    const cache = this.deps.credentialCache;
+    const cached = cache.get(lookup);
+    if (cached !== undefined) return this.#actor(cached, now, "token");
+    const generation = cache.generation;
+    const row = await this.#tokens.call(lookup);
+    if (row !== undefined) cache.keep(lookup, row, generation);
     return this.#actor(row, now, "token");
   }
 

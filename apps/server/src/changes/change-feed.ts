@@ -21,10 +21,13 @@ export function changePayload(change: FeedChange): string {
   return JSON.stringify(change);
 }
 
-/** One channel per schema: replicas of one deployment share it, test schemas do not. */
-export function channelFor(schema: string): string {
+/**
+ * One channel per schema: replicas of one deployment share it, test schemas do not. (The
+ * credential triggers of migration 005 compute the same name in SQL.)
+ */
+export function channelFor(schema: string, base = "coffer_changes"): string {
   const suffix = schema === "public" ? "" : `_${schema.toLowerCase().replace(/[^a-z0-9_]/g, "_")}`;
-  return `coffer_changes${suffix}`.slice(0, 63);
+  return `${base}${suffix}`.slice(0, 63);
 }
 
 function parseChange(payload: string): FeedChange | undefined {

@@ -41,13 +41,15 @@ export interface Database extends Queryable {
   /**
    * LISTENs on a channel (a plain lowercase identifier) and calls `onPayload` for each
    * notification committed by anyone. On a server the listening connection comes back by
-   * itself after a loss; `onReconnect` then tells the caller it may have missed some.
+   * itself after a loss: `onLost` says at once that notifications may be missed from now,
+   * `onReconnect` that they are heard again (some may have been missed between).
    * Resolves once listening, to a function that stops it.
    */
   listen(
     channel: string,
     onPayload: (payload: string) => void,
     onReconnect?: () => void,
+    onLost?: () => void,
   ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
@@ -270,8 +272,8 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
     exec: async (sql) => {
       await pool.query(sql).catch(failed);
     },
-    listen: (channel, onPayload, onReconnect) =>
-      listenOnServer(url, channel, onPayload, onReconnect),
+    listen: (channel, onPayload, onReconnect, onLost) =>
+      listenOnServer(url, channel, onPayload, onReconnect, onLost),
     close: () => pool.end(),
   };
 }
@@ -290,6 +292,7 @@ async function listenOnServer(
   channel: string,
   onPayload: (payload: string) => void,
   onReconnect: (() => void) | undefined,
+  onLost?: () => void,
 ): Promise<() => Promise<void>> {
   checkChannel(channel);
   let stopped = false;
@@ -309,7 +312,10 @@ async function listenOnServer(
       if (client !== c) return;
       client = undefined;
       c.end().catch(() => undefined);
-      if (!stopped) schedule();
+      if (!stopped) {
+        onLost?.();
+        schedule();
+      }
     };
     c.on("error", lost);
     c.on("end", lost);

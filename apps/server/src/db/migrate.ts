@@ -63,16 +63,23 @@ export async function latestMigration(): Promise<number> {
 }
 
 /**
- * Splits a migration into statements on `;` at line ends, outside comments. Our migrations
- * hold no functions or quoted semicolons; a prepared-statement protocol takes one at a time.
+ * Splits a migration into statements on `;` at line ends, outside comments and outside
+ * dollar-quoted bodies (`$$ … $$`, a function's): a prepared-statement protocol takes one
+ * statement at a time.
  */
 export function splitStatements(sql: string): string[] {
-  const withoutComments = sql
-    .split("\n")
-    .filter((line) => !line.trim().startsWith("--"))
-    .join("\n");
-  return withoutComments
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+  const statements: string[] = [];
+  let current: string[] = [];
+  let quoted = false;
+  for (const line of sql.split("\n")) {
+    if (!quoted && line.trim().startsWith("--")) continue;
+    current.push(line);
+    quoted = (line.match(/\$\$/g)?.length ?? 0) % 2 === 1 ? !quoted : quoted;
+    if (!quoted && /;\s*$/.test(line)) {
+      statements.push(current.join("\n").trim().replace(/;$/, ""));
+      current = [];
+    }
+  }
+  statements.push(current.join("\n").trim());
+  return statements.map((s) => s.trim()).filter((s) => s.length > 0);
 }

@@ -1,0 +1,158 @@
+/**
+ * The credential cache never serves a right past its invalidation: a token disabled by this
+ * server refuses its next request at once; one disabled by SQL typed by hand, or by another
+ * replica, refuses as soon as the notification is heard; a lost listening connection empties
+ * the cache and nothing is served from it until it is back. PGlite, and PostgreSQL when
+ * COFFER_TEST_DATABASE_URL is set (replicas and connection loss: PostgreSQL only).
+ */
+import { tokenLookupHash } from "@coffer/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../logger.js";
+import { startServer, type CofferServer } from "../server.js";
+import {
+  actorFor,
+  callerAs,
+  ENGINES,
+  META,
+  refusal,
+  startTestServer,
+  testDatabase,
+  type TestDatabase,
+  type TestServer,
+} from "../test-support.js";
+import type { Actor } from "./actor.js";
+
+/** Polls `check` until it holds (generous: a busy machine may take seconds to deliver). */
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function newToken(
+  server: CofferServer,
+  admin: Actor,
+  name: string,
+): Promise<{ id: string; token: string }> {
+  return server.services.tokens.create(admin, META, { name, expiresInSeconds: 3600 });
+}
+
+describe.each(ENGINES)("the credential cache on %s", (engine) => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let admin: Actor;
+
+  beforeAll(async () => {
+    database = await testDatabase(engine);
+    server = await startTestServer(engine, { database });
+    admin = await actorFor(server, server.adminToken);
+  }, 180_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await database?.drop();
+  });
+
+  it("serves a token from memory once authenticated, and refuses it at once after this server disables it", async () => {
+    const { id, token } = await newToken(server, admin, "cached");
+    await actorFor(server, token);
+    expect(server.deps.credentialCache.get(tokenLookupHash(token))).toBeDefined();
+    await callerAs(server, admin).token.disable({ id });
+    // No wait: the call itself emptied the cache before it returned.
+    const error = await refusal(actorFor(server, token));
+    expect(error.details["reason"]).toBe("disabled-token");
+  });
+
+  it("is emptied by this server as soon as a call that may take a right away ends, before any notification", async () => {
+    const cache = server.deps.credentialCache;
+    const api = callerAs(server, admin);
+    const generation = cache.generation;
+    // Refused, so rolled back: no notification will ever come; the call's end alone empties it.
+    await expect(api.token.disable({ id: "tok_0000000000000000" })).rejects.toThrow(/no token/);
+    expect(cache.generation).toBeGreaterThan(generation);
+    const after = cache.generation;
+    await api.secret.create({ secret: "cache-neutral", value: "fake-cache-neutral" });
+    expect(cache.generation).toBe(after);
+  });
+
+  it("refuses a token disabled by SQL typed by hand once the notification is heard", async () => {
+    const { id, token } = await newToken(server, admin, "by-hand");
+    await actorFor(server, token);
+    const cache = server.deps.credentialCache;
+    expect(cache.get(tokenLookupHash(token))).toBeDefined();
+    const generation = cache.generation;
+    await server.deps.db.query("UPDATE tokens SET disabled_at = now() WHERE id = $1", [id]);
+    await until(() => cache.generation !== generation, "the change was heard");
+    expect((await refusal(actorFor(server, token))).details["reason"]).toBe("disabled-token");
+  });
+
+  it("takes a team's grant away from a cached member once the membership is removed by hand", async () => {
+    const api = callerAs(server, admin);
+    await api.user.create({ name: "cachey" });
+    await api.team.create({ name: "cachers" });
+    await api.team.addMember({ team: "cachers", user: "cachey" });
+    const { token } = await server.services.tokens.create(admin, META, {
+      name: "cachey-token",
+      expiresInSeconds: 3600,
+      for: "cachey",
+    });
+    expect((await actorFor(server, token)).principal).toMatchObject({
+      teams: [{ team: "cachers" }],
+    });
+    const generation = server.deps.credentialCache.generation;
+    await server.deps.db.query("DELETE FROM team_members WHERE member = 'cachey'");
+    await until(
+      () => server.deps.credentialCache.generation !== generation,
+      "the change was heard",
+    );
+    expect((await actorFor(server, token)).principal).toMatchObject({ teams: [] });
+  });
+
+  it.runIf(engine === "postgres")(
+    "a token disabled on one replica is refused by another once it hears the change",
+    async () => {
+      const replica = await startServer(server.config, {
+        jobs: false,
+        log: createLogger({ logLevel: "silent" }),
+        db: await database.open(),
+      });
+      try {
+        const { id, token } = await newToken(server, admin, "two-replicas");
+        await actorFor(replica, token);
+        const cache = replica.deps.credentialCache;
+        expect(cache.get(tokenLookupHash(token))).toBeDefined();
+        const generation = cache.generation;
+        await callerAs(server, admin).token.disable({ id });
+        await until(() => cache.generation !== generation, "the replica heard the change");
+        expect((await refusal(actorFor(replica, token))).details["reason"]).toBe("disabled-token");
+      } finally {
+        await replica.close();
+      }
+    },
+  );
+
+  it.runIf(engine === "postgres")(
+    "a lost listening connection empties the cache, which serves nothing until it is back",
+    async () => {
+      const { token } = await newToken(server, admin, "lost-listener");
+      await actorFor(server, token);
+      const cache = server.deps.credentialCache;
+      expect(cache.get(tokenLookupHash(token))).toBeDefined();
+      const generation = cache.generation;
+      const [schema] = await server.deps.db.query<{ schema: string }>(
+        "SELECT current_schema() AS schema",
+      );
+      await server.deps.db.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE query LIKE 'LISTEN coffer_credentials%' AND query LIKE $1`,
+        [`%${schema!.schema}%`],
+      );
+      await until(() => cache.generation >= generation + 2, "the loss and the return were heard");
+      expect(cache.get(tokenLookupHash(token))).toBeUndefined();
+      await actorFor(server, token);
+      expect(cache.get(tokenLookupHash(token))).toBeDefined();
+    },
+  );
+});
