@@ -13,6 +13,12 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
+/** Kills `child` with the test process if it still runs then (for children spawned elsewhere). */
+export function killOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+}
+
 export interface SpawnOptions {
   args?: string[];
   /** The child's whole environment (PATH is added): nothing else leaks in from the test's. */
@@ -29,13 +35,13 @@ export interface NodeChild {
   /** The first group of each ready pattern, in order ("" for a pattern without a group). */
   matches: string[];
   /** Everything the child wrote to stdout and stderr so far. */
-  output(): string;
+  output: () => string;
   /** Whether the process is still running. */
-  alive(): boolean;
+  alive: () => boolean;
   /** How it ended ("exit code 1, signal null"), when it did. */
-  exit(): string | undefined;
+  exit: () => string | undefined;
   /** Sends the signal (default SIGTERM), waits for the exit (SIGKILL after 10 s): its code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
 /** Runs `node main args…` and waits until it is ready (or fails with its output). */
@@ -45,12 +51,11 @@ export async function spawnNode(main: string, options: SpawnOptions = {}): Promi
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     stdio: ["ignore", "pipe", "pipe"],
   });
-  running.add(child);
+  killOnExit(child);
   let output = "";
   let ended: string | undefined;
   const exited = new Promise<number | null>((resolve) => {
     child.once("exit", (code, signal) => {
-      running.delete(child);
       ended = `exit code ${code}, signal ${signal}`;
       resolve(code);
     });
@@ -79,6 +84,7 @@ export async function spawnNode(main: string, options: SpawnOptions = {}): Promi
       child.stdout.on("data", collect);
       child.stderr.on("data", collect);
       void exited.then(() => reject(new Error(`${main} exited while starting:\n${output}`)));
+      child.once("error", reject); // not started at all (a missing cwd, say)
       timer = setTimeout(
         () => reject(new Error(`${main} did not start in ${timeoutMs} ms:\n${output}`)),
         timeoutMs,
@@ -94,7 +100,7 @@ export async function spawnNode(main: string, options: SpawnOptions = {}): Promi
       stop,
     };
   } catch (error) {
-    await stop("SIGKILL");
+    if (child.pid !== undefined) await stop("SIGKILL");
     throw error;
   } finally {
     clearTimeout(timer);

@@ -10,7 +10,7 @@ const URL_RE = /(?:Coffer is listening on|--url) (http:\/\/[^,"\s]+)/;
 const TOKEN_RE = /shown only this once:\s+(\S+)\s/;
 
 export interface CofferProcessOptions {
-  /** COFFER_DATA_DIR (PGlite's files without DATABASE_URL, root.key); also the working directory. */
+  /** COFFER_DATA_DIR (PGlite's files without DATABASE_URL, root.key). */
   dataDir: string;
   /** Wait for the admin token too (printed on the first start of an org only); default true. */
   expectToken?: boolean;
@@ -30,6 +30,12 @@ export interface CofferProcess extends NodeChild {
   adminToken: string | undefined;
 }
 
+/** Starts `node main` (the server's dist/main.js) and waits until it listens. */
+export function spawnCoffer(
+  main: string,
+  options: CofferProcessOptions & { expectToken?: true },
+): Promise<CofferProcess & { adminToken: string }>;
+export function spawnCoffer(main: string, options: CofferProcessOptions): Promise<CofferProcess>;
 export async function spawnCoffer(
   main: string,
   options: CofferProcessOptions,
@@ -43,7 +49,6 @@ export async function spawnCoffer(
       COFFER_LOG_LEVEL: options.logLevel ?? "info",
       ...options.env,
     },
-    cwd: options.dataDir,
     ready: expectToken ? [URL_RE, TOKEN_RE] : [URL_RE],
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });

@@ -50,6 +50,13 @@ describe("spawnNode", () => {
       /exited while starting:\nno luck/,
     );
   });
+
+  it("fails when the child cannot start at all", async () => {
+    const { dir } = await scratch();
+    await expect(
+      spawnNode(path.join(dir, "x.mjs"), { cwd: path.join(dir, "missing"), ready: [/never/] }),
+    ).rejects.toThrow(/ENOENT/);
+  });
 });
 
 describe("tempDir", () => {

@@ -12,8 +12,8 @@ export interface TcpProxy {
   port: number;
   /** Connections accepted so far. */
   readonly accepted: number;
-  down(): Promise<void>;
-  up(): Promise<void>;
+  down: () => Promise<void>;
+  up: () => Promise<void>;
   close: () => Promise<void>;
 }
 

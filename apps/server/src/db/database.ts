@@ -65,12 +65,23 @@ function normalise<R>(rows: Row[]): R[] {
   return rows as unknown as R[];
 }
 
-export async function openPglite(dataDir: string | undefined): Promise<Database> {
+export async function openPglite(
+  dataDir: string | undefined,
+  options: {
+    /** An in-memory database starts as a copy of this dump (PGlite's dumpDataDir): tests. */
+    loadDataDir?: Blob;
+  } = {},
+): Promise<Database> {
   // One process at a time on a data directory (PGlite does not lock it): see data-dir-lock.ts.
   const unlock = dataDir === undefined ? async () => {} : await lockDataDir(dataDir);
   let db: PGlite;
   try {
-    db = dataDir === undefined ? new PGlite() : new PGlite(dataDir);
+    db =
+      dataDir !== undefined
+        ? new PGlite(dataDir)
+        : options.loadDataDir !== undefined
+          ? new PGlite({ loadDataDir: options.loadDataDir })
+          : new PGlite();
     await db.waitReady;
   } catch (error) {
     await unlock();
