@@ -48,7 +48,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/env.ts", "**/*.test.ts", "**/test-*.ts", "bench/**"],
+    files: ["**/env.ts", "**/*.test.ts", "**/test-*.ts", "packages/test-kit/**", "bench/**"],
     rules: { "no-restricted-properties": "off" },
   },
   {

@@ -5,18 +5,17 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { createLogger, readConfig, startServer, type CofferServer } from "@coffer/server";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { freePort, tempDir, type TempDir } from "@coffer/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, cliEnv, runCoffer, type Result, type RunOptions } from "./test-support.js";
 
-vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
-
 let server: CofferServer;
+let homeDir: TempDir | undefined;
 let home: string;
 let token: string;
 
@@ -62,17 +61,9 @@ async function onTerminal(
   return { text, code };
 }
 
-/** A port where nothing listens (listened on once, then closed). */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 beforeAll(async () => {
-  home = await mkdtemp(path.join(os.tmpdir(), "coffer-cli-edges-"));
+  homeDir = await tempDir("coffer-cli-edges-");
+  home = homeDir.dir;
   const dataDir = path.join(home, "server");
   server = await startServer(
     readConfig({ COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent" }, dataDir),
@@ -89,7 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await rm(home, { recursive: true, force: true });
+  await homeDir?.remove();
 });
 
 describe("coffer run hands the command only what was asked for", () => {
@@ -206,7 +197,7 @@ describe("login", () => {
       /^coffer: --url 127\.0\.0\.1:7700: a server address starts with http:\/\/ or https:\/\/ \(e\.g\. http:\/\/127\.0\.0\.1:7700\)\n/,
     );
 
-    const port = await closedPort();
+    const port = await freePort();
     const nothing = await coffer(["login", "--url", `http://127.0.0.1:${port}`], {
       stdin: token,
       configDir: dir,

@@ -3,17 +3,17 @@
  * temporary directory). Values are fake.
  */
 import { spawn } from "node:child_process";
-import { access, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { access, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createLogger, readConfig, startServer, type CofferServer } from "@coffer/server";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { tempDir, type TempDir } from "@coffer/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, runCoffer, type Result, type RunOptions } from "./test-support.js";
 
 // Every step starts a Node process; under a full parallel test run that takes a while.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 let server: CofferServer;
+let homeDir: TempDir | undefined;
 let home: string;
 const clock = { offsetMs: 0 };
 
@@ -22,7 +22,8 @@ function coffer(args: string[], options?: RunOptions): Promise<Result> {
 }
 
 beforeAll(async () => {
-  home = await mkdtemp(path.join(os.tmpdir(), "coffer-cli-"));
+  homeDir = await tempDir("coffer-cli-");
+  home = homeDir.dir;
   const dataDir = path.join(home, "server");
   server = await startServer(
     readConfig({ COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent" }, dataDir),
@@ -34,11 +35,11 @@ beforeAll(async () => {
   );
   const login = await coffer(["login", "--url", server.url, "--token", server.adminToken!]);
   expect(login.code, login.stderr).toBe(0);
-}, 60_000);
+});
 
 afterAll(async () => {
   await server?.close();
-  await rm(home, { recursive: true, force: true });
+  await homeDir?.remove();
 });
 
 describe("login and whoami", () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayConfig } from "@coffer/core";
 import { startGateway, type RunningGateway } from "./app.js";
 import { createLogger } from "./logger.js";
-import { freePort, startEchoUpstream, type Echo, type EchoUpstream } from "./test-echo-upstream.js";
+import { freePort, startEchoUpstream, type Echo, type EchoUpstream } from "@coffer/test-kit";
 
 const API_KEY = "fake-api-key-0001";
 const MAPS_KEY = "fake maps&key=0002";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEchoUpstream, type Echo, type EchoUpstream } from "./test-echo-upstream.js";
+import { startEchoUpstream, type Echo, type EchoUpstream } from "@coffer/test-kit";
 
 const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const API_KEY = "fake-api-key-0001";
@@ -112,7 +112,7 @@ describe("coffer-gateway (dist/main.js)", () => {
       `${bad}: /file/root: / is the file system's root: every file under the root can be referenced; use a folder that holds only the gateway's secrets`,
     ]);
     expect(run.stdout).toBe("");
-  }, 20_000);
+  });
 });
 
 function runToExit(args: string[]): Promise<Run> {

@@ -3,7 +3,6 @@
  * COFFER_TEST_DATABASE_URL is set. Values here are fake canaries.
  */
 import { Writable } from "node:stream";
-import { CofferError } from "@coffer/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMigrations, migrate } from "./db/migrate.js";
 import { createLogger } from "./logger.js";
@@ -12,6 +11,7 @@ import {
   ENGINES,
   callerAs,
   META,
+  refusal,
   startTestServer,
   testDatabase,
   type TestServer,
@@ -21,18 +21,6 @@ import type { Actor } from "./auth/actor.js";
 const CANARY = "fake-canary-value-4f1d9a";
 const CANARY_2 = "fake-canary-rotated-7c2e0b";
 const CANARY_3 = "fake-canary-other-secret-93aa1";
-
-async function rejection(promise: Promise<unknown>): Promise<CofferError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CofferError) return error;
-    const cause = (error as { cause?: unknown }).cause;
-    if (cause instanceof CofferError) return cause;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe.each(ENGINES)("storage on %s", (engine) => {
   let server: TestServer;
@@ -48,7 +36,7 @@ describe.each(ENGINES)("storage on %s", (engine) => {
     });
     server = await startTestServer(engine, { log: createLogger({ logLevel: "trace" }, sink) });
     admin = await actorFor(server, server.adminToken);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();
@@ -56,7 +44,7 @@ describe.each(ENGINES)("storage on %s", (engine) => {
 
   it("applies each migration once, also when two replicas migrate at once", async () => {
     expect(await migrate(server.deps.db)).toEqual([]);
-    const fresh = await testDatabase(engine);
+    const fresh = await testDatabase(engine, { empty: true });
     try {
       const [a, b] = [fresh.db, await fresh.open()];
       const applied = await Promise.all([migrate(a), migrate(b)]);
@@ -68,7 +56,7 @@ describe.each(ENGINES)("storage on %s", (engine) => {
     } finally {
       await fresh.drop();
     }
-  }, 60_000);
+  });
 
   it("50 parallel writes to one secret give 50 consecutive versions, none lost", async () => {
     await server.services.secretWriter.create(admin, META, {
@@ -100,7 +88,7 @@ describe.each(ENGINES)("storage on %s", (engine) => {
       "SELECT count(*)::int AS n FROM audit_events WHERE action = 'secret.put' AND resource LIKE '%/concurrent' AND result = 'ok'",
     );
     expect(puts!.n).toBe(50);
-  }, 60_000);
+  });
 
   it("a stale check-and-set is refused with INVALID_STATUS and writes nothing", async () => {
     await server.services.secretWriter.create(admin, META, { secret: "cas", value: "fake-cas-1" });
@@ -109,7 +97,7 @@ describe.each(ENGINES)("storage on %s", (engine) => {
       value: "fake-cas-2",
       expectedVersion: 1,
     });
-    const error = await rejection(
+    const error = await refusal(
       server.services.secretWriter.put(admin, META, {
         secret: "cas",
         value: "fake-cas-3",
@@ -176,7 +164,7 @@ describe.each(ENGINES)("storage on %s", (engine) => {
        FROM secret_versions s, secrets ss, secrets ts
        WHERE ss.name = 'source' AND s.secret_id = ss.id AND ts.name = 'target' AND t.secret_id = ts.id`,
     );
-    const error = await rejection(
+    const error = await refusal(
       server.services.secretReader.reveal(admin, META, { secret: "target" }),
     );
     expect(error.errorCode).toBe("INTERNAL_SERVER_ERROR");
@@ -208,7 +196,7 @@ describe.each(ENGINES)("storage on %s", (engine) => {
       ["bad version", () => caller.secret.reveal({ secret: "cas", version: 0 })],
     ];
     for (const [what, call] of cases) {
-      const error = await rejection(call());
+      const error = await refusal(call());
       expect(error.errorCode, what).toBe("INVALID_REQUEST");
       expect(error.httpStatus, what).toBe(400);
     }

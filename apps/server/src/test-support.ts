@@ -3,10 +3,7 @@
  * (.ci/run sets it), on the PostgreSQL server too, each test database in a schema of its own.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { CofferError } from "@coffer/core";
+import { tempDir } from "@coffer/test-kit";
 import pg from "pg";
 import type { Actor } from "./auth/actor.js";
 import { Authenticator } from "./auth/authenticate.js";
@@ -15,6 +12,7 @@ import { readConfig, type Config } from "./env.js";
 import { createLogger } from "./logger.js";
 import { appRouter } from "./routers/_app.js";
 import { startServer, type CofferServer, type StartOptions } from "./server.js";
+import { pgliteTemplate } from "./test-pglite-template.js";
 import { createCallerFactory } from "./trpc.js";
 
 export const POSTGRES_URL = process.env["COFFER_TEST_DATABASE_URL"];
@@ -31,9 +29,17 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function testDatabase(engine: Engine): Promise<TestDatabase> {
+/**
+ * A database of one's own. On PGlite it is a copy of the run's migrated template (see
+ * test-pglite-template.ts) unless `empty` asks for one without even the migrations.
+ */
+export async function testDatabase(
+  engine: Engine,
+  { empty = false }: { empty?: boolean } = {},
+): Promise<TestDatabase> {
   if (engine === "pglite") {
-    const db = await openPglite(undefined);
+    const loadDataDir = empty ? undefined : await pgliteTemplate();
+    const db = await openPglite(undefined, loadDataDir === undefined ? {} : { loadDataDir });
     return { db, open: () => Promise.resolve(db), drop: () => db.close() };
   }
   const schema = `t_${randomBytes(6).toString("hex")}`;
@@ -71,7 +77,8 @@ export async function startTestServer(
   engine: Engine = "pglite",
   options: StartOptions & { env?: Record<string, string>; database?: TestDatabase } = {},
 ): Promise<TestServer> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "coffer-test-"));
+  const data = await tempDir("coffer-test-");
+  const dataDir = data.dir;
   const database = options.database ?? (await testDatabase(engine));
   const config = readConfig(
     { COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent", ...options.env },
@@ -92,7 +99,7 @@ export async function startTestServer(
     async stop() {
       await server.close();
       if (options.database === undefined) await database.drop();
-      await rm(dataDir, { recursive: true, force: true });
+      await data.remove();
     },
   };
 }
@@ -119,11 +126,4 @@ export function callerAs(server: CofferServer, actor: Actor) {
 }
 
 /** The CofferError a call is refused with (anything else, or success, fails the test). */
-export async function refusal(promise: Promise<unknown>): Promise<CofferError> {
-  const error: unknown = await promise.then(
-    () => new Error("expected a refusal"),
-    (e: unknown) => e,
-  );
-  if (!(error instanceof CofferError)) throw error;
-  return error;
-}
+export { refusal } from "@coffer/test-kit";

@@ -6,11 +6,9 @@
 import { readdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { failureOf, leaksIn, runAction } from "./test-action.js";
 import { FIXTURES, piecesOf, seededSuite } from "./test-fixtures.js";
-
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const suite = seededSuite();
 

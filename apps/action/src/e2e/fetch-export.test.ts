@@ -4,12 +4,11 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { commandsIn, leaksIn, runAction } from "./test-action.js";
 import { FIXTURES, piecesOf, seededSuite } from "./test-fixtures.js";
 
 // Each run starts Node processes; under a full parallel test run that takes a while.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const suite = seededSuite();
 

@@ -8,11 +8,9 @@
 import { githubClaims, startTestIssuer, type TestIssuer } from "@coffer/test-oidc-issuer";
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { leaksIn, runAction } from "./test-action.js";
 import { FIXTURES, piecesOf, seededSuite } from "./test-fixtures.js";
-
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const AUDIENCE = "https://coffer.example.test";
 const suite = seededSuite();

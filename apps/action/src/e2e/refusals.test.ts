@@ -5,11 +5,10 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { countingProxy, failureOf, runAction, type CountingProxy } from "./test-action.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countingProxy, type CountingProxy } from "@coffer/test-kit";
+import { failureOf, runAction } from "./test-action.js";
 import { piecesOf, seededSuite } from "./test-fixtures.js";
-
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const suite = seededSuite();
 let proxy: CountingProxy;

@@ -2,11 +2,10 @@
  * SPEC §10's "one round trip for all references", counted at the HTTP level by a proxy
  * between the bundle and the server.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { countingProxy, runAction, type CountingProxy } from "./test-action.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countingProxy, type CountingProxy } from "@coffer/test-kit";
+import { runAction } from "./test-action.js";
 import { seededSuite } from "./test-fixtures.js";
-
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const BULK = 150;
 const names = Array.from({ length: BULK }, (_, i) => `s${String(i).padStart(3, "0")}`);

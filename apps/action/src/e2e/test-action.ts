@@ -7,20 +7,18 @@
  *   then its post step as the runner runs it: GITHUB_STATE read back into `STATE_*`;
  * - readers for what the runner reads: the environment files (`name<<DELIMITER` blocks) and
  *   workflow commands (`::add-mask::…`, `::error::…`, with @actions/core's escapes undone);
- * - a counting proxy, to see how many HTTP requests a run makes;
+ * - (a counting proxy, to see how many HTTP requests a run makes: @coffer/test-kit's);
  * - a leak finder: the pieces of values found in a text outside `::add-mask::` commands;
  * - `failureOf`: the one error of a run that must have failed.
- * Every child is killed when the test process exits.
+ * The server child and the temporary directories come from @coffer/test-kit.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createCofferClient, type CofferClient } from "@coffer/client";
+import { killOnExit, spawnCoffer, tempDir } from "@coffer/test-kit";
 import { expect } from "vitest";
 import { inputEnv } from "../test-inputs.js";
 
@@ -29,17 +27,6 @@ export const BUNDLE = fileURLToPath(new URL("../../dist/index.js", import.meta.u
 
 /** `apps/server/dist/main.js`, found from where the @coffer/server package resolves. */
 const SERVER_MAIN = fileURLToPath(new URL("./main.js", import.meta.resolve("@coffer/server")));
-
-const running = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
-/** A fresh temporary directory and its removal. */
-export async function tempDir(prefix: string): Promise<{ dir: string; remove(): Promise<void> }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
-}
 
 export interface CofferProcess {
   url: string;
@@ -54,74 +41,29 @@ export interface CofferProcess {
   stop(): Promise<void>;
 }
 
-const LISTENING_RE = /Coffer is listening on (http:\/\/[^,"\s]+)/;
-const TOKEN_RE = /shown only this once:\s+(\S+)\s/;
-
 /** Starts `node apps/server/dist/main.js` on a free port with a fresh data directory. */
 export async function startCoffer(
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<CofferProcess> {
   const data = await tempDir("coffer-action-server-");
-  const child = spawn(process.execPath, [SERVER_MAIN], {
-    env: {
-      PATH: process.env["PATH"],
-      COFFER_HOST: "127.0.0.1",
-      COFFER_PORT: "0",
-      COFFER_DATA_DIR: data.dir,
-      COFFER_LOG_LEVEL: "info",
-      ...options.env,
+  const started = await spawnCoffer(SERVER_MAIN, { dataDir: data.dir, ...options }).catch(
+    async (error: unknown) => {
+      await data.remove();
+      throw error;
     },
-    cwd: data.dir,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  running.add(child);
-  let output = "";
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      running.delete(child);
-      resolve();
-    }),
   );
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(force);
-    }
-    await data.remove();
-  };
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const started = await new Promise<{ url: string; token: string }>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the server did not start in ${timeoutMs} ms:\n${output}`)),
-      timeoutMs,
-    );
-    const collect = (chunk: Buffer): void => {
-      output += chunk.toString("utf8");
-      const url = LISTENING_RE.exec(output)?.[1];
-      const token = TOKEN_RE.exec(output)?.[1];
-      if (url !== undefined && token !== undefined) {
-        clearTimeout(timer);
-        resolve({ url, token });
-      }
-    };
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
-    void exited.then(() => reject(new Error(`the server exited while starting:\n${output}`)));
-  }).catch(async (error: unknown) => {
-    await stop();
-    throw error;
-  });
   const as = (token: string): CofferClient =>
     createCofferClient({ url: started.url, token, retries: 0 });
   return {
     url: started.url,
-    adminToken: started.token,
-    admin: as(started.token),
+    adminToken: started.adminToken,
+    admin: as(started.adminToken),
     as,
-    output: () => output,
-    stop,
+    output: started.output,
+    stop: async () => {
+      await started.stop();
+      await data.remove();
+    },
   };
 }
 
@@ -221,14 +163,13 @@ async function runBundle(
         },
         stdio: ["ignore", stdoutFd ?? "pipe", "pipe"],
       });
-      running.add(child);
+      killOnExit(child);
       let out = "";
       let err = "";
       child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
       child.stderr?.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")));
       child.once("error", reject);
       child.once("close", (exitCode) => {
-        running.delete(child);
         resolve({ code: exitCode ?? -1, stdout: out, stderr: err });
       });
     });
@@ -282,46 +223,4 @@ export function leaksIn(text: string, pieces: readonly string[]): string[] {
     .filter((line) => !line.startsWith("::add-mask::"))
     .join("\n");
   return pieces.filter((piece) => shown.includes(piece));
-}
-
-export interface CountingProxy {
-  url: string;
-  /** `METHOD /path` of every request so far. */
-  requests: string[];
-  close(): Promise<void>;
-}
-
-/** A forwarding proxy in front of `target` that records each HTTP request. */
-export async function countingProxy(target: string): Promise<CountingProxy> {
-  const upstream = new URL(target);
-  const requests: string[] = [];
-  const server: Server = createServer((req, res) => {
-    requests.push(`${req.method} ${(req.url ?? "").split("?")[0]}`);
-    const outgoing = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    outgoing.on("error", () => res.destroy());
-    req.pipe(outgoing);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }

@@ -9,8 +9,9 @@
  * characters), written out here rather than computed, and the short ones that must not be masks.
  */
 import { realpath } from "node:fs/promises";
+import { tempDir, type TempDir } from "@coffer/test-kit";
 import { afterAll, beforeAll } from "vitest";
-import { startCoffer, tempDir, withBase64, type CofferProcess } from "./test-action.js";
+import { startCoffer, withBase64, type CofferProcess } from "./test-action.js";
 
 export interface Fixture {
   secret: string;
@@ -113,7 +114,7 @@ export interface SeededSuite {
 /** For a test file: a server with the org above (and a work directory), for all its tests. */
 export function seededSuite(): SeededSuite {
   const suite = {} as SeededSuite;
-  let work: Awaited<ReturnType<typeof tempDir>> | undefined;
+  let work: TempDir | undefined;
   beforeAll(async () => {
     suite.coffer = await startCoffer();
     suite.ciToken = await seed(suite.coffer);

@@ -18,15 +18,17 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createCofferClient, type CofferClient } from "@coffer/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEchoUpstream, type Echo } from "../test-echo-upstream.js";
 import {
-  GATEWAY_MAIN,
   eventually,
-  spawnChild,
-  spawnServer,
+  startEchoUpstream,
   tempDir,
-  type Child,
-} from "./test-processes.js";
+  type CofferProcess,
+  type Echo,
+  type EchoUpstream,
+  type NodeChild,
+  type TempDir,
+} from "@coffer/test-kit";
+import { spawnGateway, spawnServer } from "./test-processes.js";
 
 const ORG = "fake-openai-org-0001";
 const FIRST = "fake-openai-key-0001";
@@ -38,11 +40,11 @@ const DEADLINE_MS = 60_000;
 const injected = new Set<string>([ORG, FIRST, WITH_NEWLINE.trim()]);
 
 describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an upstream", () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let server: Child & { adminToken: string };
+  let dir: TempDir;
+  let server: CofferProcess & { adminToken: string };
   let admin: CofferClient;
-  let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
-  let app: Child;
+  let upstream: EchoUpstream;
+  let app: NodeChild & { url: string };
 
   beforeAll(async () => {
     dir = await tempDir("gw-app-e2e-");
@@ -78,25 +80,20 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
         ],
       }),
     );
-    app = await spawnChild(
-      GATEWAY_MAIN,
-      [config],
-      {
-        COFFER_TOKEN: server.adminToken,
-        GW_OPENAI_ORG: ORG,
-        GW_NEWLINE_KEY: WITH_NEWLINE,
-        LOG_LEVEL: "debug",
-      },
-      [/"url":"(http:\/\/[^"]+)"/],
-    );
-  }, 90_000);
+    app = await spawnGateway(config, {
+      COFFER_TOKEN: server.adminToken,
+      GW_OPENAI_ORG: ORG,
+      GW_NEWLINE_KEY: WITH_NEWLINE,
+      LOG_LEVEL: "debug",
+    });
+  });
 
   afterAll(async () => {
     await app?.stop();
     await upstream?.close();
     await server?.stop();
     await dir?.remove();
-  }, 30_000);
+  });
 
   async function viaApp(pathAndQuery: string, init?: RequestInit): Promise<Echo> {
     const response = await fetch(`${app.url}${pathAndQuery}`, init);
@@ -120,7 +117,7 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
     expect(url.searchParams.get("stream")).toBe("false");
     expect(url.searchParams.get("organization")).toBe(ORG);
     expect(JSON.parse(echo.body ?? "")).toEqual({ model: "gpt-4o" });
-  }, 30_000);
+  });
 
   it("keeps an injected header that the client names in its Connection header", async () => {
     // fetch() refuses to send Connection; node:http sends it as given.
@@ -143,7 +140,7 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
     });
     expect(echo.headers["authorization"]).toBe(`Bearer ${FIRST}`);
     expect(echo.headers["connection"] ?? "").not.toContain("authorization");
-  }, 30_000);
+  });
 
   it("says that a value ends with a newline, without the value", async () => {
     const response = await fetch(`${app.url}/newline/x`);
@@ -158,7 +155,7 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
       },
     });
     expect(body).not.toContain("fake-newline");
-  }, 30_000);
+  });
 
   it("answers 502 in the SPEC's error format, without a value, when a secret is missing", async () => {
     const response = await fetch(`${app.url}/broken/x`);
@@ -174,7 +171,7 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
         cause: "NOT_FOUND",
       },
     });
-  }, 30_000);
+  });
 
   it("sees a rotation made through the server while its value is fresh for an hour (the change feed)", async () => {
     const rotate = async (value: string): Promise<void> => {
@@ -189,7 +186,7 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
       const heard = await eventually(
         "a warm-up rotation",
         async () => ((await keyVia()) === `Bearer ${value}` ? true : undefined),
-        { timeoutMs: 10_000, intervalMs: 20 },
+        { intervalMs: 20 },
       ).catch(() => false);
       if (heard) break;
       if (attempt >= 5) throw new Error("the app never heard a rotation");
@@ -228,7 +225,7 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
     expect(metric("coffer_gateway_cache_entries")).toBe(4);
     expect(text).toMatch(/^coffer_gateway_requests_total\{route="\/openai",status="200"\} \d+/m);
     for (const value of injected) expect(text).not.toContain(value);
-  }, 30_000);
+  });
 
   it("stops on SIGTERM; neither the app's output nor the server's holds an injected value", async () => {
     expect(await app.stop("SIGTERM")).toBe(0);
@@ -244,5 +241,5 @@ describe("coffer-gateway (dist/main.js) between a client, a Coffer server and an
     }
     // Nor the app's credential.
     expect(appOutput).not.toContain(server.adminToken);
-  }, 30_000);
+  });
 });

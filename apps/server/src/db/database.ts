@@ -113,13 +113,19 @@ async function templateFor(dataDir: string | undefined): Promise<Blob | undefine
  */
 const PGLITE_SETTINGS = ["shared_buffers=16MB"];
 
-export async function openPglite(dataDir: string | undefined): Promise<Database> {
+export async function openPglite(
+  dataDir: string | undefined,
+  given: {
+    /** An in-memory database starts as a copy of this dump (PGlite's dumpDataDir): tests. */
+    loadDataDir?: Blob;
+  } = {},
+): Promise<Database> {
   // One process at a time on a data directory (PGlite does not lock it): see data-dir-lock.ts.
   const unlock = dataDir === undefined ? async () => {} : await lockDataDir(dataDir);
   let db: PGlite;
   try {
     const copied = dataDir !== undefined && (await copyTemplate(dataDir));
-    const loadDataDir = copied ? undefined : await templateFor(dataDir);
+    const loadDataDir = copied ? undefined : (given.loadDataDir ?? (await templateFor(dataDir)));
     const options: PGliteOptions = { postgresqlconf: PGLITE_SETTINGS };
     if (loadDataDir !== undefined) options.loadDataDir = loadDataDir;
     db = dataDir === undefined ? new PGlite(options) : new PGlite(dataDir, options);

@@ -10,14 +10,25 @@
  * - in both, every acknowledged write is there afterwards, with its value.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  eventually,
+  sleep,
+  spawnCoffer,
+  startTcpProxy,
+  tempDir,
+  type CofferProcess,
+  type TcpProxy,
+  type TempDir,
+} from "@coffer/test-kit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POSTGRES_URL } from "../test-support.js";
-import { eventually, spawnChildServer, type ChildServer } from "./test-child-server.js";
-import { startTcpProxy, type TcpProxy } from "./test-tcp-proxy.js";
+
+const MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
+
+/** The built server as a child process: a process that dies shows as dead, not as a failed assertion here. */
+type ChildServer = CofferProcess & { adminToken: string };
 
 const WRITERS = 50;
 
@@ -131,8 +142,6 @@ class Load {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Every acknowledged write reads back, version and value (batchReveal, 100 at a time). */
 async function expectAllAcknowledged(server: ChildServer, acks: Ack[]): Promise<void> {
   const missing: string[] = [];
@@ -197,7 +206,7 @@ describe.skipIf(!POSTGRES_URL)("PostgreSQL connection faults (server as a child 
   const appName = `coffer_fault_${tag}`;
   const schemas: string[] = [];
   const children: ChildServer[] = [];
-  const dirs: string[] = [];
+  const dirs: TempDir[] = [];
   let admin: pg.Pool;
   let proxy: TcpProxy | undefined;
 
@@ -210,7 +219,7 @@ describe.skipIf(!POSTGRES_URL)("PostgreSQL connection faults (server as a child 
     await proxy?.close();
     for (const schema of schemas) await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    for (const dir of dirs) await dir.remove();
   }, 120_000);
 
   /** A child server in a fresh schema, reaching PostgreSQL at `port` (default: directly). */
@@ -225,14 +234,12 @@ describe.skipIf(!POSTGRES_URL)("PostgreSQL connection faults (server as a child 
       url.hostname = "127.0.0.1";
       url.port = String(port);
     }
-    const dir = await mkdtemp(path.join(os.tmpdir(), "coffer-fault-"));
+    const dir = await tempDir("coffer-fault-");
     dirs.push(dir);
-    const child = await spawnChildServer({
-      DATABASE_URL: url.toString(),
-      COFFER_HOST: "127.0.0.1",
-      COFFER_PORT: "0",
-      COFFER_DATA_DIR: dir,
-      COFFER_LOG_LEVEL: "warn",
+    const child = await spawnCoffer(MAIN, {
+      dataDir: dir.dir,
+      logLevel: "warn",
+      env: { DATABASE_URL: url.toString() },
     });
     children.push(child);
     return child;

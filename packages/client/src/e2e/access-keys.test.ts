@@ -27,7 +27,7 @@ beforeAll(async () => {
   expect(made.id).toMatch(/^cfk_[0-9A-Za-z]{20}$/);
   expect(made.secret).toMatch(/^cfs_[0-9A-Za-z]{49}$/);
   key = { accessKeyId: made.id, secret: made.secret };
-}, 60_000);
+});
 
 afterAll(async () => {
   await e2e?.stop();

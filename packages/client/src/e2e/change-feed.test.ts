@@ -46,7 +46,7 @@ describe("change feed", () => {
     member = e2e.as(token);
     await e2e.admin.team.create.mutate({ name: "feed" });
     await e2e.admin.team.addMember.mutate({ team: "feed", user: "mona" });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await e2e?.stop();

@@ -13,7 +13,7 @@ let e2e: E2eServer;
 
 beforeAll(async () => {
   e2e = await startE2eServer();
-}, 120_000);
+});
 
 afterAll(async () => {
   await e2e?.stop();

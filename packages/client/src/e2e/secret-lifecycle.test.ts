@@ -11,7 +11,7 @@ beforeAll(async () => {
   e2e = await startE2eServer();
   const created = await e2e.admin.user.create.mutate({ name: "bob" });
   bob = e2e.as(created.token);
-}, 60_000);
+});
 
 afterAll(async () => {
   await e2e?.stop();

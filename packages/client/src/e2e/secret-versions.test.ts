@@ -7,7 +7,7 @@ let e2e: E2eServer;
 
 beforeAll(async () => {
   e2e = await startE2eServer();
-}, 60_000);
+});
 
 afterAll(async () => {
   await e2e?.stop();

@@ -1,9 +1,7 @@
 /** A real Coffer server on a free port (PGlite in a temporary directory), with a movable clock. */
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { Writable } from "node:stream";
 import { createLogger, readConfig, startServer, type CofferServer } from "@coffer/server";
+import { tempDir } from "@coffer/test-kit";
 import { createCofferClient, type CofferClient } from "../client.js";
 
 export interface E2eServer {
@@ -19,7 +17,8 @@ export interface E2eServer {
 }
 
 export async function startE2eServer(): Promise<E2eServer> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "coffer-e2e-"));
+  const data = await tempDir("coffer-e2e-");
+  const dataDir = data.dir;
   const clock = { offsetMs: 0 };
   const config = readConfig(
     { COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent" },
@@ -48,7 +47,7 @@ export async function startE2eServer(): Promise<E2eServer> {
     as,
     async stop() {
       await server.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await data.remove();
     },
   };
 }

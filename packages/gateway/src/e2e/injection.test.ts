@@ -12,6 +12,7 @@
 import { writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { CofferClient } from "@coffer/client";
+import { startEchoUpstream, tempDir, type Listening, type TempDir } from "@coffer/test-kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { coffer } from "../middleware.js";
 import type { GatewayOptions } from "../options.js";
@@ -20,10 +21,7 @@ import {
   echoOf,
   revealCalls,
   spawnServer,
-  startEchoUpstream,
   gateways,
-  tempDir,
-  type Listening,
   type ServerProcess,
 } from "./test-processes.js";
 
@@ -45,8 +43,8 @@ const V = {
 const ALL_VALUES = Object.values(V);
 
 describe("coffer() between a client and an upstream, with a real Coffer server", () => {
-  let data: Awaited<ReturnType<typeof tempDir>>;
-  let files: Awaited<ReturnType<typeof tempDir>>;
+  let data: TempDir;
+  let files: TempDir;
   let server: ServerProcess;
   let admin: CofferClient;
   let token: string;
@@ -77,7 +75,7 @@ describe("coffer() between a client and an upstream, with a real Coffer server",
       JSON.stringify({ client: V.clientCert, other: V.plain }),
     );
     upstream = await startEchoUpstream();
-  }, 90_000);
+  });
 
   afterEach(closeAll);
 
@@ -87,7 +85,7 @@ describe("coffer() between a client and an upstream, with a real Coffer server",
     await server?.stop();
     await data?.remove();
     await files?.remove();
-  }, 30_000);
+  });
 
   it("sets headers, query parameters and JSON body fields from coffer, env and file", async () => {
     const middleware = coffer({
@@ -136,7 +134,7 @@ describe("coffer() between a client and an upstream, with a real Coffer server",
     expect(url.searchParams.get("model")).toBe("gpt-4o");
     expect(url.searchParams.getAll("api_key")).toEqual([V.openai]);
     expect(url.searchParams.get("org")).toBe(V.org);
-    expect(echo!.body).toEqual({
+    expect(echo!.json).toEqual({
       model: "gpt-4o",
       messages: [{ role: "user" }],
       auth: { token: `Bearer ${V.openai}` },
@@ -149,7 +147,7 @@ describe("coffer() between a client and an upstream, with a real Coffer server",
     expect(again.echo!.headers["authorization"]).toBe(`Bearer ${V.openai}`);
     expect(await revealCalls(server.url)).toBe(before + 1);
     expect(middleware.stats()).toMatchObject({ misses: 7, errors: 0 });
-  }, 30_000);
+  });
 
   it("reads versions and stages of a coffer secret", async () => {
     const gateway = await through(
@@ -166,7 +164,7 @@ describe("coffer() between a client and an upstream, with a real Coffer server",
     expect(echo!.headers["x-current"]).toBe(V.versioned2);
     expect(echo!.headers["x-first"]).toBe(V.versioned1);
     expect(echo!.headers["x-previous"]).toBe(V.versioned1);
-  }, 30_000);
+  });
 
   it("forwards references arriving in the request untouched, unless an allow-list names them", async () => {
     const variables = { OPENAI_ORG: V.org, GW_OPENAI_ORG: V.org, GW_DB_USER: V.dbUser };
@@ -197,7 +195,7 @@ describe("coffer() between a client and an upstream, with a real Coffer server",
     expect(new URL(without.echo!.url, "http://u").searchParams.get("ref")).toBe(
       "{vault://env/openai-org}",
     );
-    expect(without.echo!.body).toEqual({
+    expect(without.echo!.json).toEqual({
       org: "{vault://env/openai-org}",
       user: "{vault://env/db-user}",
     });
@@ -207,8 +205,8 @@ describe("coffer() between a client and an upstream, with a real Coffer server",
     expect(withList.echo!.headers["x-client-ref"]).toBe(`Bearer ${V.org}`);
     expect(withList.echo!.headers["x-not-allowed"]).toBe("{vault://env/db-user}");
     expect(new URL(withList.echo!.url, "http://u").searchParams.get("ref")).toBe(V.org);
-    expect(withList.echo!.body).toEqual({ org: V.org, user: "{vault://env/db-user}" });
-  }, 30_000);
+    expect(withList.echo!.json).toEqual({ org: V.org, user: "{vault://env/db-user}" });
+  });
 
   describe("failures", () => {
     const build = (options: unknown) => () => coffer(options as GatewayOptions);
@@ -307,6 +305,6 @@ describe("coffer() between a client and an upstream, with a real Coffer server",
           expect(text, `${c.name} shows a value`).not.toContain(value);
         }
       }
-    }, 60_000);
+    });
   });
 });

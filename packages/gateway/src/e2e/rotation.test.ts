@@ -12,19 +12,22 @@
  */
 import { performance } from "node:perf_hooks";
 import type { CofferClient } from "@coffer/client";
+import {
+  eventually,
+  startEchoUpstream,
+  tempDir,
+  type Listening,
+  type TempDir,
+} from "@coffer/test-kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { coffer, type CofferMiddleware } from "../middleware.js";
 import {
   POSTGRES_URL,
   clientFor,
   createSchema,
-  eventually,
   gateways,
   keyVia,
   spawnServer,
-  startEchoUpstream,
-  tempDir,
-  type Listening,
   type ServerProcess,
 } from "./test-processes.js";
 
@@ -65,7 +68,7 @@ async function untilFeedIsLive(gateway: string, rotate: (value: string) => Promi
     const heard = await eventually(
       "a warm-up rotation",
       async () => ((await keyVia(gateway)) === value ? true : undefined),
-      { timeoutMs: 10_000, intervalMs: 20 },
+      { intervalMs: 20 },
     ).catch(() => false);
     if (heard) return;
     if (attempt >= 5) throw new Error("the gateway never heard a rotation");
@@ -97,7 +100,7 @@ function report(label: string, latencies: readonly number[]): void {
 }
 
 describe("rotation reaches the gateway through the change feed", () => {
-  let data: Awaited<ReturnType<typeof tempDir>>;
+  let data: TempDir;
   let server: ServerProcess;
   let admin: CofferClient;
 
@@ -106,12 +109,12 @@ describe("rotation reaches the gateway through the change feed", () => {
     server = await spawnServer({ dataDir: data.dir, expectToken: true });
     admin = clientFor(server.url, server.adminToken!);
     await admin.team.create.mutate({ name: "ml" });
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await server?.stop();
     await data?.remove();
-  }, 30_000);
+  });
 
   it("while the cached value is fresh for an hour", async () => {
     await admin.secret.create.mutate({ secret: "ml/openai_key", value: "fake-openai-key-0001" });
@@ -156,7 +159,7 @@ describe("rotation reaches the gateway through the change feed", () => {
 });
 
 describe.skipIf(POSTGRES_URL === undefined)("two server replicas on PostgreSQL", () => {
-  let data: Awaited<ReturnType<typeof tempDir>>;
+  let data: TempDir;
   let schema: Awaited<ReturnType<typeof createSchema>> | undefined;
   let a: ServerProcess | undefined;
   let b: ServerProcess | undefined;
@@ -167,13 +170,13 @@ describe.skipIf(POSTGRES_URL === undefined)("two server replicas on PostgreSQL",
     // One database and one data directory (one root.key): A migrates and bootstraps first.
     a = await spawnServer({ dataDir: data.dir, databaseUrl: schema.url, expectToken: true });
     b = await spawnServer({ dataDir: data.dir, databaseUrl: schema.url, expectToken: false });
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await schema?.drop();
     await data?.remove();
-  }, 30_000);
+  });
 
   it("a rotation through replica A reaches a gateway following replica B through the feed", async () => {
     const token = a!.adminToken!;
