@@ -6,6 +6,7 @@
  * COFFER_TEST_DATABASE_URL is set (replicas and connection loss: PostgreSQL only).
  */
 import { tokenLookupHash } from "@coffer/core";
+import { eventually } from "@coffer/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
 import { startServer, type CofferServer } from "../server.js";
@@ -21,15 +22,6 @@ import {
   type TestServer,
 } from "../test-support.js";
 import type { Actor } from "./actor.js";
-
-/** Polls `check` until it holds (generous: a busy machine may take seconds to deliver). */
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function newToken(
   server: CofferServer,
@@ -84,7 +76,7 @@ describe.each(ENGINES)("the credential cache on %s", (engine) => {
     expect(cache.get(tokenLookupHash(token))).toBeDefined();
     const generation = cache.generation;
     await server.deps.db.query("UPDATE tokens SET disabled_at = now() WHERE id = $1", [id]);
-    await until(() => cache.generation !== generation, "the change was heard");
+    await eventually("the change was heard", () => cache.generation !== generation || undefined);
     expect((await refusal(actorFor(server, token))).details["reason"]).toBe("disabled-token");
   });
 
@@ -103,9 +95,9 @@ describe.each(ENGINES)("the credential cache on %s", (engine) => {
     });
     const generation = server.deps.credentialCache.generation;
     await server.deps.db.query("DELETE FROM team_members WHERE member = 'cachey'");
-    await until(
-      () => server.deps.credentialCache.generation !== generation,
+    await eventually(
       "the change was heard",
+      () => server.deps.credentialCache.generation !== generation || undefined,
     );
     expect((await actorFor(server, token)).principal).toMatchObject({ teams: [] });
   });
@@ -125,7 +117,10 @@ describe.each(ENGINES)("the credential cache on %s", (engine) => {
         expect(cache.get(tokenLookupHash(token))).toBeDefined();
         const generation = cache.generation;
         await callerAs(server, admin).token.disable({ id });
-        await until(() => cache.generation !== generation, "the replica heard the change");
+        await eventually(
+          "the replica heard the change",
+          () => cache.generation !== generation || undefined,
+        );
         expect((await refusal(actorFor(replica, token))).details["reason"]).toBe("disabled-token");
       } finally {
         await replica.close();
@@ -149,7 +144,10 @@ describe.each(ENGINES)("the credential cache on %s", (engine) => {
           WHERE query LIKE 'LISTEN coffer_credentials%' AND query LIKE $1`,
         [`%${schema!.schema}%`],
       );
-      await until(() => cache.generation >= generation + 2, "the loss and the return were heard");
+      await eventually(
+        "the loss and the return were heard",
+        () => cache.generation >= generation + 2 || undefined,
+      );
       expect(cache.get(tokenLookupHash(token))).toBeUndefined();
       await actorFor(server, token);
       expect(cache.get(tokenLookupHash(token))).toBeDefined();
