@@ -9,7 +9,6 @@ import { CofferError, type ErrorCode } from "@coffer/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import type { Context } from "./context.js";
-import { KEEPS_CREDENTIALS } from "./auth/credential-cache.js";
 
 export const TRPC_CODE: Readonly<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {
   INVALID_REQUEST: "BAD_REQUEST",
@@ -72,13 +71,12 @@ const t = initTRPC.context<Context>().create({
 /**
  * Around every call, in one middleware (each layer costs a context merge and a promise per
  * call): its duration and success count per procedure (errors are counted in the HTTP layer's
- * onError), the credential cache emptied after a change that may take a right away, and CofferErrors thrown by handlers turned into tRPC errors with the matching status.
+ * onError), and CofferErrors thrown by handlers turned into tRPC errors with the matching status.
  */
-const measuredAndMapped = t.middleware(async ({ ctx, path, type, next }) => {
+const measuredAndMapped = t.middleware(async ({ ctx, path, next }) => {
   const end = ctx.deps.metrics.duration.startTimer({ procedure: path });
   const result = await next();
   end();
-  if (type === "mutation" && !KEEPS_CREDENTIALS.has(path)) ctx.deps.credentialCache.invalidate();
   if (result.ok) {
     ctx.deps.metrics.requests.inc({ procedure: path, outcome: "ok" });
   } else if (result.error.cause instanceof CofferError) {

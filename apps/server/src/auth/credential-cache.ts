@@ -7,8 +7,8 @@
  *   so a row read before a change committed is never kept after it.
  * - While the listening connection is down, nothing is served from the cache or kept in it;
  *   when it is back, the cache starts empty (changes in the gap were not heard).
- * - This server's own changes empty it as soon as their call ends (trpc.ts), before their
- *   response leaves, without waiting for the notification.
+ * - This server's own changes empty it as soon as they end (services/audited.ts), before their
+ *   caller hears of them, without waiting for the notification.
  * Expiry is checked at every request against the clock (authenticate.ts), never cached.
  * Unknown tokens are not cached: a token created later is found at once.
  */
@@ -18,26 +18,24 @@ import type { Database } from "../db/database.js";
 import type { CredentialRow } from "../stores/credential-store.js";
 
 /**
- * Mutations that can take no right away: every other one empties this server's cache when it
- * ends (trpc.ts), committed or not, so its caller's next request is checked afresh at once.
+ * Audited changes (their audit actions) that can take no right away: every other one empties
+ * this server's cache when it ends (services/audited.ts), committed or not, so its caller's
+ * next request is checked afresh at once, before any notification.
  */
 export const KEEPS_CREDENTIALS: ReadonlySet<string> = new Set([
   "secret.create",
-  "secret.reveal",
-  "secret.batchReveal",
   "secret.put",
-  "secret.moveStage",
+  "secret.stage",
   "secret.rollback",
   "secret.disable",
   "secret.enable",
   "secret.restore",
-  "secret.setDescription",
-  "secret.changeProtectionKey",
+  "secret.describe-set",
+  "secret.protection-key",
   "token.create",
-  "accessKey.create",
-  "oidc.exchange",
+  "access-key.create",
   "key.create",
-  "random.generate",
+  "oidc.exchange",
 ]);
 
 /** Enough for every token of a large organisation; each entry is a few hundred bytes. */

@@ -38,7 +38,10 @@ export class AccessKeyService {
   readonly #issuer: CredentialIssuer;
 
   constructor(
-    private readonly deps: Pick<Deps, "db" | "log" | "org" | "config" | "now" | "keyring">,
+    private readonly deps: Pick<
+      Deps,
+      "db" | "log" | "credentialCache" | "org" | "config" | "now" | "keyring"
+    >,
     private readonly stores: Pick<
       Stores,
       "credentials" | "principals" | "grants" | "keys" | "audit"

@@ -1,16 +1,18 @@
 /**
  * Runs a change in one transaction with its audit event; a refused or failed call is audited
- * too (result `denied` or `failed`, with the error code), in a statement of its own.
+ * too (result `denied` or `failed`, with the error code), in a statement of its own. A change
+ * that may take a right away empties this server's credential cache when it ends.
  */
 import { CofferError } from "@coffer/core";
 import type { Actor, RequestMeta } from "../auth/actor.js";
+import { KEEPS_CREDENTIALS } from "../auth/credential-cache.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import type { AuditActor } from "../audit/audit-log.js";
 import type { Stores } from "../stores/stores.js";
 
 /** What audited() and auditFailure() use. */
-export type AuditedDeps = Pick<Deps, "db" | "log">;
+export type AuditedDeps = Pick<Deps, "db" | "log" | "credentialCache">;
 export type AuditedStores = Pick<Stores, "audit">;
 
 export interface AuditedResult<T> {
@@ -51,6 +53,9 @@ export async function audited<T>(
   } catch (error) {
     await auditFailure(deps, stores, actor, meta, action, resource, error);
     throw error;
+  } finally {
+    // Committed or not, before the caller hears of it: its next request is checked afresh.
+    if (!KEEPS_CREDENTIALS.has(action)) deps.credentialCache.invalidate();
   }
 }
 

@@ -67,7 +67,7 @@ export interface CredentialPlan {
 
 export class CredentialIssuer {
   constructor(
-    private readonly deps: Pick<Deps, "db" | "log" | "org" | "config" | "now">,
+    private readonly deps: Pick<Deps, "db" | "log" | "credentialCache" | "org" | "config" | "now">,
     private readonly stores: Pick<Stores, "credentials" | "principals" | "grants" | "audit">,
   ) {}
 

@@ -30,7 +30,7 @@ export interface GrantInfo {
 
 export class GrantService {
   constructor(
-    private readonly deps: Pick<Deps, "db" | "log" | "org">,
+    private readonly deps: Pick<Deps, "db" | "log" | "credentialCache" | "org">,
     private readonly stores: Pick<Stores, "grants" | "principals" | "secrets" | "audit">,
   ) {}
 

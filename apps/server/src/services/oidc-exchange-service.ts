@@ -69,7 +69,10 @@ export class OidcExchangeService {
   readonly #limiter: FailureLimiter;
 
   constructor(
-    private readonly deps: Pick<Deps, "db" | "log" | "config" | "metrics" | "now">,
+    private readonly deps: Pick<
+      Deps,
+      "db" | "log" | "credentialCache" | "config" | "metrics" | "now"
+    >,
     private readonly stores: Pick<Stores, "trustPolicies" | "credentials" | "audit">,
   ) {
     this.#limiter = new FailureLimiter(deps.config.authFailuresPerMinute);

@@ -41,7 +41,7 @@ export interface Whoami {
 
 export class PrincipalService {
   constructor(
-    private readonly deps: Pick<Deps, "db" | "log" | "org" | "config" | "now">,
+    private readonly deps: Pick<Deps, "db" | "log" | "credentialCache" | "org" | "config" | "now">,
     private readonly stores: Pick<Stores, "principals" | "credentials" | "audit">,
   ) {}
 

@@ -47,7 +47,7 @@ const MAX_PAGE = 500;
 
 export class SecretReader {
   constructor(
-    private readonly deps: Pick<Deps, "db" | "log" | "org" | "keyring" | "now">,
+    private readonly deps: Pick<Deps, "db" | "log" | "credentialCache" | "org" | "keyring" | "now">,
     private readonly stores: Pick<Stores, "secrets" | "principals" | "audit">,
   ) {}
 

@@ -61,7 +61,10 @@ export interface VersionWritten {
 
 export class SecretWriter {
   constructor(
-    private readonly deps: Pick<Deps, "db" | "log" | "org" | "keyring" | "changes" | "now">,
+    private readonly deps: Pick<
+      Deps,
+      "db" | "log" | "credentialCache" | "org" | "keyring" | "changes" | "now"
+    >,
     private readonly stores: Pick<Stores, "secrets" | "principals" | "keys" | "audit">,
   ) {}
 

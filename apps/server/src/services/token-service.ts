@@ -46,7 +46,7 @@ export class TokenService {
   readonly #issuer: CredentialIssuer;
 
   constructor(
-    private readonly deps: Pick<Deps, "db" | "log" | "org" | "config" | "now">,
+    private readonly deps: Pick<Deps, "db" | "log" | "credentialCache" | "org" | "config" | "now">,
     private readonly stores: Pick<Stores, "credentials" | "principals" | "grants" | "audit">,
   ) {
     this.#issuer = new CredentialIssuer(deps, stores);

@@ -47,7 +47,7 @@ export class TrustPolicyService {
   readonly #credentials: CredentialIssuer;
 
   constructor(
-    private readonly deps: Pick<Deps, "db" | "log" | "org" | "config" | "now">,
+    private readonly deps: Pick<Deps, "db" | "log" | "credentialCache" | "org" | "config" | "now">,
     private readonly stores: Pick<
       Stores,
       "trustPolicies" | "credentials" | "principals" | "grants" | "audit"
