@@ -13,13 +13,19 @@ export class KeyedBatcher<K, In, Out> {
     /** Runs a batch of one key; returns one result per input, in order. */
     private readonly run: (key: K, inputs: In[]) => Promise<Out[]>,
     private readonly maxBatch = 500,
+    /** See Batcher. */
+    private readonly nextTurn = false,
   ) {}
 
   async call(key: K, input: In): Promise<Out> {
     let queue = this.#queues.get(key);
     if (!queue) {
       queue = {
-        batcher: new Batcher<In, Out>((inputs) => this.run(key, inputs), this.maxBatch),
+        batcher: new Batcher<In, Out>(
+          (inputs) => this.run(key, inputs),
+          this.maxBatch,
+          this.nextTurn,
+        ),
         waiting: 0,
       };
       this.#queues.set(key, queue);

@@ -71,15 +71,21 @@ interface PendingPut {
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 export class SecretWriter {
-  readonly #puts = new KeyedBatcher<string, PendingPut, Settled<VersionWritten>>((key, puts) => {
-    const at = key.indexOf("/");
-    return this.#putBatch(key.slice(0, at), key.slice(at + 1), puts);
-  });
+  readonly #puts: KeyedBatcher<string, PendingPut, Settled<VersionWritten>>;
 
   constructor(
     private readonly deps: Pick<Deps, "db" | "log" | "org" | "keyring" | "changes" | "now">,
     private readonly stores: Pick<Stores, "secrets" | "principals" | "keys" | "audit">,
-  ) {}
+  ) {
+    this.#puts = new KeyedBatcher(
+      (key, puts) => {
+        const at = key.indexOf("/");
+        return this.#putBatch(key.slice(0, at), key.slice(at + 1), puts);
+      },
+      500,
+      deps.db.engine === "pglite",
+    );
+  }
 
   async create(actor: Actor, meta: RequestMeta, input: CreateSecretInput): Promise<SecretMeta> {
     const addr = addressOf(input.secret, actor, this.deps.org);
