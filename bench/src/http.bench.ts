@@ -34,7 +34,9 @@ const SECONDS = Number(process.env["COFFER_BENCH_SECONDS"] ?? "5");
 const ROUNDS = Number(process.env["COFFER_BENCH_ROUNDS"] ?? "5");
 const WARMUP_S = 1;
 const SPREAD = 50;
-const PORTS = { hello: 18100, pglite: 18101, postgres: 18102 };
+/** COFFER_BENCH_PORT_BASE moves the three ports (for runs beside other benches). */
+const PORT_BASE = Number(process.env["COFFER_BENCH_PORT_BASE"] ?? "18100");
+const PORTS = { hello: PORT_BASE, pglite: PORT_BASE + 1, postgres: PORT_BASE + 2 };
 
 type Engine = "PGlite" | "PostgreSQL";
 type Case = "whoami" | "reveal" | "put" | "putMany" | "create";

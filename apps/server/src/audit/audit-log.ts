@@ -86,15 +86,25 @@ export const insertAuditRowsSql = (n: number): string =>
 
 const INSERT_AUDIT_ROWS = insertAuditRowsSql(1);
 
-/** The JSON parameter for insertAuditRowsSql: sealed rows (`q` is the change's transaction). */
+/** Events of one caller (a batch of changes holds several callers' events). */
+export interface CallerEvents {
+  actor: AuditActor;
+  meta: RequestMeta;
+  events: AuditEvent | readonly AuditEvent[];
+}
+
+/**
+ * The JSON parameter for insertAuditRowsSql: sealed rows of each caller's events, in order
+ * (`q` is the change's transaction).
+ */
 export async function auditRowsJson(
   deps: AuditKeyDeps,
   q: Queryable,
-  actor: AuditActor,
-  meta: RequestMeta,
-  events: AuditEvent | readonly AuditEvent[],
+  callers: readonly CallerEvents[],
 ): Promise<string> {
-  return JSON.stringify(await sealedRows(deps, q, actor, meta, events));
+  const rows: AuditRow[] = [];
+  for (const c of callers) rows.push(...(await sealedRows(deps, q, c.actor, c.meta, c.events)));
+  return JSON.stringify(rows);
 }
 
 async function insertRows(q: Queryable, rows: readonly AuditRow[]): Promise<void> {

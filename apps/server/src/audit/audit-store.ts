@@ -13,6 +13,7 @@ import {
   recordAudit,
   type AuditActor,
   type AuditEvent,
+  type CallerEvents,
 } from "./audit-log.js";
 import type { AuditKeyDeps } from "./audit-seal.js";
 
@@ -68,14 +69,9 @@ export class AuditStore {
     return recordAudit(this.deps, q, actor, meta, events);
   }
 
-  /** Sealed rows as the JSON parameter of insertRowsSql. */
-  rowsJson(
-    q: Queryable,
-    actor: AuditActor,
-    meta: RequestMeta,
-    events: AuditEvent | readonly AuditEvent[],
-  ): Promise<string> {
-    return auditRowsJson(this.deps, q, actor, meta, events);
+  /** Sealed rows of each caller's events as the JSON parameter of insertRowsSql. */
+  rowsJson(q: Queryable, callers: readonly CallerEvents[]): Promise<string> {
+    return auditRowsJson(this.deps, q, callers);
   }
 
   /** For calls that change nothing (reveals): concurrent callers share one INSERT. */

@@ -41,4 +41,19 @@ describe("Batcher", () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(3);
     expect(sizes.reduce((a, b) => a + b)).toBe(8);
   });
+
+  it("with nextTurn, starts a batch on the next turn, so calls of the same turn go together", async () => {
+    const batches: number[][] = [];
+    const run = async (inputs: number[]) => {
+      batches.push(inputs);
+      await Promise.resolve();
+      return inputs;
+    };
+    const now = new Batcher(run);
+    await Promise.all([now.call(1), now.call(2), now.call(3)]);
+    const next = new Batcher(run, 500, true);
+    await Promise.all([next.call(4), next.call(5), next.call(6)]);
+    // Without it a lone first call runs at once; with it the turn's three calls go together.
+    expect(batches).toEqual([[1], [2, 3], [4, 5, 6]]);
+  });
 });

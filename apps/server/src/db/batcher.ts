@@ -4,6 +4,11 @@
  * Under load, N concurrent calls cost a handful of round trips instead of N; alone, a call
  * costs what it did. Every caller's promise settles with its own result, after its batch ran;
  * if the batch fails, every caller in it fails.
+ *
+ * `nextTurn`: a batch starts on the event loop's next turn (setImmediate, no fixed wait), not
+ * in the same one. For an in-process database (PGlite), whose statements complete without
+ * ever yielding to I/O: otherwise each request runs to its end inside its own socket's
+ * callback, and the calls of requests read in the same turn never meet.
  */
 export class Batcher<In, Out> {
   #queue: { input: In; resolve: (out: Out) => void; reject: (error: unknown) => void }[] = [];
@@ -13,6 +18,7 @@ export class Batcher<In, Out> {
     /** Runs a batch; returns one result per input, in order. */
     private readonly run: (inputs: In[]) => Promise<Out[]>,
     private readonly maxBatch = 500,
+    private readonly nextTurn = false,
   ) {}
 
   call(input: In): Promise<Out> {
@@ -25,6 +31,7 @@ export class Batcher<In, Out> {
   async #drain(): Promise<void> {
     this.#running = true;
     while (this.#queue.length > 0) {
+      if (this.nextTurn) await new Promise((resolve) => setImmediate(resolve));
       const batch = this.#queue.splice(0, this.maxBatch);
       try {
         const outputs = await this.run(batch.map((b) => b.input));

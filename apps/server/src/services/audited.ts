@@ -17,11 +17,6 @@ export type AuditedStores = Pick<Stores, "audit">;
 
 export interface AuditedResult<T> {
   result: T;
-  /**
-   * Set when the change wrote its own audit event in one of its statements (the hot write
-   * path does, to hold its row lock for fewer round trips); it is then not written again.
-   */
-  auditWritten?: true;
   /** The resource the event names, when only known inside the change. */
   resource?: string;
   details?: Record<string, unknown>;
@@ -41,13 +36,11 @@ export async function audited<T>(
   try {
     return await deps.db.transaction(async (tx) => {
       const outcome = await change(tx);
-      if (!outcome.auditWritten) {
-        await stores.audit.record(tx, actor, meta, {
-          action,
-          resource: outcome.resource ?? resource,
-          details: outcome.details ?? {},
-        });
-      }
+      await stores.audit.record(tx, actor, meta, {
+        action,
+        resource: outcome.resource ?? resource,
+        details: outcome.details ?? {},
+      });
       return outcome.result;
     });
   } catch (error) {

@@ -2,7 +2,8 @@
  * Every change to a secret: create, new versions (with check-and-set), stage moves and
  * rollback, disable/enable, scheduled or forced deletion, restore, description, protection
  * key. Each runs in one transaction that locks the secret's row (writers to one secret queue
- * up; none is lost) and writes its audit event.
+ * up; none is lost) and writes its audit event. Concurrent puts to one secret share one such
+ * transaction (see put).
  */
 import {
   DEFAULT_RECOVERY_DAYS,
@@ -27,8 +28,9 @@ import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { addDays } from "../time.js";
 import { changePayload, type FeedChange } from "../changes/change-feed.js";
-import { audited, type AuditedResult } from "./audited.js";
-import type { SecretRow } from "../stores/secret-store.js";
+import { KeyedBatcher } from "../db/keyed-batcher.js";
+import { audited, auditFailure, type AuditedResult } from "./audited.js";
+import type { NewVersion, SecretRow, VersionState } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
 import {
   addressOf,
@@ -59,14 +61,34 @@ export interface VersionWritten {
   stage: "current" | "pending";
 }
 
+/** A put waiting for its secret's next batch. */
+interface PendingPut {
+  actor: Actor;
+  meta: RequestMeta;
+  input: PutSecretInput;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
 export class SecretWriter {
+  readonly #puts: KeyedBatcher<string, PendingPut, Settled<VersionWritten>>;
+
   constructor(
     private readonly deps: Pick<
       Deps,
       "db" | "log" | "credentialCache" | "org" | "keyring" | "changes" | "now"
     >,
     private readonly stores: Pick<Stores, "secrets" | "principals" | "keys" | "audit">,
-  ) {}
+  ) {
+    this.#puts = new KeyedBatcher(
+      (key, puts) => {
+        const at = key.indexOf("/");
+        return this.#putBatch(key.slice(0, at), key.slice(at + 1), puts);
+      },
+      500,
+      deps.db.engine === "pglite",
+    );
+  }
 
   async create(actor: Actor, meta: RequestMeta, input: CreateSecretInput): Promise<SecretMeta> {
     const addr = addressOf(input.secret, actor, this.deps.org);
@@ -95,41 +117,113 @@ export class SecretWriter {
     });
   }
 
+  /**
+   * A new version. Concurrent puts to one secret go together (see #putBatch): the first runs
+   * at once, those arriving meanwhile share the next transaction. A put refused or failed is
+   * audited as audited() audits it; it fails alone unless the transaction fails.
+   */
   async put(actor: Actor, meta: RequestMeta, input: PutSecretInput): Promise<VersionWritten> {
-    return this.#change(actor, meta, input.secret, "write", "secret.put", async (tx, row) => {
-      if (row.status === "pending_deletion") throw this.#scheduled(row);
-      if (input.expectedVersion !== undefined && input.expectedVersion !== row.current_version) {
-        throw invalidStatus(
-          `check-and-set failed: the current version is ${row.current_version}, not ${input.expectedVersion}`,
-          { currentVersion: row.current_version, expectedVersion: input.expectedVersion },
-        );
+    const addr = addressOf(input.secret, actor, this.deps.org);
+    let outcome: Settled<VersionWritten>;
+    try {
+      outcome = await this.#puts.call(`${addr.owner}/${addr.name}`, { actor, meta, input });
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    if (outcome.ok) return outcome.value;
+    const uri = secretUri(this.deps.org, addr.owner, addr.name);
+    await auditFailure(this.deps, this.stores, actor, meta, "secret.put", uri, outcome.error);
+    throw outcome.error;
+  }
+
+  /**
+   * Puts to one secret in one transaction: the row is locked once (other replicas' writers
+   * still queue on it), then each put in arrival order is checked against the secret as the
+   * puts before it left it (access, status, check-and-set) and sealed as the next version; the
+   * versions, one audit event each, the stages and the NOTIFYs are written together.
+   */
+  #putBatch(owner: string, name: string, puts: readonly PendingPut[]) {
+    return this.deps.db.transaction(async (tx) => {
+      const row = await this.stores.secrets.find(tx, owner, name, true);
+      if (!row)
+        return puts.map((): Settled<VersionWritten> => ({
+          ok: false,
+          error: missing(this.deps.org, owner, name),
+        }));
+      const state: VersionState = { ...row };
+      const uri = this.#uri(row);
+      const written: (NewVersion & PendingPut & { stage: VersionWritten["stage"] })[] = [];
+      const outcomes: Settled<VersionWritten>[] = [];
+      for (const put of puts) {
+        try {
+          const result = await this.#nextVersion(tx, row, state, put);
+          written.push({ ...put, ...result.version, stage: result.stage });
+          outcomes.push({
+            ok: true,
+            value: { uri, version: result.version.version, stage: result.stage },
+          });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
       }
-      const value = valueFrom(input);
-      const version = row.last_version + 1;
-      const stage = input.stage ?? "current";
-      await this.stores.keys.ensureLoaded(row.protection_key_id, tx);
-      const sealed = this.deps.keyring.seal(
-        value,
-        versionContext(this.deps.org, row, version),
-        row.protection_key_id,
-      );
-      // One statement while the row is locked: the version, the stages, and the pruning.
-      await this.stores.secrets.putVersion(tx, {
+      if (written.length === 0) return outcomes;
+      await this.stores.secrets.putVersions(tx, {
         secretId: row.id,
-        version,
-        sealed,
-        by: actor.label,
-        stage,
-        auditJson: await this.stores.audit.rowsJson(tx, actor, meta, {
-          action: "secret.put",
-          resource: this.#uri(row),
-          details: { version, stage },
-        }),
+        maxVersions: row.max_versions,
+        versions: written,
+        state,
+        by: written[written.length - 1]!.by,
+        auditJson: await this.stores.audit.rowsJson(
+          tx,
+          written.map((w) => ({
+            actor: w.actor,
+            meta: w.meta,
+            events: {
+              action: "secret.put",
+              resource: uri,
+              details: { version: w.version, stage: w.stage },
+            },
+          })),
+        ),
         channel: this.deps.changes.channel,
-        payload: changePayload(this.#feedChange(row, "put", version)),
+        payloads: written.map((w) => changePayload(this.#feedChange(row, "put", w.version))),
       });
-      return { result: { uri: this.#uri(row), version, stage }, auditWritten: true };
+      return outcomes;
     });
+  }
+
+  /** One put's checks and sealed value; moves `state` on by its version. */
+  async #nextVersion(tx: Queryable, row: SecretRow, state: VersionState, put: PendingPut) {
+    const { actor, input } = put;
+    requireAccess(
+      actor,
+      secretResource(this.deps.org, row.owner, row.owner_kind, row.name),
+      "write",
+    );
+    if (row.status === "pending_deletion") throw this.#scheduled(row);
+    if (input.expectedVersion !== undefined && input.expectedVersion !== state.current_version) {
+      throw invalidStatus(
+        `check-and-set failed: the current version is ${state.current_version}, not ${input.expectedVersion}`,
+        { currentVersion: state.current_version, expectedVersion: input.expectedVersion },
+      );
+    }
+    const value = valueFrom(input);
+    const version = state.last_version + 1;
+    const stage = input.stage ?? "current";
+    await this.stores.keys.ensureLoaded(row.protection_key_id, tx);
+    const sealed = this.deps.keyring.seal(
+      value,
+      versionContext(this.deps.org, row, version),
+      row.protection_key_id,
+    );
+    if (stage === "current") {
+      state.previous_version = state.current_version;
+      state.current_version = version;
+    } else {
+      state.pending_version = version;
+    }
+    state.last_version = version;
+    return { version: { version, sealed, by: actor.label }, stage };
   }
 
   async moveStage(actor: Actor, meta: RequestMeta, input: MoveStageInput): Promise<SecretMeta> {

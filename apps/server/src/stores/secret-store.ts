@@ -71,34 +71,52 @@ const REVEAL_QUERY = `
     CASE t.stage WHEN 'previous' THEN s.previous_version WHEN 'pending' THEN s.pending_version
                  ELSE s.current_version END)`;
 
-/**
- * A new version, its stages, the pruning of old versions and the audit event, in one
- * statement: the secret's row stays locked for fewer round trips. (The DELETE sees the rows as they were before this
- * statement, which is what it needs: the new version is never old enough to prune.) The change
- * feed's NOTIFY rides in the UPDATE's RETURNING (a data-modifying CTE always runs to the end,
- * a plain SELECT one may be skipped); it is delivered on commit.
- */
-const PUT_VERSION = `
-  WITH added AS (
-    INSERT INTO secret_versions (secret_id, version, protection_key_id, wrapped_data_key, ciphertext, created_by)
-    VALUES ($1, $2, $3, $4, $5, $6)
-  ), logged AS (
-    ${insertAuditRowsSql(8)}
-  ), moved AS (
-    UPDATE secrets SET
-      previous_version = CASE WHEN $7 = 'current' THEN current_version ELSE previous_version END,
-      current_version = CASE WHEN $7 = 'current' THEN $2 ELSE current_version END,
-      pending_version = CASE WHEN $7 = 'current' THEN pending_version ELSE $2 END,
-      last_version = $2, updated_at = now(), updated_by = $6
-    WHERE id = $1
-    RETURNING current_version, previous_version, pending_version, last_version, max_versions,
-      pg_notify($9, $10)
-  )
-  DELETE FROM secret_versions v USING moved m
-  WHERE v.secret_id = $1 AND v.version <= m.last_version - m.max_versions
+/** Versions of secret `$1` past its `max_versions` and held by no stage, `m` its row. */
+const PRUNABLE = `v.secret_id = $1 AND v.version <= m.last_version - m.max_versions
     AND v.version <> m.current_version
     AND v.version IS DISTINCT FROM m.previous_version
     AND v.version IS DISTINCT FROM m.pending_version`;
+
+/**
+ * A batch of new versions of one secret, their audit events, the secret's stages after them
+ * and the pruning, in one statement: the secret's row (locked by the caller) stays locked for
+ * fewer round trips. Values are hex (one encoding on both engines). The change feed's NOTIFYs,
+ * one per version in order, ride in the UPDATE's RETURNING (a data-modifying CTE always runs
+ * to the end, a plain SELECT one may be skipped); they are delivered on commit. The DELETE
+ * sees the versions as they were before this statement: see putVersions for the rest.
+ */
+const PUT_VERSIONS = `
+  WITH added AS (
+    INSERT INTO secret_versions (secret_id, version, protection_key_id, wrapped_data_key, ciphertext, created_by)
+    SELECT $1, n.version, n.key_id, decode(n.wrapped, 'hex'), decode(n.cipher, 'hex'), n.by
+    FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) AS n(version, key_id, wrapped, cipher, by)
+  ), logged AS (
+    ${insertAuditRowsSql(7)}
+  ), moved AS (
+    UPDATE secrets SET current_version = $8, previous_version = $9::int, pending_version = $10::int,
+      last_version = $11, updated_at = now(), updated_by = $12
+    WHERE id = $1
+    RETURNING current_version, previous_version, pending_version, last_version, max_versions,
+      (SELECT count(pg_notify($13, p.payload)) FROM unnest($14::text[]) AS p(payload)) AS notified
+  )
+  DELETE FROM secret_versions v USING moved m WHERE ${PRUNABLE}`;
+
+const PRUNE = `DELETE FROM secret_versions v USING secrets m WHERE m.id = $1 AND ${PRUNABLE}`;
+
+/** A new version to store (see putVersions). */
+export interface NewVersion {
+  version: number;
+  sealed: SealedVersion;
+  by: string;
+}
+
+/** The stages and last version of a secret after a batch of new versions. */
+export interface VersionState {
+  current_version: number;
+  previous_version: number | null;
+  pending_version: number | null;
+  last_version: number;
+}
 
 export const secretUri = (org: string, owner: string, name: string): string =>
   `secret://${org}/${owner}/${name}`;
@@ -232,34 +250,44 @@ export const secretStore = {
   },
 
   /**
-   * A new version with its stage, the pruning and its audit rows (`auditJson`, see
-   * audit-log.ts) in one statement, and the change feed's NOTIFY on `channel`.
+   * New versions of one secret (in order, consecutive), its stages after them (`state`), their
+   * audit rows (`auditJson`, see audit-log.ts), the change feed's NOTIFYs on `channel` and the
+   * pruning; in the caller's transaction, which has locked the row (`maxVersions` is its
+   * column). A batch of more than `maxVersions` versions has some of its own to prune, which
+   * the one statement cannot see: a second statement prunes them.
    */
-  async putVersion(
+  async putVersions(
     q: Queryable,
     put: {
       secretId: number;
-      version: number;
-      sealed: SealedVersion;
+      maxVersions: number;
+      versions: readonly NewVersion[];
+      state: VersionState;
       by: string;
-      stage: "current" | "pending";
       auditJson: string;
       channel: string;
-      payload: string;
+      payloads: readonly string[];
     },
   ): Promise<void> {
-    await q.query(PUT_VERSION, [
+    const hex = (b: Buffer) => b.toString("hex");
+    const { versions: vs, state } = put;
+    await q.query(PUT_VERSIONS, [
       put.secretId,
-      put.version,
-      put.sealed.protectionKeyId,
-      put.sealed.wrappedDataKey,
-      put.sealed.ciphertext,
-      put.by,
-      put.stage,
+      vs.map((v) => v.version),
+      vs.map((v) => v.sealed.protectionKeyId),
+      vs.map((v) => hex(v.sealed.wrappedDataKey)),
+      vs.map((v) => hex(v.sealed.ciphertext)),
+      vs.map((v) => v.by),
       put.auditJson,
+      state.current_version,
+      state.previous_version,
+      state.pending_version,
+      state.last_version,
+      put.by,
       put.channel,
-      put.payload,
+      put.payloads,
     ]);
+    if (vs.length > put.maxVersions) await q.query(PRUNE, [put.secretId]);
   },
 
   async hasVersion(q: Queryable, secretId: number, version: number): Promise<boolean> {
