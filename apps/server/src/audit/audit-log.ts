@@ -131,10 +131,14 @@ export class AuditWriter {
   readonly #batcher: Batcher<AuditRow[], true>;
 
   constructor(private readonly deps: AuditKeyDeps & { db: Database }) {
-    this.#batcher = new Batcher<AuditRow[], true>(async (batches) => {
-      await insertRows(deps.db, batches.flat());
-      return batches.map(() => true as const);
-    });
+    this.#batcher = new Batcher<AuditRow[], true>(
+      async (batches) => {
+        await insertRows(deps.db, batches.flat());
+        return batches.map(() => true as const);
+      },
+      500,
+      deps.db.engine === "pglite", // see Batcher: in-process statements never yield
+    );
   }
 
   async write(

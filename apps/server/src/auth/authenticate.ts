@@ -70,11 +70,15 @@ export class Authenticator {
   ) {
     this.#limiter = new FailureLimiter(deps.config.authFailuresPerMinute);
     this.#replays = new DatabaseReplayStore(stores.credentials, deps.db);
-    this.#tokens = new Batcher<string, CredentialRow | undefined>(async (hashes) => {
-      const rows = await stores.credentials.tokensByHash(deps.db, [...new Set(hashes)]);
-      const byHash = new Map(rows.map((r) => [r.lookup, r]));
-      return hashes.map((h) => byHash.get(h));
-    });
+    this.#tokens = new Batcher<string, CredentialRow | undefined>(
+      async (hashes) => {
+        const rows = await stores.credentials.tokensByHash(deps.db, [...new Set(hashes)]);
+        const byHash = new Map(rows.map((r) => [r.lookup, r]));
+        return hashes.map((h) => byHash.get(h));
+      },
+      500,
+      deps.db.engine === "pglite", // see Batcher: in-process statements never yield
+    );
   }
 
   /**
