@@ -226,7 +226,7 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
       "key.rotateRoot": [{}],
       "random.generate": [randomOptions],
     };
-  }, 120_000);
+  });
 
   it("answers bad requests over HTTP in the SPEC's format, never with a 500", async () => {
     const auth = { authorization: `Bearer ${server.adminToken}` };

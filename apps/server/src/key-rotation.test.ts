@@ -89,7 +89,7 @@ describe.each(ENGINES)("keys on %s", (engine) => {
     );
     expect(rows.map((r) => r.protection_key_id)).toEqual([created.id]);
     await second.close();
-  }, 60_000);
+  });
 });
 
 describe.each(ENGINES)("root key files on %s", (engine) => {
@@ -160,7 +160,7 @@ describe.each(ENGINES)("root key files on %s", (engine) => {
     expect(audit?.result).toBe("failed");
     await second.deps.db.query("DELETE FROM protection_keys WHERE id = $1", [stray.id]);
     await second.close();
-  }, 120_000);
+  });
 
   it("with COFFER_ROOT_KEY, concurrent rotations re-wrap under it, and a start with it alone reads everything", async () => {
     const oldKey = (await readFile(path.join(dataDir, "root.key"), "utf8")).trim();
@@ -184,5 +184,5 @@ describe.each(ENGINES)("root key files on %s", (engine) => {
       (await second.services.keys.list(again)).protectionKeys.every((k) => k.rootKeyId === id),
     ).toBe(true);
     await second.close();
-  }, 120_000);
+  });
 });

@@ -293,7 +293,7 @@ describe.each(ENGINES)("audit tampering (%s)", (engine) => {
     expect(genuine.seq).toBe(9);
     await server.deps.db.query("CREATE TABLE saved_events AS SELECT * FROM audit_events");
     await server.deps.db.query("CREATE TABLE saved_head AS SELECT * FROM audit_chain_head");
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

@@ -40,7 +40,7 @@ describe.each(ENGINES)("the credential cache on %s", (engine) => {
     database = await testDatabase(engine);
     server = await startTestServer(engine, { database });
     admin = await actorFor(server, server.adminToken);
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

@@ -83,7 +83,7 @@ describe("failed authentication without trusted proxies", () => {
 
   beforeAll(async () => {
     ({ server, victim } = await withVictim({}));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();
@@ -132,7 +132,7 @@ describe("failed authentication behind trusted proxies", () => {
 
   beforeAll(async () => {
     ({ server, victim } = await withVictim({ COFFER_TRUSTED_PROXIES: "127.0.0.1" }));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

@@ -59,7 +59,7 @@ describe.each(ENGINES)("change feed on %s", (engine) => {
     database = await testDatabase(engine);
     server = await startTestServer(engine, { database });
     admin = await actorFor(server, server.adminToken);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

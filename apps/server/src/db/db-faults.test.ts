@@ -220,7 +220,7 @@ describe.skipIf(!POSTGRES_URL)("PostgreSQL connection faults (server as a child 
     for (const schema of schemas) await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
     for (const dir of dirs) await dir.remove();
-  }, 120_000);
+  });
 
   /** A child server in a fresh schema, reaching PostgreSQL at `port` (default: directly). */
   async function startChild(name: string, port?: number): Promise<ChildServer> {

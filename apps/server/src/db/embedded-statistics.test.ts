@@ -14,7 +14,7 @@ describe("planner statistics on PGlite", () => {
 
   beforeAll(async () => {
     server = await startTestServer("pglite");
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

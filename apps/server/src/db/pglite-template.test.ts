@@ -30,5 +30,5 @@ describe("a fresh PGlite data directory", () => {
     const again = await openPglite(dataDir);
     expect(await again.query("SELECT x FROM t")).toEqual([{ x: 7 }]);
     await again.close();
-  }, 120_000);
+  });
 });

@@ -51,7 +51,7 @@ describe("the fast path and tRPC's adapter", () => {
     await admin.secret.put({ secret: "app_db", value: '{"user":"fake","password":"fake-2"}' });
     const made = await admin.accessKey.create({ name: "fast path test", expiresInSeconds: 3600 });
     accessKey = { accessKeyId: made.id, secret: made.secret };
-  }, 120_000);
+  });
 
   afterAll(async () => {
     adapterOnly?.closeAllConnections();

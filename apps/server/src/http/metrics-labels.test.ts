@@ -12,7 +12,7 @@ describe("metrics labels", () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();
@@ -48,5 +48,5 @@ describe("metrics labels", () => {
     expect(unknown).toEqual(['coffer_requests_total{procedure="unknown",outcome="NOT_FOUND"} 300']);
     // The real procedure in the batches keeps its own name.
     expect(requestLines.some((l) => l.includes('procedure="user.whoami"'))).toBe(true);
-  }, 120_000);
+  });
 });

@@ -26,7 +26,7 @@ describe.each(ENGINES)("jobs on %s", (engine) => {
       now: () => new Date(Date.now() + clock.offsetMs),
     });
     admin = await actorFor(server, server.adminToken);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

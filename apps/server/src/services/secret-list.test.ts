@@ -58,7 +58,7 @@ describe.each(ENGINES)("secret.list with a prefix on %s", (engine) => {
         value: "fake-list-value",
       });
     }
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await server?.stop();

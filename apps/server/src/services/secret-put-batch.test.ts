@@ -33,7 +33,7 @@ describe.each(ENGINES)("puts folded per secret on %s", (engine) => {
     server = await startTestServer(engine, { database });
     admin = await actorFor(server, server.adminToken);
     writer = server.services.secretWriter;
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();
@@ -72,7 +72,7 @@ describe.each(ENGINES)("puts folded per secret on %s", (engine) => {
     const last = versions.indexOf(101);
     const revealed = await server.services.secretReader.reveal(admin, META, { secret: "hundred" });
     expect(revealed).toMatchObject({ version: 101, value: `fake-h-${last}` });
-  }, 60_000);
+  });
 
   it("fails only the puts that fail their own checks, with the errors they get alone", async () => {
     await writer.create(admin, META, { secret: "mixed", value: "fake-m1" });
@@ -118,7 +118,7 @@ describe.each(ENGINES)("puts folded per secret on %s", (engine) => {
     const meta = await server.services.secretReader.describe(admin, { secret: "mixed" });
     expect(meta).toMatchObject({ currentVersion: 3 });
     expect(await versionsOf("mixed")).toEqual([4, 3, 2, 1]);
-  }, 60_000);
+  });
 
   it("two replicas putting to one secret at once give consecutive versions, none lost", async () => {
     const otherDeps = { ...server.deps, db: await database.open() };
@@ -135,7 +135,7 @@ describe.each(ENGINES)("puts folded per secret on %s", (engine) => {
     const last = writes.findIndex((w) => w.version === 61);
     const revealed = await server.services.secretReader.reveal(admin, META, { secret: "replicas" });
     expect(revealed).toMatchObject({ version: 61, value: `fake-r-${last}` });
-  }, 60_000);
+  });
 
   it("prunes to max_versions after a batch, keeping the versions stages hold", async () => {
     await writer.create(admin, META, { secret: "pruned", value: "fake-p1" });
@@ -151,5 +151,5 @@ describe.each(ENGINES)("puts folded per secret on %s", (engine) => {
       stage: "pending",
     });
     expect(pending).toMatchObject({ version: 2, value: "fake-p2" });
-  }, 60_000);
+  });
 });

@@ -21,7 +21,7 @@ describe.each(ENGINES)("secret removal on %s", (engine) => {
     admin = await actorFor(server, server.adminToken);
     const made = await server.services.principals.createUser(admin, META, { name: "bob" });
     bobToken = made.token;
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await server?.stop();
