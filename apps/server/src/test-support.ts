@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { tempDir } from "@coffer/test-kit";
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 import type { Actor } from "./auth/actor.js";
 import { Authenticator } from "./auth/authenticate.js";
 import { openPglite, openPostgres, type Database } from "./db/database.js";
@@ -100,6 +101,49 @@ export async function startTestServer(
       await server.close();
       if (options.database === undefined) await database.drop();
       await data.remove();
+    },
+  };
+}
+
+/** The server of a `describe` block: its database, the server, and the admin's actor. */
+export interface SuiteServer {
+  readonly database: TestDatabase;
+  readonly server: TestServer;
+  readonly admin: Actor;
+}
+
+/**
+ * Starts one server on its own database before a `describe` block's tests and stops both
+ * after them. Read the fields inside tests and hooks (they are set by `beforeAll`).
+ */
+export function serverForSuite(
+  engine: Engine,
+  options: StartOptions & { env?: Record<string, string> } = {},
+): SuiteServer {
+  const suite: { -readonly [K in keyof SuiteServer]?: SuiteServer[K] } = {};
+  beforeAll(async () => {
+    suite.database = await testDatabase(engine);
+    suite.server = await startTestServer(engine, { ...options, database: suite.database });
+    suite.admin = await actorFor(suite.server, suite.server.adminToken);
+  });
+  afterAll(async () => {
+    await suite.server?.stop();
+    await suite.database?.drop();
+  });
+  const field = <K extends keyof SuiteServer>(key: K): SuiteServer[K] => {
+    const value = suite[key];
+    if (value === undefined) throw new Error(`the suite's ${key} is read before its beforeAll ran`);
+    return value;
+  };
+  return {
+    get database() {
+      return field("database");
+    },
+    get server() {
+      return field("server");
+    },
+    get admin() {
+      return field("admin");
     },
   };
 }

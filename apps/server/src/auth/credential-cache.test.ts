@@ -7,20 +7,10 @@
  */
 import { tokenLookupHash } from "@coffer/core";
 import { eventually } from "@coffer/test-kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
 import { startServer, type CofferServer } from "../server.js";
-import {
-  actorFor,
-  callerAs,
-  ENGINES,
-  META,
-  refusal,
-  startTestServer,
-  testDatabase,
-  type TestDatabase,
-  type TestServer,
-} from "../test-support.js";
+import { actorFor, callerAs, ENGINES, META, refusal, serverForSuite } from "../test-support.js";
 import type { Actor } from "./actor.js";
 
 async function newToken(
@@ -32,34 +22,21 @@ async function newToken(
 }
 
 describe.each(ENGINES)("the credential cache on %s", (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  let admin: Actor;
-
-  beforeAll(async () => {
-    database = await testDatabase(engine);
-    server = await startTestServer(engine, { database });
-    admin = await actorFor(server, server.adminToken);
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    await database?.drop();
-  });
+  const suite = serverForSuite(engine);
 
   it("serves a token from memory once authenticated, and refuses it at once after this server disables it", async () => {
-    const { id, token } = await newToken(server, admin, "cached");
-    await actorFor(server, token);
-    expect(server.deps.credentialCache.get(tokenLookupHash(token))).toBeDefined();
-    await callerAs(server, admin).token.disable({ id });
+    const { id, token } = await newToken(suite.server, suite.admin, "cached");
+    await actorFor(suite.server, token);
+    expect(suite.server.deps.credentialCache.get(tokenLookupHash(token))).toBeDefined();
+    await callerAs(suite.server, suite.admin).token.disable({ id });
     // No wait: the call itself emptied the cache before it returned.
-    const error = await refusal(actorFor(server, token));
+    const error = await refusal(actorFor(suite.server, token));
     expect(error.details["reason"]).toBe("disabled-token");
   });
 
   it("is emptied by this server as soon as a call that may take a right away ends, before any notification", async () => {
-    const cache = server.deps.credentialCache;
-    const api = callerAs(server, admin);
+    const cache = suite.server.deps.credentialCache;
+    const api = callerAs(suite.server, suite.admin);
     const generation = cache.generation;
     // Refused, so rolled back: no notification will ever come; the call's end alone empties it.
     await expect(api.token.disable({ id: "tok_0000000000000000" })).rejects.toThrow(/no token/);
@@ -70,53 +47,53 @@ describe.each(ENGINES)("the credential cache on %s", (engine) => {
   });
 
   it("refuses a token disabled by SQL typed by hand once the notification is heard", async () => {
-    const { id, token } = await newToken(server, admin, "by-hand");
-    await actorFor(server, token);
-    const cache = server.deps.credentialCache;
+    const { id, token } = await newToken(suite.server, suite.admin, "by-hand");
+    await actorFor(suite.server, token);
+    const cache = suite.server.deps.credentialCache;
     expect(cache.get(tokenLookupHash(token))).toBeDefined();
     const generation = cache.generation;
-    await server.deps.db.query("UPDATE tokens SET disabled_at = now() WHERE id = $1", [id]);
+    await suite.server.deps.db.query("UPDATE tokens SET disabled_at = now() WHERE id = $1", [id]);
     await eventually("the change was heard", () => cache.generation !== generation || undefined);
-    expect((await refusal(actorFor(server, token))).details["reason"]).toBe("disabled-token");
+    expect((await refusal(actorFor(suite.server, token))).details["reason"]).toBe("disabled-token");
   });
 
   it("takes a team's grant away from a cached member once the membership is removed by hand", async () => {
-    const api = callerAs(server, admin);
+    const api = callerAs(suite.server, suite.admin);
     await api.user.create({ name: "cachey" });
     await api.team.create({ name: "cachers" });
     await api.team.addMember({ team: "cachers", user: "cachey" });
-    const { token } = await server.services.tokens.create(admin, META, {
+    const { token } = await suite.server.services.tokens.create(suite.admin, META, {
       name: "cachey-token",
       expiresInSeconds: 3600,
       for: "cachey",
     });
-    expect((await actorFor(server, token)).principal).toMatchObject({
+    expect((await actorFor(suite.server, token)).principal).toMatchObject({
       teams: [{ team: "cachers" }],
     });
-    const generation = server.deps.credentialCache.generation;
-    await server.deps.db.query("DELETE FROM team_members WHERE member = 'cachey'");
+    const generation = suite.server.deps.credentialCache.generation;
+    await suite.server.deps.db.query("DELETE FROM team_members WHERE member = 'cachey'");
     await eventually(
       "the change was heard",
-      () => server.deps.credentialCache.generation !== generation || undefined,
+      () => suite.server.deps.credentialCache.generation !== generation || undefined,
     );
-    expect((await actorFor(server, token)).principal).toMatchObject({ teams: [] });
+    expect((await actorFor(suite.server, token)).principal).toMatchObject({ teams: [] });
   });
 
   it.runIf(engine === "postgres")(
     "a token disabled on one replica is refused by another once it hears the change",
     async () => {
-      const replica = await startServer(server.config, {
+      const replica = await startServer(suite.server.config, {
         jobs: false,
         log: createLogger({ logLevel: "silent" }),
-        db: await database.open(),
+        db: await suite.database.open(),
       });
       try {
-        const { id, token } = await newToken(server, admin, "two-replicas");
+        const { id, token } = await newToken(suite.server, suite.admin, "two-replicas");
         await actorFor(replica, token);
         const cache = replica.deps.credentialCache;
         expect(cache.get(tokenLookupHash(token))).toBeDefined();
         const generation = cache.generation;
-        await callerAs(server, admin).token.disable({ id });
+        await callerAs(suite.server, suite.admin).token.disable({ id });
         await eventually(
           "the replica heard the change",
           () => cache.generation !== generation || undefined,
@@ -131,15 +108,15 @@ describe.each(ENGINES)("the credential cache on %s", (engine) => {
   it.runIf(engine === "postgres")(
     "a lost listening connection empties the cache, which serves nothing until it is back",
     async () => {
-      const { token } = await newToken(server, admin, "lost-listener");
-      await actorFor(server, token);
-      const cache = server.deps.credentialCache;
+      const { token } = await newToken(suite.server, suite.admin, "lost-listener");
+      await actorFor(suite.server, token);
+      const cache = suite.server.deps.credentialCache;
       expect(cache.get(tokenLookupHash(token))).toBeDefined();
       const generation = cache.generation;
-      const [schema] = await server.deps.db.query<{ schema: string }>(
+      const [schema] = await suite.server.deps.db.query<{ schema: string }>(
         "SELECT current_schema() AS schema",
       );
-      await server.deps.db.query(
+      await suite.server.deps.db.query(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
           WHERE query LIKE 'LISTEN coffer_credentials%' AND query LIKE $1`,
         [`%${schema!.schema}%`],
@@ -149,7 +126,7 @@ describe.each(ENGINES)("the credential cache on %s", (engine) => {
         () => cache.generation >= generation + 2 || undefined,
       );
       expect(cache.get(tokenLookupHash(token))).toBeUndefined();
-      await actorFor(server, token);
+      await actorFor(suite.server, token);
       expect(cache.get(tokenLookupHash(token))).toBeDefined();
     },
   );

@@ -4,18 +4,9 @@
  * on PostgreSQL a second replica hears it, also after its listening connection was cut.
  */
 import type { SecretChange } from "@coffer/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
-import {
-  actorFor,
-  ENGINES,
-  META,
-  startTestServer,
-  testDatabase,
-  type TestDatabase,
-  type TestServer,
-} from "../test-support.js";
-import type { Actor } from "../auth/actor.js";
+import { ENGINES, META, serverForSuite } from "../test-support.js";
 import { ChangeFeed, channelFor, type FeedChange } from "./change-feed.js";
 
 const CANARY = "fake-feed-canary-0b7d21";
@@ -51,39 +42,26 @@ function collect(feed: ChangeFeed) {
 const brief = (c: SecretChange) => `${c.event} ${c.uri} ${c.version}`;
 
 describe.each(ENGINES)("change feed on %s", (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  let admin: Actor;
-
-  beforeAll(async () => {
-    database = await testDatabase(engine);
-    server = await startTestServer(engine, { database });
-    admin = await actorFor(server, server.adminToken);
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    await database?.drop();
-  });
+  const suite = serverForSuite(engine);
 
   it("announces every change that alters what a reader gets, once committed", async () => {
-    const feed = collect(server.deps.changes);
-    const w = server.services.secretWriter;
+    const feed = collect(suite.server.deps.changes);
+    const w = suite.server.services.secretWriter;
     const secret = "admin/feed_key";
-    await w.create(admin, META, { secret, value: CANARY });
-    await w.put(admin, META, { secret, value: `${CANARY}-2` });
+    await w.create(suite.admin, META, { secret, value: CANARY });
+    await w.put(suite.admin, META, { secret, value: `${CANARY}-2` });
     // A failed check-and-set rolls back: nothing is announced for it.
     await expect(
-      w.put(admin, META, { secret, value: `${CANARY}-3`, expectedVersion: 1 }),
+      w.put(suite.admin, META, { secret, value: `${CANARY}-3`, expectedVersion: 1 }),
     ).rejects.toThrow(/check-and-set/);
-    await w.rollback(admin, META, { secret });
-    await w.moveStage(admin, META, { secret, version: 2, stage: "current" });
-    await w.setEnabled(admin, META, { secret }, false);
-    await w.setEnabled(admin, META, { secret }, true);
-    await w.setDescription(admin, META, { secret, description: "no news for readers" });
-    await w.delete(admin, META, { secret });
-    await w.restore(admin, META, { secret });
-    await w.delete(admin, META, { secret, force: true });
+    await w.rollback(suite.admin, META, { secret });
+    await w.moveStage(suite.admin, META, { secret, version: 2, stage: "current" });
+    await w.setEnabled(suite.admin, META, { secret }, false);
+    await w.setEnabled(suite.admin, META, { secret }, true);
+    await w.setDescription(suite.admin, META, { secret, description: "no news for readers" });
+    await w.delete(suite.admin, META, { secret });
+    await w.restore(suite.admin, META, { secret });
+    await w.delete(suite.admin, META, { secret, force: true });
     const uri = "secret://default/admin/feed_key";
     const seen = await feed.until(9);
     await new Promise((resolve) => setTimeout(resolve, 100)); // nothing more comes
@@ -104,16 +82,16 @@ describe.each(ENGINES)("change feed on %s", (engine) => {
   });
 
   it("ends the stream of a subscriber that falls too far behind", async () => {
-    const feed = new ChangeFeed(server.deps.db, createLogger({ logLevel: "silent" }), 2);
+    const feed = new ChangeFeed(suite.server.deps.db, createLogger({ logLevel: "silent" }), 2);
     await feed.start();
     const controller = new AbortController();
     const stream = feed.subscribe(controller.signal);
     const first = stream.next(); // subscribed; then reads nothing while changes pile up
-    const w = server.services.secretWriter;
-    await w.create(admin, META, { secret: "admin/slow_reader", value: CANARY });
+    const w = suite.server.services.secretWriter;
+    await w.create(suite.admin, META, { secret: "admin/slow_reader", value: CANARY });
     expect((await first).value).toMatchObject({ event: "put", version: 1 });
     for (let v = 2; v <= 5; v++) {
-      await w.put(admin, META, { secret: "admin/slow_reader", value: `${CANARY}-${v}` });
+      await w.put(suite.admin, META, { secret: "admin/slow_reader", value: `${CANARY}-${v}` });
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
     const rest: FeedChange[] = [];
@@ -131,15 +109,18 @@ describe.each(ENGINES)("change feed on %s", (engine) => {
   it.runIf(engine === "postgres")(
     "reaches a second replica; after a cut in its listening connection, streams start again",
     async () => {
-      const other = new ChangeFeed(await database.open(), createLogger({ logLevel: "silent" }));
+      const other = new ChangeFeed(
+        await suite.database.open(),
+        createLogger({ logLevel: "silent" }),
+      );
       await other.start();
       const feed = collect(other);
-      const w = server.services.secretWriter;
-      await w.create(admin, META, { secret: "admin/replicated", value: CANARY });
+      const w = suite.server.services.secretWriter;
+      await w.create(suite.admin, META, { secret: "admin/replicated", value: CANARY });
       expect((await feed.until(1)).map(brief)).toEqual(["put secret://default/admin/replicated 1"]);
       // Cut the second replica's LISTEN connection: changes made until it is back are missed,
       // so its open streams end (their clients reconnect and refetch); it comes back by itself.
-      const [cut] = await database.db.query<{ n: number }>(
+      const [cut] = await suite.database.db.query<{ n: number }>(
         `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
          WHERE query = $1 AND pid <> pg_backend_pid()`,
         [`LISTEN ${other.channel}`],
@@ -151,7 +132,7 @@ describe.each(ENGINES)("change feed on %s", (engine) => {
       }
       expect(feed.ended).toBe(true);
       const again = collect(other);
-      await w.put(admin, META, { secret: "admin/replicated", value: `${CANARY}-2` });
+      await w.put(suite.admin, META, { secret: "admin/replicated", value: `${CANARY}-2` });
       expect((await again.until(1)).map(brief)).toEqual([
         "put secret://default/admin/replicated 2",
       ]);

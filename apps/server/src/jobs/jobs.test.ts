@@ -1,43 +1,22 @@
 /** Background jobs: each runs once per period across replicas, and does its work. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DAY_MS } from "../time.js";
-import {
-  actorFor,
-  ENGINES,
-  META,
-  startTestServer,
-  testDatabase,
-  type TestDatabase,
-  type TestServer,
-} from "../test-support.js";
+import { ENGINES, META, serverForSuite } from "../test-support.js";
 import { coreJobs, JobRunner } from "./jobs.js";
-import type { Actor } from "../auth/actor.js";
 
 describe.each(ENGINES)("jobs on %s", (engine) => {
   const clock = { offsetMs: 0 };
-  let database: TestDatabase;
-  let server: TestServer;
-  let admin: Actor;
 
-  beforeAll(async () => {
-    database = await testDatabase(engine);
-    server = await startTestServer(engine, {
-      database,
-      now: () => new Date(Date.now() + clock.offsetMs),
-    });
-    admin = await actorFor(server, server.adminToken);
-  });
+  const suite = serverForSuite(engine, { now: () => new Date(Date.now() + clock.offsetMs) });
 
-  afterAll(async () => {
-    await server?.stop();
-    await database?.drop();
-  });
-
-  const job = (name: string) => coreJobs(server.deps).find((j) => j.name === name)!;
+  const job = (name: string) => coreJobs(suite.server.deps).find((j) => j.name === name)!;
 
   it("runs once per period across two replicas", async () => {
-    const other = new JobRunner({ ...server.deps, db: await database.open() }, server.services);
-    const mine = new JobRunner(server.deps, server.services);
+    const other = new JobRunner(
+      { ...suite.server.deps, db: await suite.database.open() },
+      suite.server.services,
+    );
+    const mine = new JobRunner(suite.server.deps, suite.server.services);
     const purge = job("purge-deleted-secrets");
     const ran = await Promise.all([mine.runOnce(purge), other.runOnce(purge)]);
     expect(ran.filter(Boolean)).toHaveLength(1);
@@ -47,40 +26,49 @@ describe.each(ENGINES)("jobs on %s", (engine) => {
   });
 
   it("purges secrets whose recovery window has passed, and audits it", async () => {
-    await server.services.secretWriter.create(admin, META, {
+    await suite.server.services.secretWriter.create(suite.admin, META, {
       secret: "doomed",
       value: "fake-doomed",
     });
-    await server.services.secretWriter.create(admin, META, { secret: "kept", value: "fake-kept" });
-    await server.services.secretWriter.delete(admin, META, { secret: "doomed", recoveryDays: 7 });
-    await server.services.secretWriter.delete(admin, META, { secret: "kept", recoveryDays: 30 });
+    await suite.server.services.secretWriter.create(suite.admin, META, {
+      secret: "kept",
+      value: "fake-kept",
+    });
+    await suite.server.services.secretWriter.delete(suite.admin, META, {
+      secret: "doomed",
+      recoveryDays: 7,
+    });
+    await suite.server.services.secretWriter.delete(suite.admin, META, {
+      secret: "kept",
+      recoveryDays: 30,
+    });
     clock.offsetMs += 8 * DAY_MS;
-    const runner = new JobRunner(server.deps, server.services);
+    const runner = new JobRunner(suite.server.deps, suite.server.services);
     expect(await runner.runOnce(job("purge-deleted-secrets"))).toBe(true);
-    const left = await server.deps.db.query<{ name: string }>(
+    const left = await suite.server.deps.db.query<{ name: string }>(
       "SELECT name FROM secrets WHERE name IN ('doomed', 'kept')",
     );
     expect(left.map((r) => r.name)).toEqual(["kept"]);
-    const [event] = await server.deps.db.query<{ actor: string }>(
+    const [event] = await suite.server.deps.db.query<{ actor: string }>(
       "SELECT actor FROM audit_events WHERE action = 'secret.purge' AND resource LIKE '%/doomed'",
     );
     expect(event?.actor).toBe("system");
   });
 
   it("raises an expiry event 3 days before, not for short-lived tokens; purges tokens disabled over 7 days", async () => {
-    const long = await server.services.tokens.create(admin, META, {
+    const long = await suite.server.services.tokens.create(suite.admin, META, {
       name: "long",
       expiresInSeconds: 10 * 86_400,
     });
-    const short = await server.services.tokens.create(admin, META, {
+    const short = await suite.server.services.tokens.create(suite.admin, META, {
       name: "short",
       expiresInSeconds: 2 * 86_400,
     });
-    const runner = new JobRunner(server.deps, server.services);
+    const runner = new JobRunner(suite.server.deps, suite.server.services);
     const events = job("token-expiry-events");
     const notified = async () =>
       (
-        await server.deps.db.query<{ resource: string }>(
+        await suite.server.deps.db.query<{ resource: string }>(
           "SELECT resource FROM notifications WHERE kind = 'token.expiring'",
         )
       ).map((r) => r.resource);
@@ -94,14 +82,14 @@ describe.each(ENGINES)("jobs on %s", (engine) => {
 
     const expiry = job("expire-and-purge-tokens");
     await runner.runOnce(expiry);
-    const [shortRow] = await server.deps.db.query<{ disabled_at: Date | null }>(
+    const [shortRow] = await suite.server.deps.db.query<{ disabled_at: Date | null }>(
       "SELECT disabled_at FROM tokens WHERE id = $1",
       [short.id],
     );
     expect(shortRow?.disabled_at).not.toBeNull();
     clock.offsetMs += 8 * DAY_MS;
     await runner.runOnce(expiry);
-    const gone = await server.deps.db.query("SELECT 1 FROM tokens WHERE id = $1", [short.id]);
+    const gone = await suite.server.deps.db.query("SELECT 1 FROM tokens WHERE id = $1", [short.id]);
     expect(gone).toHaveLength(0);
   });
 });
