@@ -1,5 +1,6 @@
 /**
- * The server survives its PostgreSQL connections ending (PostgreSQL only). The server runs as
+ * The server survives its database failing under load. On PostgreSQL (only when it is given), the
+ * server survives its connections ending. The server runs as
  * a real child process (dist/main.js) in a schema of its own, its connections named by an
  * application_name of this test's: only those are terminated, the shared PostgreSQL is never
  * restarted (a TCP proxy plays the restart). Under 50 writers over HTTP:
@@ -8,6 +9,8 @@
  * - a restart (every connection dropped, new ones refused, then accepted again): /readyz says
  *   not ready meanwhile and ready after, the change feed hears a change made after it;
  * - in both, every acknowledged write is there afterwards, with its value.
+ * On the embedded default (PGlite, always): the server killed (SIGKILL) under 50 writers starts
+ * again on its data directory with every acknowledged write.
  */
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -342,5 +345,37 @@ describe.skipIf(!POSTGRES_URL)("PostgreSQL connection faults (server as a child 
     expect(server.alive(), server.output()).toBe(true);
     expect(load.unexpected).toEqual([]);
     await expectAllAcknowledged(server, load.acks);
+  }, 600_000);
+});
+
+describe("the embedded database (PGlite) killed under load (server as a child process)", () => {
+  it("SIGKILL under 50 writers: the next start on the same data directory has every acknowledged write", async () => {
+    const dir = await tempDir("coffer-kill-");
+    try {
+      const first = await spawnCoffer(MAIN, { dataDir: dir.dir, logLevel: "warn" });
+      const load = new Load(first, "e");
+      load.start(WRITERS);
+      try {
+        await load.progress(100);
+      } finally {
+        // Killed while calls are in flight; those get no answer and count for nothing.
+        first.child.kill("SIGKILL");
+        await load.stop();
+      }
+      expect(first.exit()).toMatch(/signal SIGKILL/);
+      const unanswered = load.unexpected.filter((u) => !/: no answer \(/.test(u));
+      expect(unanswered).toEqual([]);
+      expect(load.acks.length).toBeGreaterThanOrEqual(100);
+
+      // (At info: a start that is not the first says where it listens in the info line.)
+      const again = await spawnCoffer(MAIN, { dataDir: dir.dir, expectToken: false });
+      try {
+        await expectAllAcknowledged({ ...again, adminToken: first.adminToken }, load.acks);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await dir.remove();
+    }
   }, 600_000);
 });
