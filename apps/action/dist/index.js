@@ -236,8 +236,8 @@ var require_tunnel = __commonJS({
         var overrides = arguments[i];
         if (typeof overrides === "object") {
           var keys = Object.keys(overrides);
-          for (var j = 0, keyLen = keys.length; j < keyLen; ++j) {
-            var k = keys[j];
+          for (var j2 = 0, keyLen = keys.length; j2 < keyLen; ++j2) {
+            var k = keys[j2];
             if (overrides[k] !== void 0) {
               target[k] = overrides[k];
             }
@@ -3394,19 +3394,19 @@ var require_data_url = __commonJS({
     function percentDecode(input) {
       const length = input.length;
       const output = new Uint8Array(length);
-      let j = 0;
+      let j2 = 0;
       for (let i = 0; i < length; ++i) {
         const byte = input[i];
         if (byte !== 37) {
-          output[j++] = byte;
+          output[j2++] = byte;
         } else if (byte === 37 && !(isHexCharByte(input[i + 1]) && isHexCharByte(input[i + 2]))) {
-          output[j++] = 37;
+          output[j2++] = 37;
         } else {
-          output[j++] = hexByteToNumber(input[i + 1]) << 4 | hexByteToNumber(input[i + 2]);
+          output[j2++] = hexByteToNumber(input[i + 1]) << 4 | hexByteToNumber(input[i + 2]);
           i += 2;
         }
       }
-      return length === j ? output : output.subarray(0, j);
+      return length === j2 ? output : output.subarray(0, j2);
     }
     function parseMIMEType(input) {
       input = removeHTTPWhitespace(input, true, true);
@@ -4966,12 +4966,12 @@ var require_file = __commonJS({
     var FileLike = class _FileLike {
       constructor(blobLike, fileName, options = {}) {
         const n = fileName;
-        const t = options.type;
+        const t2 = options.type;
         const d = options.lastModified ?? Date.now();
         this[kState] = {
           blobLike,
           name: n,
-          type: t,
+          type: t2,
           lastModified: d
         };
       }
@@ -8483,9 +8483,9 @@ var require_balanced_pool = __commonJS({
     function getGreatestCommonDivisor(a, b) {
       if (a === 0) return b;
       while (b !== 0) {
-        const t = b;
+        const t2 = b;
         b = a % b;
-        a = t;
+        a = t2;
       }
       return a;
     }
@@ -10822,8 +10822,8 @@ var require_mock_utils = __commonJS({
         const value = data[key];
         const name = Buffer.from(`${key}`);
         if (Array.isArray(value)) {
-          for (let j = 0; j < value.length; ++j) {
-            result.push(name, Buffer.from(`${value[j]}`));
+          for (let j2 = 0; j2 < value.length; ++j2) {
+            result.push(name, Buffer.from(`${value[j2]}`));
           }
         } else {
           result.push(name, Buffer.from(`${value}`));
@@ -11946,10 +11946,10 @@ var require_headers = __commonJS({
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
-      let j = potentialValue.length;
-      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j - 1))) --j;
-      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
-      return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
+      let j2 = potentialValue.length;
+      while (j2 > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j2 - 1))) --j2;
+      while (j2 > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
+      return i === 0 && j2 === potentialValue.length ? potentialValue : potentialValue.substring(i, j2);
     }
     function fill(headers, object) {
       if (Array.isArray(object)) {
@@ -12128,7 +12128,7 @@ var require_headers = __commonJS({
           const firstValue = iterator.next().value;
           array[0] = [firstValue[0], firstValue[1].value];
           assert2(firstValue[1].value !== null);
-          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
+          for (let i = 1, j2 = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
             value = iterator.next().value;
             x = array[i] = [value[0], value[1].value];
             assert2(x[1] !== null);
@@ -12143,9 +12143,9 @@ var require_headers = __commonJS({
               }
             }
             if (i !== pivot) {
-              j = i;
-              while (j > left) {
-                array[j] = array[--j];
+              j2 = i;
+              while (j2 > left) {
+                array[j2] = array[--j2];
               }
               array[left] = x;
             }
@@ -12288,8 +12288,8 @@ var require_headers = __commonJS({
         for (let i = 0; i < names.length; ++i) {
           const { 0: name, 1: value } = names[i];
           if (name === "set-cookie") {
-            for (let j = 0; j < cookies.length; ++j) {
-              headers.push([name, cookies[j]]);
+            for (let j2 = 0; j2 < cookies.length; ++j2) {
+              headers.push([name, cookies[j2]]);
             }
           } else {
             headers.push([name, value]);
@@ -20444,7 +20444,7 @@ var require_errors2 = __commonJS({
         gen.return(false);
       }
     }
-    var E = {
+    var E2 = {
       keyword: new codegen_1.Name("keyword"),
       schemaPath: new codegen_1.Name("schemaPath"),
       // also used in JTD errors
@@ -20478,20 +20478,20 @@ var require_errors2 = __commonJS({
       if (schemaPath) {
         schPath = (0, codegen_1.str)`${schPath}${(0, util_1.getErrorPath)(schemaPath, util_1.Type.Str)}`;
       }
-      return [E.schemaPath, schPath];
+      return [E2.schemaPath, schPath];
     }
     function extraErrorProps(cxt, { params, message }, keyValues) {
       const { keyword, data, schemaValue, it } = cxt;
       const { opts, propertyName, topSchemaRef, schemaPath } = it;
-      keyValues.push([E.keyword, keyword], [E.params, typeof params == "function" ? params(cxt) : params || (0, codegen_1._)`{}`]);
+      keyValues.push([E2.keyword, keyword], [E2.params, typeof params == "function" ? params(cxt) : params || (0, codegen_1._)`{}`]);
       if (opts.messages) {
-        keyValues.push([E.message, typeof message == "function" ? message(cxt) : message]);
+        keyValues.push([E2.message, typeof message == "function" ? message(cxt) : message]);
       }
       if (opts.verbose) {
-        keyValues.push([E.schema, schemaValue], [E.parentSchema, (0, codegen_1._)`${topSchemaRef}${schemaPath}`], [names_1.default.data, data]);
+        keyValues.push([E2.schema, schemaValue], [E2.parentSchema, (0, codegen_1._)`${topSchemaRef}${schemaPath}`], [names_1.default.data, data]);
       }
       if (propertyName)
-        keyValues.push([E.propertyName, propertyName]);
+        keyValues.push([E2.propertyName, propertyName]);
     }
   }
 });
@@ -20658,7 +20658,7 @@ var require_dataType = __commonJS({
     exports.coerceAndCheckDataType = coerceAndCheckDataType;
     var COERCIBLE = /* @__PURE__ */ new Set(["string", "number", "integer", "boolean", "null"]);
     function coerceToTypes(types, coerceTypes) {
-      return coerceTypes ? types.filter((t) => COERCIBLE.has(t) || coerceTypes === "array" && t === "array") : [];
+      return coerceTypes ? types.filter((t2) => COERCIBLE.has(t2) || coerceTypes === "array" && t2 === "array") : [];
     }
     function coerceData(it, types, coerceTo) {
       const { gen, data, opts } = it;
@@ -20668,9 +20668,9 @@ var require_dataType = __commonJS({
         gen.if((0, codegen_1._)`${dataType} == 'object' && Array.isArray(${data}) && ${data}.length == 1`, () => gen.assign(data, (0, codegen_1._)`${data}[0]`).assign(dataType, (0, codegen_1._)`typeof ${data}`).if(checkDataTypes(types, data, opts.strictNumbers), () => gen.assign(coerced, data)));
       }
       gen.if((0, codegen_1._)`${coerced} !== undefined`);
-      for (const t of coerceTo) {
-        if (COERCIBLE.has(t) || t === "array" && opts.coerceTypes === "array") {
-          coerceSpecificType(t);
+      for (const t2 of coerceTo) {
+        if (COERCIBLE.has(t2) || t2 === "array" && opts.coerceTypes === "array") {
+          coerceSpecificType(t2);
         }
       }
       gen.else();
@@ -20680,8 +20680,8 @@ var require_dataType = __commonJS({
         gen.assign(data, coerced);
         assignParentData(it, coerced);
       });
-      function coerceSpecificType(t) {
-        switch (t) {
+      function coerceSpecificType(t2) {
+        switch (t2) {
           case "string":
             gen.elseIf((0, codegen_1._)`${dataType} == "number" || ${dataType} == "boolean"`).assign(coerced, (0, codegen_1._)`"" + ${data}`).elseIf((0, codegen_1._)`${data} === null`).assign(coerced, (0, codegen_1._)`""`);
             return;
@@ -20753,8 +20753,8 @@ var require_dataType = __commonJS({
       }
       if (types.number)
         delete types.integer;
-      for (const t in types)
-        cond = (0, codegen_1.and)(cond, checkDataType(t, data, strictNums, correct));
+      for (const t2 in types)
+        cond = (0, codegen_1.and)(cond, checkDataType(t2, data, strictNums, correct));
       return cond;
     }
     exports.checkDataTypes = checkDataTypes;
@@ -21669,9 +21669,9 @@ var require_validate = __commonJS({
         it.dataTypes = types;
         return;
       }
-      types.forEach((t) => {
-        if (!includesType(it.dataTypes, t)) {
-          strictTypesError(it, `type "${t}" not allowed by context "${it.dataTypes.join(",")}"`);
+      types.forEach((t2) => {
+        if (!includesType(it.dataTypes, t2)) {
+          strictTypesError(it, `type "${t2}" not allowed by context "${it.dataTypes.join(",")}"`);
         }
       });
       narrowSchemaTypes(it, types);
@@ -21687,7 +21687,7 @@ var require_validate = __commonJS({
         const rule = rules[keyword];
         if (typeof rule == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule)) {
           const { type } = rule.definition;
-          if (type.length && !type.some((t) => hasApplicableType(ts, t))) {
+          if (type.length && !type.some((t2) => hasApplicableType(ts, t2))) {
             strictTypesError(it, `missing type "${type.join(",")}" for keyword "${keyword}"`);
           }
         }
@@ -21696,15 +21696,15 @@ var require_validate = __commonJS({
     function hasApplicableType(schTs, kwdT) {
       return schTs.includes(kwdT) || kwdT === "number" && schTs.includes("integer");
     }
-    function includesType(ts, t) {
-      return ts.includes(t) || t === "integer" && ts.includes("number");
+    function includesType(ts, t2) {
+      return ts.includes(t2) || t2 === "integer" && ts.includes("number");
     }
     function narrowSchemaTypes(it, withTypes) {
       const ts = [];
-      for (const t of it.dataTypes) {
-        if (includesType(withTypes, t))
-          ts.push(t);
-        else if (withTypes.includes("integer") && t === "number")
+      for (const t2 of it.dataTypes) {
+        if (includesType(withTypes, t2))
+          ts.push(t2);
+        else if (withTypes.includes("integer") && t2 === "number")
           ts.push("integer");
       }
       it.dataTypes = ts;
@@ -23768,7 +23768,7 @@ var require_core = __commonJS({
           type: (0, dataType_1.getJSONTypes)(def.type),
           schemaType: (0, dataType_1.getJSONTypes)(def.schemaType)
         };
-        (0, util_1.eachItem)(keyword, definition.type.length === 0 ? (k) => addRule.call(this, k, definition) : (k) => definition.type.forEach((t) => addRule.call(this, k, definition, t)));
+        (0, util_1.eachItem)(keyword, definition.type.length === 0 ? (k) => addRule.call(this, k, definition) : (k) => definition.type.forEach((t2) => addRule.call(this, k, definition, t2)));
         return this;
       }
       getKeyword(keyword) {
@@ -23967,7 +23967,7 @@ var require_core = __commonJS({
       if (dataType && post)
         throw new Error('keyword with "post" flag cannot have "type"');
       const { RULES } = this;
-      let ruleGroup = post ? RULES.post : RULES.rules.find(({ type: t }) => t === dataType);
+      let ruleGroup = post ? RULES.post : RULES.rules.find(({ type: t2 }) => t2 === dataType);
       if (!ruleGroup) {
         ruleGroup = { type: dataType, rules: [] };
         RULES.rules.push(ruleGroup);
@@ -24490,8 +24490,8 @@ var require_uniqueItems = __commonJS({
     var util_1 = require_util9();
     var equal_1 = require_equal();
     var error2 = {
-      message: ({ params: { i, j } }) => (0, codegen_1.str)`must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
-      params: ({ params: { i, j } }) => (0, codegen_1._)`{i: ${i}, j: ${j}}`
+      message: ({ params: { i, j: j2 } }) => (0, codegen_1.str)`must NOT have duplicate items (items ## ${j2} and ${i} are identical)`,
+      params: ({ params: { i, j: j2 } }) => (0, codegen_1._)`{i: ${i}, j: ${j2}}`
     };
     var def = {
       keyword: "uniqueItems",
@@ -24509,15 +24509,15 @@ var require_uniqueItems = __commonJS({
         cxt.ok(valid);
         function validateUniqueItems() {
           const i = gen.let("i", (0, codegen_1._)`${data}.length`);
-          const j = gen.let("j");
-          cxt.setParams({ i, j });
+          const j2 = gen.let("j");
+          cxt.setParams({ i, j: j2 });
           gen.assign(valid, true);
-          gen.if((0, codegen_1._)`${i} > 1`, () => (canOptimize() ? loopN : loopN2)(i, j));
+          gen.if((0, codegen_1._)`${i} > 1`, () => (canOptimize() ? loopN : loopN2)(i, j2));
         }
         function canOptimize() {
-          return itemTypes.length > 0 && !itemTypes.some((t) => t === "object" || t === "array");
+          return itemTypes.length > 0 && !itemTypes.some((t2) => t2 === "object" || t2 === "array");
         }
-        function loopN(i, j) {
+        function loopN(i, j2) {
           const item = gen.name("item");
           const wrongType = (0, dataType_1.checkDataTypes)(itemTypes, item, it.opts.strictNumbers, dataType_1.DataType.Wrong);
           const indices = gen.const("indices", (0, codegen_1._)`{}`);
@@ -24527,16 +24527,16 @@ var require_uniqueItems = __commonJS({
             if (itemTypes.length > 1)
               gen.if((0, codegen_1._)`typeof ${item} == "string"`, (0, codegen_1._)`${item} += "_"`);
             gen.if((0, codegen_1._)`typeof ${indices}[${item}] == "number"`, () => {
-              gen.assign(j, (0, codegen_1._)`${indices}[${item}]`);
+              gen.assign(j2, (0, codegen_1._)`${indices}[${item}]`);
               cxt.error();
               gen.assign(valid, false).break();
             }).code((0, codegen_1._)`${indices}[${item}] = ${i}`);
           });
         }
-        function loopN2(i, j) {
+        function loopN2(i, j2) {
           const eql = (0, util_1.useFunc)(gen, equal_1.default);
           const outer = gen.name("outer");
-          gen.label(outer).for((0, codegen_1._)`;${i}--;`, () => gen.for((0, codegen_1._)`${j} = ${i}; ${j}--;`, () => gen.if((0, codegen_1._)`${eql}(${data}[${i}], ${data}[${j}])`, () => {
+          gen.label(outer).for((0, codegen_1._)`;${i}--;`, () => gen.for((0, codegen_1._)`${j2} = ${i}; ${j2}--;`, () => gen.if((0, codegen_1._)`${eql}(${data}[${i}], ${data}[${j2}])`, () => {
             cxt.error();
             gen.assign(valid, false).break(outer);
           })));
@@ -26236,13 +26236,13 @@ var DecodedURL = class extends URL {
 // ../../node_modules/.pnpm/@actions+http-client@4.0.1/node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
-var __awaiter = function(thisArg, _arguments, P3, generator) {
+var __awaiter = function(thisArg, _arguments, P4, generator) {
   function adopt(value) {
-    return value instanceof P3 ? value : new P3(function(resolve) {
+    return value instanceof P4 ? value : new P4(function(resolve) {
       resolve(value);
     });
   }
-  return new (P3 || (P3 = Promise))(function(resolve, reject) {
+  return new (P4 || (P4 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -26865,13 +26865,13 @@ var HttpClient = class {
 var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
 
 // ../../node_modules/.pnpm/@actions+http-client@4.0.1/node_modules/@actions/http-client/lib/auth.js
-var __awaiter2 = function(thisArg, _arguments, P3, generator) {
+var __awaiter2 = function(thisArg, _arguments, P4, generator) {
   function adopt(value) {
-    return value instanceof P3 ? value : new P3(function(resolve) {
+    return value instanceof P4 ? value : new P4(function(resolve) {
       resolve(value);
     });
   }
-  return new (P3 || (P3 = Promise))(function(resolve, reject) {
+  return new (P4 || (P4 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -26916,13 +26916,13 @@ var BearerCredentialHandler = class {
 };
 
 // ../../node_modules/.pnpm/@actions+core@3.0.1/node_modules/@actions/core/lib/oidc-utils.js
-var __awaiter3 = function(thisArg, _arguments, P3, generator) {
+var __awaiter3 = function(thisArg, _arguments, P4, generator) {
   function adopt(value) {
-    return value instanceof P3 ? value : new P3(function(resolve) {
+    return value instanceof P4 ? value : new P4(function(resolve) {
       resolve(value);
     });
   }
-  return new (P3 || (P3 = Promise))(function(resolve, reject) {
+  return new (P4 || (P4 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -27005,13 +27005,13 @@ var OidcClient = class _OidcClient {
 // ../../node_modules/.pnpm/@actions+core@3.0.1/node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
-var __awaiter4 = function(thisArg, _arguments, P3, generator) {
+var __awaiter4 = function(thisArg, _arguments, P4, generator) {
   function adopt(value) {
-    return value instanceof P3 ? value : new P3(function(resolve) {
+    return value instanceof P4 ? value : new P4(function(resolve) {
       resolve(value);
     });
   }
-  return new (P3 || (P3 = Promise))(function(resolve, reject) {
+  return new (P4 || (P4 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -27303,13 +27303,13 @@ var platform = os3.platform();
 var arch = os3.arch();
 
 // ../../node_modules/.pnpm/@actions+core@3.0.1/node_modules/@actions/core/lib/core.js
-var __awaiter5 = function(thisArg, _arguments, P3, generator) {
+var __awaiter5 = function(thisArg, _arguments, P4, generator) {
   function adopt(value) {
-    return value instanceof P3 ? value : new P3(function(resolve) {
+    return value instanceof P4 ? value : new P4(function(resolve) {
       resolve(value);
     });
   }
-  return new (P3 || (P3 = Promise))(function(resolve, reject) {
+  return new (P4 || (P4 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -27451,6 +27451,7 @@ var CofferError = class extends Error {
     return { error: { errorCode: this.errorCode, message: this.message, details: this.details } };
   }
 };
+var unauthorized = (message, details) => new CofferError("UNAUTHORIZED", message, details);
 
 // ../../packages/core/dist/model/limits.js
 var PRINCIPAL_NAME_SOURCE = "[a-z][a-z0-9-]{0,38}";
@@ -27671,7 +27672,69 @@ var validators = {
 };
 
 // ../../packages/core/dist/crypto/access-key.js
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash as createHash2, createHmac, timingSafeEqual } from "node:crypto";
+
+// ../../packages/core/dist/crypto/random-string.js
+import { randomBytes } from "node:crypto";
+var BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+function randomString(alphabet, length) {
+  const size = alphabet.length;
+  if (size === 0 || size > 256)
+    throw new RangeError("alphabet must hold 1 to 256 characters");
+  const limit = 256 - 256 % size;
+  let out = "";
+  while (out.length < length) {
+    const pool = randomBytes(Math.ceil((length - out.length) * 1.25) + 8);
+    for (const byte of pool) {
+      if (byte >= limit)
+        continue;
+      out += alphabet[byte % size];
+      if (out.length === length)
+        break;
+    }
+  }
+  return out;
+}
+function base62Fixed(value, width) {
+  let out = "";
+  let rest = value;
+  for (let i = 0; i < width; i++) {
+    out = BASE62[rest % 62] + out;
+    rest = Math.floor(rest / 62);
+  }
+  return out;
+}
+
+// ../../packages/core/dist/crypto/prefixed-secret.js
+import { createHash } from "node:crypto";
+import { crc32 } from "node:zlib";
+var BODY_LENGTH = 43;
+var CHECKSUM_LENGTH = 6;
+var checksum = (prefix, body) => base62Fixed(crc32(prefix + body), CHECKSUM_LENGTH);
+function mintPrefixed(prefix) {
+  const body = randomString(BASE62, BODY_LENGTH);
+  return prefix + body + checksum(prefix, body);
+}
+var shapes = /* @__PURE__ */ new Map();
+function isWellFormedPrefixed(prefix, text) {
+  let shape = shapes.get(prefix);
+  if (!shape) {
+    shape = new RegExp(`^${prefix}[0-9A-Za-z]{${BODY_LENGTH + CHECKSUM_LENGTH}}$`);
+    shapes.set(prefix, shape);
+  }
+  if (!shape.test(text))
+    return false;
+  const body = text.slice(prefix.length, prefix.length + BODY_LENGTH);
+  return text.slice(prefix.length + BODY_LENGTH) === checksum(prefix, body);
+}
+function hashPrefixed(text) {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+function prefixedHint(prefix, text) {
+  return text.slice(0, prefix.length + 4);
+}
+
+// ../../packages/core/dist/crypto/access-key.js
 var MAX_CLOCK_SKEW_MS = 5 * 6e4;
 var SIGNATURE_HEADERS = {
   timestamp: "x-coffer-timestamp",
@@ -27689,7 +27752,7 @@ ${contentSha2562}`;
 function contentSha256(body) {
   if (body === void 0 || body.length === 0)
     return void 0;
-  return createHash("sha256").update(body).digest("hex");
+  return createHash2("sha256").update(body).digest("hex");
 }
 function signature(secret, text) {
   return createHmac("sha256", secret).update(text, "utf8").digest("base64");
@@ -27705,7 +27768,7 @@ function signRequest(request, key, now = Date.now()) {
     ...hash === void 0 ? {} : { [CONTENT_SHA256_HEADER]: hash }
   };
 }
-var EMPTY_SHA256 = createHash("sha256").digest("hex");
+var EMPTY_SHA256 = createHash2("sha256").digest("hex");
 
 // ../../packages/core/dist/crypto/aead.js
 var NONCE_BYTES = 12;
@@ -27719,6 +27782,33 @@ var S2 = P2("lru-cache:metrics");
 var W = G("lru-cache");
 var L = typeof performance == "object" && performance && typeof performance.now == "function" ? performance : Date;
 var M = typeof process == "object" && process ? process : {};
+
+// ../../packages/core/dist/crypto/tokens.js
+var TOKEN_PREFIX = "cft_";
+var JOB_TOKEN_PREFIX = "cfj_";
+var hashToken = (token) => hashPrefixed(token);
+function tokenKind(prefix, what, reason) {
+  const isWellFormed = (text) => isWellFormedPrefixed(prefix, text);
+  const hint = (token) => prefixedHint(prefix, token);
+  return {
+    isWellFormed,
+    hint,
+    mint() {
+      const token = mintPrefixed(prefix);
+      return { token, hash: hashToken(token), hint: hint(token) };
+    },
+    lookupHash(text) {
+      if (!isWellFormed(text)) {
+        throw unauthorized(`the ${what} is malformed: wrong prefix, length or checksum`, {
+          reason
+        });
+      }
+      return hashToken(text);
+    }
+  };
+}
+var apiTokens = tokenKind(TOKEN_PREFIX, "token", "malformed-token");
+var jobTokens = tokenKind(JOB_TOKEN_PREFIX, "job token", "malformed-job-token");
 
 // ../../packages/core/dist/oidc/issuer-url.js
 var LOOPBACK_HOSTS = /* @__PURE__ */ new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -28296,6 +28386,195 @@ var accessKeyInputs = {
   id: compileSchema(objectSchema({ id: accessKeyId }, ["id"]))
 };
 
+// ../../packages/core/dist/rotation/job-machine.js
+var JOB_STATES = [
+  "running",
+  "retrying",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "rolled_back"
+];
+var t = (from, on, to, ...actions) => ({ from, on, to, actions });
+var STEP_PHASES = ["create", "set", "test", "finish"];
+var REVERT_PHASES = ["reverting", "revertingToFail", "revertingToCancel", "rollingBack"];
+var DRY_RUN_PHASES = ["dryRunCreate", "dryRunTest"];
+var LEASED_PHASES = [...STEP_PHASES, ...REVERT_PHASES, ...DRY_RUN_PHASES];
+var afterSet = (from) => [
+  t(from, "stepFailed", "reverting", "revertTarget"),
+  t(from, "stepFailedFinal", "revertingToFail", "revertTarget"),
+  t(from, "cancel", "revertingToCancel", "revertTarget")
+];
+var failedTargetUnknown = (from) => t(from, "revertImpossible", "failed", "recordTargetUnknown", "notifyFailed", "endJob");
+var JOB_TRANSITIONS = [
+  // create: the pending version is written. A failure here is before `set`: discard it.
+  t("create", "stepDone", "set"),
+  t("create", "stepFailed", "backoff", "discardPending", "scheduleBackoff"),
+  t("create", "stepFailedFinal", "failed", "discardPending", "notifyFailed", "endJob"),
+  t("create", "cancel", "cancelled", "discardPending", "endJob"),
+  // set → test → finish; from `set` on, failures and cancels revert the target first.
+  t("set", "stepDone", "test"),
+  ...afterSet("set"),
+  t("test", "stepDone", "finish"),
+  ...afterSet("test"),
+  // finish: its work is this transition, committed in one transaction.
+  t("finish", "stepDone", "succeeded", "promotePending", "notifySucceeded", "endJob"),
+  ...afterSet("finish"),
+  // Reverting, then: a retry after the backoff, a failure, a cancel, or a rollback.
+  t("reverting", "revertDone", "backoff", "discardPending", "scheduleBackoff"),
+  failedTargetUnknown("reverting"),
+  t("reverting", "cancel", "revertingToCancel"),
+  t("backoff", "backoffElapsed", "create", "nextAttempt"),
+  t("backoff", "cancel", "cancelled", "endJob"),
+  t("revertingToFail", "revertDone", "failed", "discardPending", "notifyFailed", "endJob"),
+  failedTargetUnknown("revertingToFail"),
+  t("revertingToCancel", "revertDone", "cancelled", "discardPending", "endJob"),
+  failedTargetUnknown("revertingToCancel"),
+  t("rollingBack", "revertDone", "rolledBack", "promotePrevious", "endJob"),
+  failedTargetUnknown("rollingBack"),
+  // A dry run: create, test, discard; never sets the target, never retried.
+  t("dryRunCreate", "stepDone", "dryRunTest"),
+  t("dryRunTest", "stepDone", "dryRunPassed", "discardPending", "endJob"),
+  ...DRY_RUN_PHASES.flatMap((from) => [
+    t(from, "stepFailed", "dryRunFailed", "discardPending", "endJob"),
+    t(from, "stepFailedFinal", "dryRunFailed", "discardPending", "endJob"),
+    t(from, "cancel", "cancelled", "discardPending", "endJob")
+  ]),
+  // Terminal states: only an operator's retry of a failure or rollback of a success.
+  t("failed", "retry", "create", "reopenJob", "discardPending", "resetAttempts"),
+  t("succeeded", "rollback", "rollingBack", "reopenJob", "rollbackTarget"),
+  // Leases: no change of phase; the new holder replays the step.
+  ...LEASED_PHASES.flatMap((from) => [
+    t(from, "leaseLost", from),
+    t(from, "leaseResumed", from, "replayStep")
+  ])
+];
+var byKey = new Map(JOB_TRANSITIONS.map((row) => [`${row.from} ${row.on}`, row]));
+
+// ../../node_modules/.pnpm/croner@11.0.1/node_modules/croner/dist/croner.js
+function g(s, e, t2, n = 0, r = 0, a = 0, i = 0) {
+  let o = s >= 0 && s < 100, u = Date.UTC(o ? s + 400 : s, e, t2, n, r, a, i);
+  return o ? u - 126227808e5 : u;
+}
+var E = 3 * 36e5;
+var H = g(1, 0, 1);
+var P3 = 1440 * 60 * 1e3;
+var $ = 30 * 1e3;
+
+// ../../packages/core/dist/rotation/schedule.js
+var HOUR_MS = 36e5;
+var DAY_MS = 24 * HOUR_MS;
+var MAX_EVERY_MS = 730 * DAY_MS;
+var MAX_WINDOW_MS = 7 * DAY_MS;
+var DURATION_SOURCE = "(?:0|[1-9][0-9]{0,5})[hd]";
+var DURATION_RE = new RegExp(`^${DURATION_SOURCE}$`);
+var MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec";
+var WEEKDAYS = "sun|mon|tue|wed|thu|fri|sat";
+function fieldPattern(names) {
+  const value = names ? `(?:\\d{1,2}|${names})` : "\\d{1,2}";
+  const item = `(?:\\*(?:/\\d{1,2})?|${value}(?:-${value}(?:/\\d{1,2})?)?)`;
+  return new RegExp(`^${item}(?:,${item})*$`, "i");
+}
+var CRON_FIELDS = [
+  { name: "minute", shape: /^\d{1,2}$/ },
+  { name: "hour", shape: fieldPattern() },
+  { name: "day-of-month", shape: fieldPattern() },
+  { name: "month", shape: fieldPattern(MONTHS) },
+  { name: "day-of-week", shape: fieldPattern(WEEKDAYS) }
+];
+var CRON_PROBE = new Date(Date.UTC(2e3, 0, 1));
+
+// ../../packages/core/dist/api/rotation.js
+var MAX_ROTATION_TARGETS = 32;
+var MAX_ROTATION_ATTEMPTS = 10;
+var MAX_FAILURE_REASON_LENGTH = 1024;
+var ROTATOR_KINDS = ["random", "postgres", "webhook"];
+var WEBHOOK_ROTATOR_MODES = ["driver", "callback"];
+var rotatorRefSchema = {
+  type: "string",
+  pattern: `^(${PRINCIPAL_NAME_SOURCE}/)?${SECRET_NAME_SOURCE}$`,
+  maxLength: 168
+};
+var rotatorNameSchema = {
+  type: "string",
+  pattern: `^${SECRET_NAME_SOURCE}$`,
+  maxLength: 128
+};
+var durationSchema = { type: "string", pattern: `^${DURATION_SOURCE}$`, maxLength: 8 };
+var cronSchema = { type: "string", minLength: 9, maxLength: 128 };
+var targetsSchema = {
+  type: "array",
+  minItems: 1,
+  maxItems: MAX_ROTATION_TARGETS,
+  uniqueItems: true,
+  items: { type: "string", minLength: 1, maxLength: MAX_JSON_KEY_LENGTH }
+};
+var pgIdentifierSchema = {
+  type: "string",
+  pattern: "^[A-Za-z_][A-Za-z0-9_$-]{0,62}$"
+};
+var secretOnly = objectSchema({ secret: secretRefSchema }, ["secret"]);
+var notWith = (field, other) => ({
+  dependencies: { [field]: { properties: { [other]: false } } }
+});
+var configureSchema = {
+  ...objectSchema({
+    secret: secretRefSchema,
+    rotator: rotatorRefSchema,
+    every: durationSchema,
+    cron: cronSchema,
+    window: durationSchema,
+    auto: { type: "boolean" },
+    targets: targetsSchema,
+    generate: randomSecretOptionsSchema,
+    maxAttempts: { type: "integer", minimum: 1, maximum: MAX_ROTATION_ATTEMPTS }
+  }, ["secret", "rotator"]),
+  ...notWith("every", "cron")
+};
+var postgresSchema = objectSchema({ adminSecret: secretRefSchema, role: pgIdentifierSchema, database: pgIdentifierSchema }, ["adminSecret", "role"]);
+var webhookSchema = objectSchema({
+  url: { type: "string", pattern: "^https?://[^\\s]+$", maxLength: 2048 },
+  signingSecret: secretRefSchema,
+  mode: { type: "string", enum: [...WEBHOOK_ROTATOR_MODES] }
+}, ["url"]);
+var kindConfig = (kind) => ({
+  if: { properties: { kind: { const: kind } } },
+  then: { required: [kind], properties: { [kind]: true } },
+  else: { properties: { [kind]: false } }
+});
+var createRotatorSchema = {
+  ...objectSchema({
+    name: rotatorNameSchema,
+    owner: principalNameSchema,
+    description: descriptionSchema,
+    kind: { type: "string", enum: [...ROTATOR_KINDS] },
+    postgres: postgresSchema,
+    webhook: webhookSchema
+  }, ["name", "kind"]),
+  allOf: [kindConfig("postgres"), kindConfig("webhook")]
+};
+var rotationInputs = {
+  configure: compileSchema(configureSchema),
+  /** get, run, test, cancel, retry, rollback: the secret's policy or its latest job. */
+  secret: compileSchema(secretOnly),
+  setAuto: compileSchema(objectSchema({ secret: secretRefSchema, auto: { type: "boolean" } }, ["secret", "auto"])),
+  jobs: compileSchema(objectSchema({ secret: secretRefSchema, state: { type: "string", enum: [...JOB_STATES] }, ...pageSchema }, ["secret"]))
+};
+var rotatorInputs = {
+  create: compileSchema(createRotatorSchema),
+  list: compileSchema(objectSchema({ owner: principalNameSchema, ...pageSchema }, [])),
+  /** get, delete. */
+  ref: compileSchema(objectSchema({ rotator: rotatorRefSchema }, ["rotator"]))
+};
+var rotationJobInputs = {
+  none: compileSchema(emptyInputSchema),
+  updatePending: compileSchema(objectSchema({ value: secretValueSchema }, ["value"])),
+  fail: compileSchema(objectSchema({
+    reason: { type: "string", minLength: 1, maxLength: MAX_FAILURE_REASON_LENGTH },
+    retryable: { type: "boolean" }
+  }, ["reason"]))
+};
+
 // ../../node_modules/.pnpm/@trpc+server@11.25.2_@types+express@5.0.6_typescript@5.9.3/node_modules/@trpc/server/dist/observable-kpFFzvou.mjs
 function observable(subscribe) {
   const self = {
@@ -28644,45 +28923,45 @@ function _typeof(o) {
     return o2 && "function" == typeof Symbol && o2.constructor === Symbol && o2 !== Symbol.prototype ? "symbol" : typeof o2;
   }, _typeof(o);
 }
-function toPrimitive(t, r) {
-  if ("object" != _typeof(t) || !t) return t;
-  var e = t[Symbol.toPrimitive];
+function toPrimitive(t2, r) {
+  if ("object" != _typeof(t2) || !t2) return t2;
+  var e = t2[Symbol.toPrimitive];
   if (void 0 !== e) {
-    var i = e.call(t, r || "default");
+    var i = e.call(t2, r || "default");
     if ("object" != _typeof(i)) return i;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
-  return ("string" === r ? String : Number)(t);
+  return ("string" === r ? String : Number)(t2);
 }
-function toPropertyKey(t) {
-  var i = toPrimitive(t, "string");
+function toPropertyKey(t2) {
+  var i = toPrimitive(t2, "string");
   return "symbol" == _typeof(i) ? i : i + "";
 }
-function _defineProperty(e, r, t) {
+function _defineProperty(e, r, t2) {
   return (r = toPropertyKey(r)) in e ? Object.defineProperty(e, r, {
-    value: t,
+    value: t2,
     enumerable: true,
     configurable: true,
     writable: true
-  }) : e[r] = t, e;
+  }) : e[r] = t2, e;
 }
 function ownKeys(e, r) {
-  var t = Object.keys(e);
+  var t2 = Object.keys(e);
   if (Object.getOwnPropertySymbols) {
     var o = Object.getOwnPropertySymbols(e);
     r && (o = o.filter(function(r2) {
       return Object.getOwnPropertyDescriptor(e, r2).enumerable;
-    })), t.push.apply(t, o);
+    })), t2.push.apply(t2, o);
   }
-  return t;
+  return t2;
 }
 function _objectSpread2(e) {
   for (var r = 1; r < arguments.length; r++) {
-    var t = null != arguments[r] ? arguments[r] : {};
-    r % 2 ? ownKeys(Object(t), true).forEach(function(r2) {
-      _defineProperty(e, r2, t[r2]);
-    }) : Object.getOwnPropertyDescriptors ? Object.defineProperties(e, Object.getOwnPropertyDescriptors(t)) : ownKeys(Object(t)).forEach(function(r2) {
-      Object.defineProperty(e, r2, Object.getOwnPropertyDescriptor(t, r2));
+    var t2 = null != arguments[r] ? arguments[r] : {};
+    r % 2 ? ownKeys(Object(t2), true).forEach(function(r2) {
+      _defineProperty(e, r2, t2[r2]);
+    }) : Object.getOwnPropertyDescriptors ? Object.defineProperties(e, Object.getOwnPropertyDescriptors(t2)) : ownKeys(Object(t2)).forEach(function(r2) {
+      Object.defineProperty(e, r2, Object.getOwnPropertyDescriptor(t2, r2));
     });
   }
   return e;
@@ -28784,45 +29063,45 @@ function _typeof2(o) {
     return o2 && "function" == typeof Symbol && o2.constructor === Symbol && o2 !== Symbol.prototype ? "symbol" : typeof o2;
   }, _typeof2(o);
 }
-function toPrimitive2(t, r) {
-  if ("object" != _typeof2(t) || !t) return t;
-  var e = t[Symbol.toPrimitive];
+function toPrimitive2(t2, r) {
+  if ("object" != _typeof2(t2) || !t2) return t2;
+  var e = t2[Symbol.toPrimitive];
   if (void 0 !== e) {
-    var i = e.call(t, r || "default");
+    var i = e.call(t2, r || "default");
     if ("object" != _typeof2(i)) return i;
     throw new TypeError("@@toPrimitive must return a primitive value.");
   }
-  return ("string" === r ? String : Number)(t);
+  return ("string" === r ? String : Number)(t2);
 }
-function toPropertyKey2(t) {
-  var i = toPrimitive2(t, "string");
+function toPropertyKey2(t2) {
+  var i = toPrimitive2(t2, "string");
   return "symbol" == _typeof2(i) ? i : i + "";
 }
-function _defineProperty2(e, r, t) {
+function _defineProperty2(e, r, t2) {
   return (r = toPropertyKey2(r)) in e ? Object.defineProperty(e, r, {
-    value: t,
+    value: t2,
     enumerable: true,
     configurable: true,
     writable: true
-  }) : e[r] = t, e;
+  }) : e[r] = t2, e;
 }
 function ownKeys2(e, r) {
-  var t = Object.keys(e);
+  var t2 = Object.keys(e);
   if (Object.getOwnPropertySymbols) {
     var o = Object.getOwnPropertySymbols(e);
     r && (o = o.filter(function(r2) {
       return Object.getOwnPropertyDescriptor(e, r2).enumerable;
-    })), t.push.apply(t, o);
+    })), t2.push.apply(t2, o);
   }
-  return t;
+  return t2;
 }
 function _objectSpread22(e) {
   for (var r = 1; r < arguments.length; r++) {
-    var t = null != arguments[r] ? arguments[r] : {};
-    r % 2 ? ownKeys2(Object(t), true).forEach(function(r2) {
-      _defineProperty2(e, r2, t[r2]);
-    }) : Object.getOwnPropertyDescriptors ? Object.defineProperties(e, Object.getOwnPropertyDescriptors(t)) : ownKeys2(Object(t)).forEach(function(r2) {
-      Object.defineProperty(e, r2, Object.getOwnPropertyDescriptor(t, r2));
+    var t2 = null != arguments[r] ? arguments[r] : {};
+    r % 2 ? ownKeys2(Object(t2), true).forEach(function(r2) {
+      _defineProperty2(e, r2, t2[r2]);
+    }) : Object.getOwnPropertyDescriptors ? Object.defineProperties(e, Object.getOwnPropertyDescriptors(t2)) : ownKeys2(Object(t2)).forEach(function(r2) {
+      Object.defineProperty(e, r2, Object.getOwnPropertyDescriptor(t2, r2));
     });
   }
   return e;
@@ -28877,17 +29156,17 @@ function _wrapAsyncGenerator(e) {
   };
 }
 function AsyncGenerator(e) {
-  var r, t;
-  function resume(r2, t2) {
+  var r, t2;
+  function resume(r2, t3) {
     try {
-      var n = e[r2](t2), o = n.value, u = o instanceof _OverloadYield;
-      Promise.resolve(u ? o.v : o).then(function(t3) {
+      var n = e[r2](t3), o = n.value, u = o instanceof _OverloadYield;
+      Promise.resolve(u ? o.v : o).then(function(t4) {
         if (u) {
           var i = "return" === r2 ? "return" : "next";
-          if (!o.k || t3.done) return resume(i, t3);
-          t3 = e[i](t3).value;
+          if (!o.k || t4.done) return resume(i, t4);
+          t4 = e[i](t4).value;
         }
-        settle(n.done ? "return" : "normal", t3);
+        settle(n.done ? "return" : "normal", t4);
       }, function(e2) {
         resume("throw", e2);
       });
@@ -28912,7 +29191,7 @@ function AsyncGenerator(e) {
           done: false
         });
     }
-    (r = r.next) ? resume(r.key, r.arg) : t = null;
+    (r = r.next) ? resume(r.key, r.arg) : t2 = null;
   }
   this._invoke = function(e2, n) {
     return new Promise(function(o, u) {
@@ -28923,7 +29202,7 @@ function AsyncGenerator(e) {
         reject: u,
         next: null
       };
-      t ? t = t.next = i : (r = t = i, resume(e2, n));
+      t2 ? t2 = t2.next = i : (r = t2 = i, resume(e2, n));
     });
   }, "function" != typeof e["return"] && (this["return"] = void 0);
 }
@@ -29165,11 +29444,11 @@ function _usingCtx() {
     if (null != e2) {
       if (Object(e2) !== e2) throw new TypeError("using declarations can only be used with objects, functions, null, or undefined.");
       if (r2) var o = e2[Symbol.asyncDispose || Symbol["for"]("Symbol.asyncDispose")];
-      if (void 0 === o && (o = e2[Symbol.dispose || Symbol["for"]("Symbol.dispose")], r2)) var t = o;
+      if (void 0 === o && (o = e2[Symbol.dispose || Symbol["for"]("Symbol.dispose")], r2)) var t2 = o;
       if ("function" != typeof o) throw new TypeError("Object is not disposable.");
-      t && (o = function o2() {
+      t2 && (o = function o2() {
         try {
-          t.call(e2);
+          t2.call(e2);
         } catch (r3) {
           return Promise.reject(r3);
         }
@@ -29189,7 +29468,7 @@ function _usingCtx() {
     u: using.bind(null, false),
     a: using.bind(null, true),
     d: function d() {
-      var o, t = this.e, s = 0;
+      var o, t2 = this.e, s = 0;
       function next() {
         for (; o = n.pop(); ) try {
           if (!o.a && 1 === s) return s = 0, n.push(o), Promise.resolve().then(next);
@@ -29200,11 +29479,11 @@ function _usingCtx() {
         } catch (r3) {
           return err(r3);
         }
-        if (1 === s) return t !== e ? Promise.reject(t) : Promise.resolve();
-        if (t !== e) throw t;
+        if (1 === s) return t2 !== e ? Promise.reject(t2) : Promise.resolve();
+        if (t2 !== e) throw t2;
       }
       function err(n2) {
-        return t = t !== e ? new r(n2, t) : n2, next();
+        return t2 = t2 !== e ? new r(n2, t2) : n2, next();
       }
       return next();
     }
@@ -30057,11 +30336,11 @@ function inputWithTrackedEventId(input, lastEventId) {
   return _objectSpread2(_objectSpread2({}, input !== null && input !== void 0 ? input : {}), {}, { lastEventId });
 }
 function _asyncIterator2(r) {
-  var n, t, o, e = 2;
-  for ("undefined" != typeof Symbol && (t = Symbol.asyncIterator, o = Symbol.iterator); e--; ) {
-    if (t && null != (n = r[t])) return n.call(r);
+  var n, t2, o, e = 2;
+  for ("undefined" != typeof Symbol && (t2 = Symbol.asyncIterator, o = Symbol.iterator); e--; ) {
+    if (t2 && null != (n = r[t2])) return n.call(r);
     if (o && null != (n = r[o])) return new AsyncFromSyncIterator(n.call(r));
-    t = "@@asyncIterator", o = "@@iterator";
+    t2 = "@@asyncIterator", o = "@@iterator";
   }
   throw new TypeError("Object is not async iterable");
 }
@@ -30241,17 +30520,17 @@ function _OverloadYield2(e, d) {
   this.v = e, this.k = d;
 }
 function AsyncGenerator2(e) {
-  var r, t;
-  function resume(r2, t2) {
+  var r, t2;
+  function resume(r2, t3) {
     try {
-      var n = e[r2](t2), o = n.value, u = o instanceof _OverloadYield2;
-      Promise.resolve(u ? o.v : o).then(function(t3) {
+      var n = e[r2](t3), o = n.value, u = o instanceof _OverloadYield2;
+      Promise.resolve(u ? o.v : o).then(function(t4) {
         if (u) {
           var i = "return" === r2 ? "return" : "next";
-          if (!o.k || t3.done) return resume(i, t3);
-          t3 = e[i](t3).value;
+          if (!o.k || t4.done) return resume(i, t4);
+          t4 = e[i](t4).value;
         }
-        settle(n.done ? "return" : "normal", t3);
+        settle(n.done ? "return" : "normal", t4);
       }, function(e2) {
         resume("throw", e2);
       });
@@ -30276,7 +30555,7 @@ function AsyncGenerator2(e) {
           done: false
         });
     }
-    (r = r.next) ? resume(r.key, r.arg) : t = null;
+    (r = r.next) ? resume(r.key, r.arg) : t2 = null;
   }
   this._invoke = function(e2, n) {
     return new Promise(function(o, u) {
@@ -30287,7 +30566,7 @@ function AsyncGenerator2(e) {
         reject: u,
         next: null
       };
-      t ? t = t.next = i : (r = t = i, resume(e2, n));
+      t2 ? t2 = t2.next = i : (r = t2 = i, resume(e2, n));
     });
   }, "function" != typeof e["return"] && (this["return"] = void 0);
 }
@@ -31548,7 +31827,7 @@ async function reveal(client, items) {
   );
   const answers = /* @__PURE__ */ new Map();
   batches.forEach(
-    (batch, i) => batch.forEach((item, j) => answers.set(itemKey(item), answered[i][j]))
+    (batch, i) => batch.forEach((item, j2) => answers.set(itemKey(item), answered[i][j2]))
   );
   return answers;
 }

@@ -41,3 +41,8 @@ export * from "./api/oidc.js";
 export * from "./api/principals.js";
 export * from "./api/secrets.js";
 export * from "./api/tokens.js";
+export * from "./api/rotation.js";
+
+export * from "./rotation/backoff.js";
+export * from "./rotation/job-machine.js";
+export * from "./rotation/schedule.js";

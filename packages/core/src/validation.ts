@@ -189,6 +189,15 @@ function describeIssue(error: ErrorObject): ValidationIssue {
       message: `must be a date and time from year ${MIN_YEAR} to ${MAX_YEAR}, as 2026-01-31T12:00:00Z (an offset or Z after a time)`,
     };
   }
+  if (error.keyword === "false schema") {
+    // A field a schema forbids in this combination (`every` with `cron`, a kind's settings
+    // under another kind): say with what, where the schema says it.
+    const other = /^#\/dependencies\/([^/]+)\//.exec(error.schemaPath)?.[1];
+    const message = other
+      ? `cannot be given together with "${other}"`
+      : "is not allowed with the other fields given";
+    return { path, message };
+  }
   return { path, message: error.message ?? `fails ${error.keyword}` };
 }
 

@@ -12,9 +12,14 @@ import { BASE62 } from "./random-string.js";
 import { chiSquareCritical, chiSquareUniform, countChars } from "./test-chi-square.js";
 import { expectCofferError, expectNotLeaking, thrownBy } from "./test-errors.js";
 import {
+  JOB_TOKEN_PREFIX,
   TOKEN_PREFIX,
   hashToken,
+  isWellFormedJobToken,
   isWellFormedToken,
+  jobTokenHint,
+  jobTokenLookupHash,
+  mintJobToken,
   mintToken,
   tokenHint,
   tokenLookupHash,
@@ -60,22 +65,29 @@ describe("mintToken", () => {
 });
 
 describe("isWellFormedToken", () => {
-  it("property: changing any one character after the prefix breaks the checksum", () => {
-    fc.assert(
-      fc.property(
-        sampleArb,
-        fc.integer({ min: TOKEN_PREFIX.length, max: 52 }),
-        fc.constantFrom(...BASE62),
-        (token, position, replacement) => {
-          fc.pre(token[position] !== replacement);
-          const changed = token.slice(0, position) + replacement + token.slice(position + 1);
-          expect(changed).toMatch(TOKEN_RE);
-          expect(isWellFormedToken(changed)).toBe(false);
-        },
-      ),
-      { numRuns: 20_000 },
-    );
-  });
+  it.each([
+    ["API tokens", mintToken, isWellFormedToken],
+    ["job tokens", mintJobToken, isWellFormedJobToken],
+  ])(
+    "property: changing any one character after the prefix of %s breaks the checksum",
+    (_kind, mint, isWellFormed) => {
+      const tokens = Array.from({ length: 64 }, () => mint().token);
+      fc.assert(
+        fc.property(
+          fc.nat({ max: tokens.length - 1 }).map((i) => tokens[i] ?? ""),
+          fc.integer({ min: TOKEN_PREFIX.length, max: 52 }),
+          fc.constantFrom(...BASE62),
+          (token, position, replacement) => {
+            fc.pre(token[position] !== replacement);
+            const changed = token.slice(0, position) + replacement + token.slice(position + 1);
+            expect(changed).toMatch(/^cf[tj]_[0-9A-Za-z]{49}$/);
+            expect(isWellFormed(changed)).toBe(false);
+          },
+        ),
+        { numRuns: 20_000 },
+      );
+    },
+  );
 
   it("exhaustively: every single-character change of one token is refused", () => {
     const token = SAMPLE[0] ?? "";
@@ -207,5 +219,50 @@ describe("prefixed secrets (shared by tokens and access-key secrets)", () => {
         expect(hashPrefixed(text)).toBe(createHash("sha256").update(text).digest("hex"));
       }),
     );
+  });
+});
+
+describe("job tokens (cfj_, SPEC §11: same properties as §4 tokens)", () => {
+  const JOB_TOKEN_RE = /^cfj_[0-9A-Za-z]{49}$/;
+  const jobSample = Array.from({ length: 32 }, () => mintJobToken().token);
+
+  it("is cfj_ followed by 49 base62 characters, with its hash and hint; two never equal", () => {
+    const minted = mintJobToken();
+    expect(JOB_TOKEN_PREFIX).toBe("cfj_");
+    expect(minted.token).toMatch(JOB_TOKEN_RE);
+    expect(minted.hash).toBe(createHash("sha256").update(minted.token, "utf8").digest("hex"));
+    expect(minted.hint).toBe(minted.token.slice(0, 8));
+    expect(jobTokenHint(minted.token)).toBe(minted.hint);
+    expect(isWellFormedJobToken(minted.token)).toBe(true);
+    expect(new Set(jobSample).size).toBe(jobSample.length);
+  });
+
+  it("a job token is never an API token and the other way round, even with its prefix swapped", () => {
+    for (const job of jobSample) {
+      expect(isWellFormedToken(job)).toBe(false);
+      expect(isWellFormedJobToken(`cft_${job.slice(4)}`)).toBe(false);
+      expectCofferError(
+        thrownBy(() => tokenLookupHash(job)),
+        "UNAUTHORIZED",
+        "malformed-token",
+      );
+    }
+    for (const api of SAMPLE) {
+      expect(isWellFormedJobToken(api)).toBe(false);
+      expect(isWellFormedJobToken(`cfj_${api.slice(4)}`)).toBe(false);
+    }
+  });
+
+  it("lookup: the hash of a well-formed one; UNAUTHORIZED without echoing anything else", () => {
+    for (const token of jobSample) expect(jobTokenLookupHash(token)).toBe(hashToken(token));
+    for (const text of ["", "cfj_", jobSample[0]?.slice(0, -1) ?? "", `${jobSample[1]}x`]) {
+      const error = expectCofferError(
+        thrownBy(() => jobTokenLookupHash(text)),
+        "UNAUTHORIZED",
+        "malformed-job-token",
+      );
+      expect(error.message).toBe("the job token is malformed: wrong prefix, length or checksum");
+      if (text.length >= 24) expectNotLeaking(error, text);
+    }
   });
 });
