@@ -24,6 +24,9 @@
  * - Terminal states accept only what SPEC allows: `retry` of a failed job, `rollback` of a
  *   succeeded one. A dry run's end (`rotation.test`) accepts nothing.
  * - Lease lost / resumed change nothing but replay the running step (steps are idempotent).
+ *   A revert that errors (as opposed to one the rotator says it cannot do) is replayed the
+ *   same way; the server bounds those replays and then sends `revertImpossible`, so a job
+ *   never waits on a revert forever.
  *
  * Choices where SPEC is silent (what an AWS Secrets Manager or Vault user would expect):
  * - A failure in `set` is treated as after `set`: the target may have taken the value before

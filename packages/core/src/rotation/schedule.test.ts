@@ -142,6 +142,20 @@ describe("cron", () => {
     },
   );
 
+  it("evaluates in UTC whatever the process's time zone", () => {
+    const saved = process.env["TZ"];
+    try {
+      for (const zone of ["America/New_York", "Asia/Kolkata", "Pacific/Chatham"]) {
+        process.env["TZ"] = zone;
+        expect(next("0 2 * * *", "2026-03-08T00:30:00Z")).toBe("2026-03-08T02:00:00.000Z");
+        expect(next("0 12 * * 0", "2026-12-05T00:00:00Z")).toBe("2026-12-06T12:00:00.000Z");
+      }
+    } finally {
+      if (saved === undefined) delete process.env["TZ"];
+      else process.env["TZ"] = saved;
+    }
+  });
+
   it("refuses a cron that never fires", () => {
     expect(refusal(() => parseCron("0 0 30 2 *"), "cron")).toBe("invalid cron: never fires");
     expect(refusal(() => parseCron("0 0 31 4,6 *"), "cron")).toBe("invalid cron: never fires");
