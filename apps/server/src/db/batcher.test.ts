@@ -56,4 +56,35 @@ describe("Batcher", () => {
     // Without it a lone first call runs at once; with it the turn's three calls go together.
     expect(batches).toEqual([[1], [2, 3], [4, 5, 6]]);
   });
+
+  it("with take, cuts a batch where it says, and the rest wait in order for the next", async () => {
+    const batches: number[][] = [];
+    // A batch stops before a second even number (and take's 0 still takes one).
+    const take = (waiting: readonly number[]) => {
+      const second = waiting.findIndex(
+        (n, i) => n % 2 === 0 && waiting.slice(0, i).some((m) => m % 2 === 0),
+      );
+      return second === -1 ? waiting.length : second;
+    };
+    const batcher = new Batcher(
+      async (inputs: number[]) => {
+        batches.push(inputs);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return inputs;
+      },
+      4,
+      true,
+      take,
+    );
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15].map((n) => batcher.call(n)),
+    );
+    expect(results).toEqual([1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15]);
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5],
+      [6, 7, 9, 11],
+      [13, 15],
+    ]);
+  });
 });

@@ -19,6 +19,7 @@ export class Batcher<In, Out> {
     private readonly run: (inputs: In[]) => Promise<Out[]>,
     private readonly maxBatch = 500,
     private readonly nextTurn = false,
+    private readonly take?: (waiting: readonly In[]) => number,
   ) {}
 
   call(input: In): Promise<Out> {
@@ -32,7 +33,12 @@ export class Batcher<In, Out> {
     this.#running = true;
     while (this.#queue.length > 0) {
       if (this.nextTurn) await new Promise((resolve) => setImmediate(resolve));
-      const batch = this.#queue.splice(0, this.maxBatch);
+      let n = this.maxBatch;
+      if (this.take) {
+        const waiting = this.#queue.slice(0, this.maxBatch).map((b) => b.input);
+        n = Math.min(this.maxBatch, Math.max(1, this.take(waiting)));
+      }
+      const batch = this.#queue.splice(0, n);
       try {
         const outputs = await this.run(batch.map((b) => b.input));
         batch.forEach((b, i) => b.resolve(outputs[i]!));

@@ -77,3 +77,14 @@ export function commitOutcomeUnknown(): CofferError {
     { cause: "DATABASE_COMMIT_UNKNOWN", retryable: false },
   );
 }
+
+/**
+ * Whether `error` is one of the two above: the database's state, not the call's. A call that
+ * failed so must not be run again by the server (unavailable: the next try fails as well;
+ * outcome unknown: it may have been saved).
+ */
+export function isDatabaseFailure(error: unknown): boolean {
+  if (!(error instanceof CofferError)) return false;
+  const cause = error.details["cause"];
+  return cause === "DATABASE_UNAVAILABLE" || cause === "DATABASE_COMMIT_UNKNOWN";
+}

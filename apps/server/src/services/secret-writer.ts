@@ -2,12 +2,11 @@
  * Every change to a secret: create, new versions (with check-and-set), stage moves and
  * rollback, disable/enable, scheduled or forced deletion, restore, description, protection
  * key. Each runs in one transaction that locks the secret's row (writers to one secret queue
- * up; none is lost) and writes its audit event. Concurrent puts to one secret share one such
- * transaction (see put).
+ * up; none is lost) and writes its audit event. Creates and puts arriving together, to any
+ * secrets, share one such transaction (see #write and secret-write-batch.ts).
  */
 import {
   DEFAULT_RECOVERY_DAYS,
-  generateRandomSecret,
   invalidRequest,
   invalidStatus,
   notFound,
@@ -18,7 +17,6 @@ import {
   type MoveStageInput,
   type ProtectionKeyChangeInput,
   type PutSecretInput,
-  type RandomSecretOptions,
   type SecretChangeEvent,
   type SecretInput,
 } from "@coffer/core";
@@ -27,51 +25,24 @@ import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { addDays } from "../time.js";
-import { changePayload, type FeedChange } from "../changes/change-feed.js";
-import { KeyedBatcher } from "../db/keyed-batcher.js";
 import { audited, auditFailure, type AuditedResult } from "./audited.js";
-import type { NewVersion, SecretRow, VersionState } from "../stores/secret-store.js";
+import type { SecretRow } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
-import {
-  addressOf,
-  missing,
-  ownerKind,
-  secretResource,
-  type SecretAddress,
-} from "./secret-lookup.js";
+import { addressOf, missing, secretResource } from "./secret-lookup.js";
 import { secretUri, toMeta, versionContext, type SecretMeta } from "./secret-view.js";
+import {
+  feedChange,
+  scheduled,
+  SecretWriteBatches,
+  type VersionWritten,
+  type Write,
+  type WriteOutcome,
+} from "./secret-write-batch.js";
 
-interface ValueSource {
-  value?: string;
-  generate?: RandomSecretOptions;
-}
-
-function valueFrom(input: ValueSource): string {
-  if (input.value !== undefined && input.generate !== undefined) {
-    throw invalidRequest("give either value or generate, not both");
-  }
-  if (input.value !== undefined) return input.value;
-  if (input.generate !== undefined) return generateRandomSecret(input.generate);
-  throw invalidRequest("give a value, or generate to make a random one");
-}
-
-export interface VersionWritten {
-  uri: string;
-  version: number;
-  stage: "current" | "pending";
-}
-
-/** A put waiting for its secret's next batch. */
-interface PendingPut {
-  actor: Actor;
-  meta: RequestMeta;
-  input: PutSecretInput;
-}
-
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+export type { VersionWritten };
 
 export class SecretWriter {
-  readonly #puts: KeyedBatcher<string, PendingPut, Settled<VersionWritten>>;
+  readonly #writes: SecretWriteBatches;
 
   constructor(
     private readonly deps: Pick<
@@ -80,155 +51,44 @@ export class SecretWriter {
     >,
     private readonly stores: Pick<Stores, "secrets" | "principals" | "keys" | "audit">,
   ) {
-    this.#puts = new KeyedBatcher(
-      (key, puts) => {
-        const at = key.indexOf("/");
-        return this.#putBatch(key.slice(0, at), key.slice(at + 1), puts);
-      },
-      500,
-      deps.db.engine === "pglite",
-    );
+    this.#writes = new SecretWriteBatches(deps, stores);
   }
 
+  /** A new secret at version 1: goes with other writes in one transaction (see #write). */
   async create(actor: Actor, meta: RequestMeta, input: CreateSecretInput): Promise<SecretMeta> {
     const addr = addressOf(input.secret, actor, this.deps.org);
-    const uri = secretUri(this.deps.org, addr.owner, addr.name);
-    return audited(this.deps, this.stores, actor, meta, "secret.create", uri, async (tx) => {
-      const kind = await ownerKind(this.stores.principals, tx, addr.owner);
-      requireAccess(actor, secretResource(this.deps.org, addr.owner, kind, addr.name), "manage", {
-        hideExistence: false,
-      });
-      const value = valueFrom(input);
-      const pkId = await this.stores.keys.defaultId(tx);
-      const id = await this.stores.secrets.insert(tx, {
-        owner: addr.owner,
-        name: addr.name,
-        description: input.description ?? "",
-        protectionKeyId: pkId,
-        by: actor.label,
-      });
-      if (id === undefined)
-        throw invalidStatus(`${uri} already exists; put a new version instead`, { uri });
-      await this.#insertVersion(tx, id, addr, 1, value, pkId, actor);
-      const row = (await this.stores.secrets.find(tx, addr.owner, addr.name))!;
-      // A reader may have cached "not found" for it: a first version is news too.
-      await this.#announce(tx, row, "put", 1);
-      return { result: toMeta(this.deps.org, row), details: { version: 1 } };
-    });
+    const write: Write = { kind: "create", actor, meta, owner: addr.owner, name: addr.name, input };
+    return (await this.#write(write, "secret.create")) as SecretMeta;
+  }
+
+  /** A new version: goes with other writes in one transaction (see #write). */
+  async put(actor: Actor, meta: RequestMeta, input: PutSecretInput): Promise<VersionWritten> {
+    const addr = addressOf(input.secret, actor, this.deps.org);
+    const write: Write = { kind: "put", actor, meta, owner: addr.owner, name: addr.name, input };
+    return (await this.#write(write, "secret.put")) as VersionWritten;
   }
 
   /**
-   * A new version. Concurrent puts to one secret go together (see #putBatch): the first runs
-   * at once, those arriving meanwhile share the next transaction. A put refused or failed is
-   * audited as audited() audits it; it fails alone unless the transaction fails.
+   * Creates and puts of any secrets arriving together share one transaction
+   * (secret-write-batch.ts); each caller gets its own result. A write refused or failed is
+   * audited as audited() audits it, and fails alone unless the database failed.
    */
-  async put(actor: Actor, meta: RequestMeta, input: PutSecretInput): Promise<VersionWritten> {
-    const addr = addressOf(input.secret, actor, this.deps.org);
-    let outcome: Settled<VersionWritten>;
+  async #write(write: Write, action: string): Promise<VersionWritten | SecretMeta> {
+    let outcome: WriteOutcome;
     try {
-      outcome = await this.#puts.call(`${addr.owner}/${addr.name}`, { actor, meta, input });
+      outcome = await this.#writes.call(write);
     } catch (error) {
       outcome = { ok: false, error };
     }
     if (outcome.ok) return outcome.value;
-    const uri = secretUri(this.deps.org, addr.owner, addr.name);
-    await auditFailure(this.deps, this.stores, actor, meta, "secret.put", uri, outcome.error);
+    const uri = secretUri(this.deps.org, write.owner, write.name);
+    await auditFailure(this.deps, this.stores, write.actor, write.meta, action, uri, outcome.error);
     throw outcome.error;
-  }
-
-  /**
-   * Puts to one secret in one transaction: the row is locked once (other replicas' writers
-   * still queue on it), then each put in arrival order is checked against the secret as the
-   * puts before it left it (access, status, check-and-set) and sealed as the next version; the
-   * versions, one audit event each, the stages and the NOTIFYs are written together.
-   */
-  #putBatch(owner: string, name: string, puts: readonly PendingPut[]) {
-    return this.deps.db.transaction(async (tx) => {
-      const row = await this.stores.secrets.find(tx, owner, name, true);
-      if (!row)
-        return puts.map((): Settled<VersionWritten> => ({
-          ok: false,
-          error: missing(this.deps.org, owner, name),
-        }));
-      const state: VersionState = { ...row };
-      const uri = this.#uri(row);
-      const written: (NewVersion & PendingPut & { stage: VersionWritten["stage"] })[] = [];
-      const outcomes: Settled<VersionWritten>[] = [];
-      for (const put of puts) {
-        try {
-          const result = await this.#nextVersion(tx, row, state, put);
-          written.push({ ...put, ...result.version, stage: result.stage });
-          outcomes.push({
-            ok: true,
-            value: { uri, version: result.version.version, stage: result.stage },
-          });
-        } catch (error) {
-          outcomes.push({ ok: false, error });
-        }
-      }
-      if (written.length === 0) return outcomes;
-      await this.stores.secrets.putVersions(tx, {
-        secretId: row.id,
-        maxVersions: row.max_versions,
-        versions: written,
-        state,
-        by: written[written.length - 1]!.by,
-        auditJson: await this.stores.audit.rowsJson(
-          tx,
-          written.map((w) => ({
-            actor: w.actor,
-            meta: w.meta,
-            events: {
-              action: "secret.put",
-              resource: uri,
-              details: { version: w.version, stage: w.stage },
-            },
-          })),
-        ),
-        channel: this.deps.changes.channel,
-        payloads: written.map((w) => changePayload(this.#feedChange(row, "put", w.version))),
-      });
-      return outcomes;
-    });
-  }
-
-  /** One put's checks and sealed value; moves `state` on by its version. */
-  async #nextVersion(tx: Queryable, row: SecretRow, state: VersionState, put: PendingPut) {
-    const { actor, input } = put;
-    requireAccess(
-      actor,
-      secretResource(this.deps.org, row.owner, row.owner_kind, row.name),
-      "write",
-    );
-    if (row.status === "pending_deletion") throw this.#scheduled(row);
-    if (input.expectedVersion !== undefined && input.expectedVersion !== state.current_version) {
-      throw invalidStatus(
-        `check-and-set failed: the current version is ${state.current_version}, not ${input.expectedVersion}`,
-        { currentVersion: state.current_version, expectedVersion: input.expectedVersion },
-      );
-    }
-    const value = valueFrom(input);
-    const version = state.last_version + 1;
-    const stage = input.stage ?? "current";
-    await this.stores.keys.ensureLoaded(row.protection_key_id, tx);
-    const sealed = this.deps.keyring.seal(
-      value,
-      versionContext(this.deps.org, row, version),
-      row.protection_key_id,
-    );
-    if (stage === "current") {
-      state.previous_version = state.current_version;
-      state.current_version = version;
-    } else {
-      state.pending_version = version;
-    }
-    state.last_version = version;
-    return { version: { version, sealed, by: actor.label }, stage };
   }
 
   async moveStage(actor: Actor, meta: RequestMeta, input: MoveStageInput): Promise<SecretMeta> {
     return this.#change(actor, meta, input.secret, "write", "secret.stage", async (tx, row) => {
-      if (row.status === "pending_deletion") throw this.#scheduled(row);
+      if (row.status === "pending_deletion") throw scheduled(this.deps.org, row);
       await this.#requireVersion(tx, row, input.version);
       const v = input.version;
       if (input.stage === "current") {
@@ -251,7 +111,7 @@ export class SecretWriter {
   /** previous → current, and the old current becomes previous. */
   async rollback(actor: Actor, meta: RequestMeta, input: SecretInput): Promise<SecretMeta> {
     return this.#change(actor, meta, input.secret, "write", "secret.rollback", async (tx, row) => {
-      if (row.status === "pending_deletion") throw this.#scheduled(row);
+      if (row.status === "pending_deletion") throw scheduled(this.deps.org, row);
       if (row.previous_version === null)
         throw invalidStatus(`${this.#uri(row)} has no previous version to roll back to`);
       await this.stores.secrets.rollback(tx, row.id, actor.label);
@@ -271,7 +131,7 @@ export class SecretWriter {
   ): Promise<SecretMeta> {
     const action = enabled ? "secret.enable" : "secret.disable";
     return this.#change(actor, meta, input.secret, "write", action, async (tx, row) => {
-      if (row.status === "pending_deletion") throw this.#scheduled(row);
+      if (row.status === "pending_deletion") throw scheduled(this.deps.org, row);
       await this.stores.secrets.setStatus(
         tx,
         row.id,
@@ -308,7 +168,7 @@ export class SecretWriter {
             details: { force: true },
           };
         }
-        if (row.status === "pending_deletion") throw this.#scheduled(row);
+        if (row.status === "pending_deletion") throw scheduled(this.deps.org, row);
         const days = input.recoveryDays ?? DEFAULT_RECOVERY_DAYS;
         const when = addDays(this.deps.now(), days);
         await this.stores.secrets.scheduleDeletion(tx, row.id, when, actor.label);
@@ -417,24 +277,6 @@ export class SecretWriter {
     });
   }
 
-  async #insertVersion(
-    tx: Queryable,
-    secretId: number,
-    addr: Pick<SecretAddress, "owner" | "name">,
-    version: number,
-    value: string,
-    protectionKeyId: string,
-    actor: Actor,
-  ): Promise<void> {
-    await this.stores.keys.ensureLoaded(protectionKeyId, tx);
-    const sealed = this.deps.keyring.seal(
-      value,
-      versionContext(this.deps.org, addr, version),
-      protectionKeyId,
-    );
-    await this.stores.secrets.insertVersion(tx, secretId, version, sealed, actor.label);
-  }
-
   async #requireVersion(tx: Queryable, row: SecretRow, version: number): Promise<void> {
     if (!(await this.stores.secrets.hasVersion(tx, row.id, version)))
       throw notFound(`${this.#uri(row)} has no version ${version}`);
@@ -444,17 +286,6 @@ export class SecretWriter {
     return toMeta(this.deps.org, (await this.stores.secrets.find(tx, row.owner, row.name))!);
   }
 
-  #feedChange(row: SecretRow, event: SecretChangeEvent, version: number | null): FeedChange {
-    return {
-      uri: this.#uri(row),
-      version,
-      event,
-      owner: row.owner,
-      ownerKind: row.owner_kind,
-      name: row.name,
-    };
-  }
-
   /** Tells subscribers (on every replica) once this transaction commits. */
   #announce(
     tx: Queryable,
@@ -462,17 +293,10 @@ export class SecretWriter {
     event: SecretChangeEvent,
     version: number | null,
   ): Promise<void> {
-    return this.deps.changes.notify(tx, this.#feedChange(row, event, version));
+    return this.deps.changes.notify(tx, feedChange(this.deps.org, row, event, version));
   }
 
   #uri(row: Pick<SecretRow, "owner" | "name">): string {
     return secretUri(this.deps.org, row.owner, row.name);
-  }
-
-  #scheduled(row: SecretRow) {
-    return invalidStatus(
-      `${this.#uri(row)} is scheduled for deletion on ${row.deletion_date?.toISOString().slice(0, 10)}; restore it first`,
-      { status: row.status },
-    );
   }
 }

@@ -103,6 +103,41 @@ const PUT_VERSIONS = `
 
 const PRUNE = `DELETE FROM secret_versions v USING secrets m WHERE m.id = $1 AND ${PRUNABLE}`;
 
+/**
+ * New secrets (each at version 1, its version inserted apart), in (owner, name) order: two
+ * transactions creating the same names wait for each other in one order, never both ways.
+ * Returns the rows made; a name that exists (or that a concurrent transaction made first)
+ * returns none.
+ */
+const INSERT_SECRETS = `
+  WITH made AS (
+    INSERT INTO secrets (owner, name, description, protection_key_id, current_version, last_version,
+                         created_by, updated_by)
+    SELECT n.owner, n.name, n.description, n.key_id, 1, 1, n.by, n.by
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+      AS n(owner, name, description, key_id, by)
+    ORDER BY n.owner, n.name
+    ON CONFLICT (owner, name) DO NOTHING
+    RETURNING *
+  )
+  SELECT ${SECRET_COLUMNS} FROM made s ${joinOwner("p", "s.owner")}`;
+
+/**
+ * The first versions of new secrets, their audit events and the change feed's NOTIFYs (in
+ * order), in one statement: the NOTIFYs are the main SELECT, which always runs; the inserts are
+ * data-modifying CTEs, which always run to the end.
+ */
+const FIRST_VERSIONS = `
+  WITH added AS (
+    INSERT INTO secret_versions (secret_id, version, protection_key_id, wrapped_data_key, ciphertext, created_by)
+    SELECT n.secret_id, 1, n.key_id, decode(n.wrapped, 'hex'), decode(n.cipher, 'hex'), n.by
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+      AS n(secret_id, key_id, wrapped, cipher, by)
+  ), logged AS (
+    ${insertAuditRowsSql(6)}
+  )
+  SELECT count(pg_notify($7, p.payload)) AS notified FROM unnest($8::text[]) AS p(payload)`;
+
 /** A new version to store (see putVersions). */
 export interface NewVersion {
   version: number;
@@ -116,6 +151,20 @@ export interface VersionState {
   previous_version: number | null;
   pending_version: number | null;
   last_version: number;
+}
+
+/**
+ * The protection key ids, wrapped data keys, ciphertexts and authors of new versions, as four
+ * array parameters; bytes as hex (one encoding on both engines).
+ */
+function sealedColumns(vs: readonly { sealed: SealedVersion; by: string }[]): string[][] {
+  const hex = (b: Buffer) => b.toString("hex");
+  return [
+    vs.map((v) => v.sealed.protectionKeyId),
+    vs.map((v) => hex(v.sealed.wrappedDataKey)),
+    vs.map((v) => hex(v.sealed.ciphertext)),
+    vs.map((v) => v.by),
+  ];
 }
 
 export const secretUri = (org: string, owner: string, name: string): string =>
@@ -182,6 +231,20 @@ export const secretStore = {
   },
 
   /**
+   * The rows of several secrets, locked for update in one statement in the order of their ids,
+   * so that two transactions locking overlapping sets wait for each other in one order and
+   * never deadlock. Secrets that do not exist are not returned.
+   */
+  lockMany(q: Queryable, refs: readonly { owner: string; name: string }[]): Promise<SecretRow[]> {
+    return q.query<SecretRow>(
+      `SELECT ${SECRET_COLUMNS} FROM secrets s ${joinOwner("p", "s.owner")}
+       WHERE (s.owner, s.name) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       ORDER BY s.id FOR UPDATE OF s`,
+      [refs.map((r) => r.owner), refs.map((r) => r.name)],
+    );
+  },
+
+  /**
    * A page of the secrets of `owners`, by (owner, name), after `after`, names starting with
    * `prefix`. Each owner is read as one index range (a LATERAL per owner, the cursor a bound on
    * the name, the prefix as `[prefix, prefix || '~')` beside the exact LIKE), so a page costs
@@ -220,33 +283,43 @@ export const secretStore = {
     ]);
   },
 
-  /** A new secret at version 1 (its version is inserted apart); undefined when it exists. */
-  async insert(
+  /** New secrets at version 1 (see INSERT_SECRETS): the rows of those made. */
+  insertMany(
     q: Queryable,
-    s: { owner: string; name: string; description: string; protectionKeyId: string; by: string },
-  ): Promise<number | undefined> {
-    const inserted = await q.query<{ id: number }>(
-      `INSERT INTO secrets (owner, name, description, protection_key_id, current_version, last_version,
-                              created_by, updated_by)
-         VALUES ($1, $2, $3, $4, 1, 1, $5, $5)
-         ON CONFLICT (owner, name) DO NOTHING RETURNING id`,
-      [s.owner, s.name, s.description, s.protectionKeyId, s.by],
-    );
-    return inserted[0]?.id;
+    secrets: readonly {
+      owner: string;
+      name: string;
+      description: string;
+      protectionKeyId: string;
+      by: string;
+    }[],
+  ): Promise<SecretRow[]> {
+    return q.query<SecretRow>(INSERT_SECRETS, [
+      secrets.map((s) => s.owner),
+      secrets.map((s) => s.name),
+      secrets.map((s) => s.description),
+      secrets.map((s) => s.protectionKeyId),
+      secrets.map((s) => s.by),
+    ]);
   },
 
-  async insertVersion(
+  /** The first versions of secrets insertMany made, with audit rows and NOTIFYs (see FIRST_VERSIONS). */
+  async firstVersions(
     q: Queryable,
-    secretId: number,
-    version: number,
-    sealed: SealedVersion,
-    by: string,
+    first: {
+      versions: readonly { secretId: number; sealed: SealedVersion; by: string }[];
+      auditJson: string;
+      channel: string;
+      payloads: readonly string[];
+    },
   ): Promise<void> {
-    await q.query(
-      `INSERT INTO secret_versions (secret_id, version, protection_key_id, wrapped_data_key, ciphertext, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [secretId, version, sealed.protectionKeyId, sealed.wrappedDataKey, sealed.ciphertext, by],
-    );
+    await q.query(FIRST_VERSIONS, [
+      first.versions.map((v) => v.secretId),
+      ...sealedColumns(first.versions),
+      first.auditJson,
+      first.channel,
+      first.payloads,
+    ]);
   },
 
   /**
@@ -269,15 +342,11 @@ export const secretStore = {
       payloads: readonly string[];
     },
   ): Promise<void> {
-    const hex = (b: Buffer) => b.toString("hex");
     const { versions: vs, state } = put;
     await q.query(PUT_VERSIONS, [
       put.secretId,
       vs.map((v) => v.version),
-      vs.map((v) => v.sealed.protectionKeyId),
-      vs.map((v) => hex(v.sealed.wrappedDataKey)),
-      vs.map((v) => hex(v.sealed.ciphertext)),
-      vs.map((v) => v.by),
+      ...sealedColumns(vs),
       put.auditJson,
       state.current_version,
       state.previous_version,
