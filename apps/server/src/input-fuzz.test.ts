@@ -37,7 +37,8 @@ const FRESH_USER = "fuzz-new-user";
 const FRESH_TEAM = "fuzz-new-team";
 const FRESH_SECRET = "fuzz_new_secret";
 const FRESH_POLICY = "fuzz-new-policy";
-const FRESH = new Set([FRESH_USER, FRESH_TEAM, FRESH_SECRET, FRESH_POLICY]);
+const FRESH_ROTATOR = "fuzz_new_rotator";
+const FRESH = new Set([FRESH_USER, FRESH_TEAM, FRESH_SECRET, FRESH_POLICY, FRESH_ROTATOR]);
 let fresh = 0;
 
 function freshNames(input: unknown): unknown {
@@ -107,6 +108,7 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
       tokenTtlSeconds: 900,
     });
     await c("oidc.createPolicy", policy("fuzz-policy"));
+    await c("rotator.create", { name: "fuzz_rotator", kind: "random" });
     const idToken = await issuer.sign({ ...githubClaims(), aud: AUDIENCE });
 
     // ID tokens with bad claims: unsigned ones (the issuer is read before verifying) and ones
@@ -225,6 +227,41 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
       "key.create": [{ makeDefault: false }],
       "key.rotateRoot": [{}],
       "random.generate": [randomOptions],
+      "rotator.create": [
+        { name: FRESH_ROTATOR, owner: "admin", description: "fake rotator", kind: "random" },
+        {
+          name: FRESH_ROTATOR,
+          kind: "postgres",
+          postgres: { adminSecret: "fuzz_secret", role: "app", database: "app" },
+        },
+        {
+          name: FRESH_ROTATOR,
+          kind: "webhook",
+          webhook: {
+            url: "https://hooks.example.test/rotate",
+            signingSecret: "fuzz_secret",
+            mode: "callback",
+          },
+        },
+      ],
+      "rotator.list": [{ owner: "admin", limit: 10, cursor: cursorOf(["admin", "a"]) }],
+      "rotator.get": [{ rotator: "fuzz_rotator" }],
+      "rotator.delete": [{ rotator: "admin/fuzz_rotator" }],
+      "rotation.configure": [
+        {
+          secret: "fuzz_secret",
+          rotator: "fuzz_rotator",
+          every: "30d",
+          window: "2h",
+          auto: true,
+          targets: ["k"],
+          generate: randomOptions,
+          maxAttempts: 3,
+        },
+        { secret: "fuzz_secret", rotator: "admin/fuzz_rotator", cron: "0 3 * * 1" },
+      ],
+      "rotation.get": [{ secret: "fuzz_secret" }],
+      "rotation.setAuto": [{ secret: "fuzz_secret", auto: false }],
     };
   });
 

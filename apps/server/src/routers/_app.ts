@@ -6,6 +6,7 @@ import { keyRouter, randomRouter } from "./keys.js";
 import { grantRouter } from "./grants.js";
 import { oidcRouter } from "./oidc.js";
 import { teamRouter, userRouter } from "./principals.js";
+import { rotationRouter, rotatorRouter } from "./rotation.js";
 import { secretRouter } from "./secrets.js";
 import { tokenRouter } from "./tokens.js";
 
@@ -20,6 +21,8 @@ export const appRouter = router({
   audit: auditRouter,
   key: keyRouter,
   random: randomRouter,
+  rotation: rotationRouter,
+  rotator: rotatorRouter,
 });
 
 export type AppRouter = typeof appRouter;

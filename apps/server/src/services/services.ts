@@ -11,6 +11,8 @@ import { GrantService } from "./grant-service.js";
 import { KeyService } from "./key-service.js";
 import { OidcExchangeService } from "./oidc-exchange-service.js";
 import { PrincipalService } from "./principal-service.js";
+import { RotationPolicyService } from "./rotation-policy-service.js";
+import { RotatorService } from "./rotator-service.js";
 import { SecretReader } from "./secret-reader.js";
 import { SecretWriter } from "./secret-writer.js";
 import { TokenService } from "./token-service.js";
@@ -27,14 +29,17 @@ export interface Services {
   oidc: OidcExchangeService;
   audit: AuditService;
   keys: KeyService;
+  rotators: RotatorService;
+  rotationPolicies: RotationPolicyService;
   auditChain: AuditChain;
 }
 
 export function createServices(deps: Deps, stores: Stores): Services {
   const auditChain = new AuditChain(deps);
+  const secretWriter = new SecretWriter(deps, stores);
   return {
     secretReader: new SecretReader(deps, stores),
-    secretWriter: new SecretWriter(deps, stores),
+    secretWriter,
     principals: new PrincipalService(deps, stores),
     grants: new GrantService(deps, stores),
     tokens: new TokenService(deps, stores),
@@ -43,6 +48,8 @@ export function createServices(deps: Deps, stores: Stores): Services {
     oidc: new OidcExchangeService(deps, stores),
     audit: new AuditService(deps, stores, auditChain),
     keys: new KeyService(deps, stores),
+    rotators: new RotatorService(deps, stores, secretWriter),
+    rotationPolicies: new RotationPolicyService(deps, stores),
     auditChain,
   };
 }

@@ -359,6 +359,14 @@ export const secretStore = {
     if (vs.length > put.maxVersions) await q.query(PRUNE, [put.secretId]);
   },
 
+  /** Owner and name of the secrets with these ids (those that exist), by owner and name. */
+  namesOf(q: Queryable, ids: readonly number[]): Promise<{ owner: string; name: string }[]> {
+    return q.query<{ owner: string; name: string }>(
+      "SELECT owner, name FROM secrets WHERE id = ANY($1::bigint[]) ORDER BY owner, name",
+      [ids],
+    );
+  },
+
   async hasVersion(q: Queryable, secretId: number, version: number): Promise<boolean> {
     const [found] = await q.query(
       "SELECT 1 FROM secret_versions WHERE secret_id = $1 AND version = $2",

@@ -15,6 +15,7 @@ import {
   type GrantStore,
   type PrincipalStore,
 } from "./principal-store.js";
+import { rotationStore, type RotationStore } from "./rotation-store.js";
 import { secretStore, type SecretStore } from "./secret-store.js";
 import { trustPolicyStore, type TrustPolicyStore } from "./trust-policy-store.js";
 
@@ -37,6 +38,8 @@ export interface Stores {
   org: OrgStore;
   /** oidc_trust_policies */
   trustPolicies: TrustPolicyStore;
+  /** rotators, rotation_policies */
+  rotation: RotationStore;
 }
 
 export function createStores(deps: Pick<Deps, "db" | "keyring" | "protectionKeys">): Stores {
@@ -50,5 +53,6 @@ export function createStores(deps: Pick<Deps, "db" | "keyring" | "protectionKeys
     keys: deps.protectionKeys,
     org: orgStore,
     trustPolicies: trustPolicyStore,
+    rotation: rotationStore,
   };
 }

@@ -28,6 +28,8 @@ const OWNERS: Record<string, string> = {
   protection_keys: "stores/key-store.ts",
   org: "stores/key-store.ts",
   oidc_trust_policies: "stores/trust-policy-store.ts",
+  rotators: "stores/rotation-store.ts",
+  rotation_policies: "stores/rotation-store.ts",
 };
 
 /**

@@ -1,0 +1,35 @@
+/** Rotation (SPEC §11): policies per secret and rotators. Jobs come with the job engine. */
+import { rotationInputs, rotatorInputs } from "@coffer/core";
+import { authedProcedure, router } from "../trpc.js";
+import { input, optionalInput } from "./input.js";
+
+export const rotationRouter = router({
+  configure: authedProcedure
+    .input(input(rotationInputs.configure, "rotation policy"))
+    .mutation(({ ctx, input }) =>
+      ctx.services.rotationPolicies.configure(ctx.actor, ctx.meta, input),
+    ),
+  get: authedProcedure
+    .input(input(rotationInputs.secret, "rotation"))
+    .query(({ ctx, input }) => ctx.services.rotationPolicies.get(ctx.actor, input)),
+  setAuto: authedProcedure
+    .input(input(rotationInputs.setAuto, "rotation"))
+    .mutation(({ ctx, input }) =>
+      ctx.services.rotationPolicies.setAuto(ctx.actor, ctx.meta, input),
+    ),
+});
+
+export const rotatorRouter = router({
+  create: authedProcedure
+    .input(input(rotatorInputs.create, "rotator"))
+    .mutation(({ ctx, input }) => ctx.services.rotators.create(ctx.actor, ctx.meta, input)),
+  list: authedProcedure
+    .input(optionalInput(rotatorInputs.list, "rotator listing"))
+    .query(({ ctx, input }) => ctx.services.rotators.list(ctx.actor, input)),
+  get: authedProcedure
+    .input(input(rotatorInputs.ref, "rotator"))
+    .query(({ ctx, input }) => ctx.services.rotators.get(ctx.actor, input)),
+  delete: authedProcedure
+    .input(input(rotatorInputs.ref, "rotator"))
+    .mutation(({ ctx, input }) => ctx.services.rotators.remove(ctx.actor, ctx.meta, input)),
+});
