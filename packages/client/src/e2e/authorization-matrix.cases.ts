@@ -112,6 +112,17 @@ export const EXPECTED = {
   "key.create":                       [U,   U,      U,       F,     F,        A,       F],
   "key.rotateRoot":                   [U,   U,      U,       F,     F,        A,       F],
   "random.generate":                  [U,   U,      U,       A,     A,        A,       A],
+  // Rotation policies of a team secret: write on it (SPEC §11), as moving its stages.
+  "rotation.configure":               [U,   U,      U,       F,     A,        A,       F],
+  "rotation.get":                     [U,   U,      U,       F,     A,        A,       F],
+  "rotation.setAuto":                 [U,   U,      U,       F,     A,        A,       F],
+  // Rotators of team ml, owned like its secrets (rights on secret://org/ml/*): members read
+  // them, admins create and delete; a token scoped to one secret reaches none (the listing
+  // is filtered to what the caller may read).
+  "rotator.create":                   [U,   U,      U,       F,     A,        A,       F],
+  "rotator.list":                     [U,   U,      U,       A,     A,        A,       A],
+  "rotator.get":                      [U,   U,      U,       A,     A,        A,       N],
+  "rotator.delete":                   [U,   U,      U,       F,     A,        A,       N],
 } as const satisfies Record<ProcedurePath, Row>;
 
 /**
@@ -144,6 +155,12 @@ export const VARIANTS = {
   "token.delete (another user's)":                   [U,   U,      U,       N,     N,        A,       F],
   // Without a secret to filter on, the audit log reaches beyond any scope: `*` only.
   "audit.list (unfiltered)":                         [U,   U,      U,       A,     A,        A,       F],
+  // The member's personal rotator: hers alone, as her personal secrets.
+  "rotator.create (personal)":                       [U,   U,      U,       A,     F,        F,       F],
+  "rotator.get (personal)":                          [U,   U,      U,       A,     N,        N,       N],
+  // A team secret's policy pointed at the member's personal rotator: those who may write the
+  // secret but not read the rotator are told it does not exist.
+  "rotation.configure (another's rotator)":          [U,   U,      U,       F,     N,        N,       F],
 } as const satisfies Record<VariantId, Row>;
 
 export type CaseId = keyof typeof EXPECTED | keyof typeof VARIANTS;

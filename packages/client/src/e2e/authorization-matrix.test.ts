@@ -188,6 +188,16 @@ const LAST: readonly CaseId[] = ["key.rotateRoot"];
 const MODEL_KEY = `${TEAM}/model_key`;
 const OTHER_KEY = `${TEAM}/other_key`;
 const DIARY = "mia/diary";
+/** Rotators every cell may point a policy at (team ml's) or only the member may (hers). */
+const TEAM_ROTATOR = `${TEAM}/matrix_rotator`;
+const MIA_ROTATOR = "mia/matrix_rotator";
+
+/** A team secret with a rotation policy. */
+async function rotatedSecret(): Promise<string> {
+  const secret = await teamSecret();
+  await admin.client.rotation.configure.mutate({ secret, rotator: TEAM_ROTATOR });
+  return secret;
+}
 
 const SCENARIOS: Record<CaseId, Scenario> = {
   "user.whoami": () => Promise.resolve({ call: (as) => as.user.whoami.query() }),
@@ -379,6 +389,34 @@ const SCENARIOS: Record<CaseId, Scenario> = {
   "random.generate": () =>
     Promise.resolve({ call: (as) => as.random.generate.mutate({ length: 24 }) }),
 
+  "rotation.configure": async () => {
+    const secret = await teamSecret();
+    return {
+      scope: secret,
+      call: (as) => as.rotation.configure.mutate({ secret, rotator: TEAM_ROTATOR, every: "30d" }),
+    };
+  },
+  "rotation.get": async () => {
+    const secret = await rotatedSecret();
+    return { scope: secret, call: (as) => as.rotation.get.query({ secret }) };
+  },
+  "rotation.setAuto": async () => {
+    const secret = await rotatedSecret();
+    return { scope: secret, call: (as) => as.rotation.setAuto.mutate({ secret, auto: false }) };
+  },
+  "rotator.create": () =>
+    Promise.resolve({
+      call: (as) => as.rotator.create.mutate({ name: fresh(), owner: TEAM, kind: "random" }),
+    }),
+  "rotator.list": () => Promise.resolve({ call: (as) => as.rotator.list.query({ owner: TEAM }) }),
+  "rotator.get": () =>
+    Promise.resolve({ call: (as) => as.rotator.get.query({ rotator: TEAM_ROTATOR }) }),
+  "rotator.delete": async () => {
+    const name = fresh();
+    await admin.client.rotator.create.mutate({ name, owner: TEAM, kind: "random" });
+    return { call: (as) => as.rotator.delete.mutate({ rotator: `${TEAM}/${name}` }) };
+  },
+
   "secret.create (personal)": () => {
     const secret = `${mia.name}/${fresh()}`;
     return Promise.resolve({
@@ -465,6 +503,19 @@ const SCENARIOS: Record<CaseId, Scenario> = {
   },
   "audit.list (unfiltered)": () =>
     Promise.resolve({ call: (as) => as.audit.list.query({ limit: 5 }) }),
+  "rotator.create (personal)": () =>
+    Promise.resolve({
+      call: (as) => as.rotator.create.mutate({ name: fresh(), owner: mia.name, kind: "random" }),
+    }),
+  "rotator.get (personal)": () =>
+    Promise.resolve({ call: (as) => as.rotator.get.query({ rotator: MIA_ROTATOR }) }),
+  "rotation.configure (another's rotator)": async () => {
+    const secret = await teamSecret();
+    return {
+      scope: secret,
+      call: (as) => as.rotation.configure.mutate({ secret, rotator: MIA_ROTATOR }),
+    };
+  },
 };
 
 async function scopedTo(secret: string): Promise<CofferClient> {
@@ -536,6 +587,8 @@ beforeAll(async () => {
   await admin.client.secret.create.mutate({ secret: MODEL_KEY, value: "fake-model-key" });
   await admin.client.secret.create.mutate({ secret: OTHER_KEY, value: "fake-other-key" });
   await mia.client.secret.create.mutate({ secret: DIARY, value: "fake-diary" });
+  await admin.client.rotator.create.mutate({ name: "matrix_rotator", owner: TEAM, kind: "random" });
+  await mia.client.rotator.create.mutate({ name: "matrix_rotator", kind: "random" });
   issuer = await startTestIssuer();
   await admin.client.oidc.createPolicy.mutate({ ...trustPolicy("matrix"), issuer: issuer.url });
 
