@@ -100,6 +100,20 @@ describe.each(ENGINES)("rotation configuration on %s", (engine) => {
       rita.rotator.create({ name: "x", owner: "ops", kind: "random" }),
     );
     expect(byMember.errorCode).toBe("FORBIDDEN");
+    // Refused before its signing secret is made: nothing is left behind.
+    const hookByMember = await refusal(
+      rita.rotator.create({
+        name: "hook2",
+        owner: "ops",
+        kind: "webhook",
+        webhook: { url: "https://hooks.example.test/rotate" },
+      }),
+    );
+    expect(hookByMember.errorCode).toBe("FORBIDDEN");
+    const leftover = await refusal(
+      admin.secret.describe({ secret: "ops/hook2_webhook_signing_key" }),
+    );
+    expect(leftover.errorCode).toBe("NOT_FOUND");
     expect((await refusal(rita.rotator.delete({ rotator: "ops/pg" }))).errorCode).toBe("FORBIDDEN");
     expect((await refusal(eve.rotator.delete({ rotator: "ops/pg" }))).errorCode).toBe("NOT_FOUND");
     const again = await refusal(tom.rotator.create({ name: "rnd", owner: "ops", kind: "random" }));

@@ -240,26 +240,32 @@ export class RotatorService {
     return `${row.owner}/${row.name}`;
   }
 
-  /** A fresh Standard Webhooks key in a new secret of the owner; its OWNER/NAME. */
+  /**
+   * A fresh Standard Webhooks key in a new secret of the owner; its OWNER/NAME. What would
+   * refuse the rotator is checked first (and audited as the rotator's refusal), so that a
+   * refused rotator leaves no secret behind.
+   */
   async #makeSigningSecret(
     actor: Actor,
     meta: RequestMeta,
     address: RotatorAddress,
     resource: string,
   ): Promise<string> {
-    if (await this.stores.rotation.rotator(this.deps.db, address.owner, address.name)) {
-      const error = exists(address);
+    const secret = `${address.owner}/${address.name}${SIGNING_SECRET_SUFFIX}`;
+    try {
+      await this.#ownerRights(this.deps.db, actor, address.owner);
+      if (await this.stores.rotation.rotator(this.deps.db, address.owner, address.name)) {
+        throw exists(address);
+      }
+      if (address.name.length + SIGNING_SECRET_SUFFIX.length > 128) {
+        throw invalidRequest(
+          "the rotator's name is too long to name its signing secret after it: give webhook.signingSecret",
+          { field: "signingSecret" },
+        );
+      }
+    } catch (error) {
       await auditFailure(this.deps, this.stores, actor, meta, "rotator.create", resource, error);
       throw error;
-    }
-    const secret = `${address.owner}/${address.name}${SIGNING_SECRET_SUFFIX}`;
-    if (address.name.length + SIGNING_SECRET_SUFFIX.length > 128) {
-      throw invalidRequest(
-        "the rotator's name is too long to name its signing secret after it: give webhook.signingSecret",
-        {
-          field: "signingSecret",
-        },
-      );
     }
     await this.secretWriter.create(actor, meta, {
       secret,
