@@ -57,7 +57,11 @@ export async function countSecrets(server: CofferServer): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** Adds fill_NNNNNN secrets until there are `total`, then ANALYZEs (as the server's own jobs would have by then). */
+/**
+ * Adds fill_NNNNNN secrets until there are `total`, then VACUUM ANALYZEs: the state a database
+ * of that size is in once the server's jobs (PGlite) or autovacuum (PostgreSQL) have passed,
+ * so that no autovacuum of the rows just inserted runs while the size is measured.
+ */
 export async function fillTo(server: CofferServer, total: number): Promise<void> {
   const have = await countSecrets(server);
   if (have >= total) return;
@@ -75,5 +79,5 @@ export async function fillTo(server: CofferServer, total: number): Promise<void>
      SELECT ins.id, 1, t.protection_key_id, t.wrapped_data_key, t.ciphertext, t.created_by FROM ins, t`,
     [REVEALED, from, from + total - have - 1],
   );
-  await server.deps.db.query("ANALYZE");
+  await server.deps.db.query("VACUUM ANALYZE");
 }

@@ -124,7 +124,7 @@ async function runEngine(engine: "PGlite" | "PostgreSQL"): Promise<Measured[]> {
       await fillTo(opened.server, size);
       const n = await countSecrets(opened.server);
       console.log(
-        `\n${engine}: ${n} secrets (filled in ${Math.round(performance.now() - t0)} ms, then ANALYZE)`,
+        `\n${engine}: ${n} secrets (filled in ${Math.round(performance.now() - t0)} ms, then VACUUM ANALYZE)`,
       );
       console.log(
         `  EXPLAIN ANALYZE of the list query, no prefix:\n${await explain(opened.server, "")}`,
