@@ -16,6 +16,7 @@ import type { Deps } from "./deps.js";
 import type { Config } from "./env.js";
 import { createApp } from "./http/app.js";
 import { coreJobs, JobRunner } from "./jobs/jobs.js";
+import { RotationExecutor } from "./jobs/rotation-executor.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { ProtectionKeyStore } from "./stores/key-store.js";
@@ -29,6 +30,8 @@ export interface CofferServer {
   deps: Deps;
   services: Services;
   jobs: JobRunner;
+  /** Drives rotation jobs (started with the jobs). */
+  rotation: RotationExecutor;
   /** Printed once, on the first start only. */
   adminToken?: string;
   /** Set when this start created the root key file. */
@@ -91,15 +94,21 @@ export async function startServer(
     server.once("error", reject);
   });
   const jobs = new JobRunner(deps, services, coreJobs(deps, stores));
-  if (options.jobs !== false) jobs.start();
+  const rotation = new RotationExecutor(deps, services.rotationEngine);
+  if (options.jobs !== false) {
+    jobs.start();
+    rotation.start();
+  }
   const { port } = server.address() as AddressInfo;
   const result: CofferServer = {
     url: `http://${config.host}:${port}`,
     deps,
     services,
     jobs,
+    rotation,
     async close() {
       jobs.stop();
+      await rotation.stop();
       // Subscriptions end first: their streams would otherwise hold the server open.
       await changes.close();
       await credentialCache.close();

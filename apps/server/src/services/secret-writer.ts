@@ -28,6 +28,7 @@ import { addDays } from "../time.js";
 import { audited, auditFailure, type AuditedResult } from "./audited.js";
 import type { SecretRow } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
+import { requireNoActiveJob } from "./rotation-job-service.js";
 import { addressOf, missing, secretResource } from "./secret-lookup.js";
 import { secretUri, toMeta, versionContext, type SecretMeta } from "./secret-view.js";
 import {
@@ -49,7 +50,10 @@ export class SecretWriter {
       Deps,
       "db" | "log" | "credentialCache" | "org" | "keyring" | "changes" | "now"
     >,
-    private readonly stores: Pick<Stores, "secrets" | "principals" | "keys" | "audit">,
+    private readonly stores: Pick<
+      Stores,
+      "secrets" | "principals" | "keys" | "audit" | "rotationJobs"
+    >,
   ) {
     this.#writes = new SecretWriteBatches(deps, stores);
   }
@@ -89,6 +93,7 @@ export class SecretWriter {
   async moveStage(actor: Actor, meta: RequestMeta, input: MoveStageInput): Promise<SecretMeta> {
     return this.#change(actor, meta, input.secret, "write", "secret.stage", async (tx, row) => {
       if (row.status === "pending_deletion") throw scheduled(this.deps.org, row);
+      await requireNoActiveJob(this.stores.rotationJobs, tx, this.deps.org, row);
       await this.#requireVersion(tx, row, input.version);
       const v = input.version;
       if (input.stage === "current") {
@@ -112,6 +117,7 @@ export class SecretWriter {
   async rollback(actor: Actor, meta: RequestMeta, input: SecretInput): Promise<SecretMeta> {
     return this.#change(actor, meta, input.secret, "write", "secret.rollback", async (tx, row) => {
       if (row.status === "pending_deletion") throw scheduled(this.deps.org, row);
+      await requireNoActiveJob(this.stores.rotationJobs, tx, this.deps.org, row);
       if (row.previous_version === null)
         throw invalidStatus(`${this.#uri(row)} has no previous version to roll back to`);
       await this.stores.secrets.rollback(tx, row.id, actor.label);
