@@ -17,6 +17,7 @@ import type { Config } from "./env.js";
 import { createApp } from "./http/app.js";
 import { coreJobs, JobRunner } from "./jobs/jobs.js";
 import { RotationExecutor } from "./jobs/rotation-executor.js";
+import { rotationScheduleJob } from "./jobs/rotation-schedule.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { ProtectionKeyStore } from "./stores/key-store.js";
@@ -93,7 +94,10 @@ export async function startServer(
     server.once("listening", resolve);
     server.once("error", reject);
   });
-  const jobs = new JobRunner(deps, services, coreJobs(deps, stores));
+  const jobs = new JobRunner(deps, services, [
+    ...coreJobs(deps, stores),
+    rotationScheduleJob(deps, stores, services.rotationJobs),
+  ]);
   const rotation = new RotationExecutor(deps, services.rotationEngine);
   if (options.jobs !== false) {
     jobs.start();

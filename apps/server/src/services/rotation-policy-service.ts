@@ -30,7 +30,7 @@ import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import type { PolicyRow } from "../stores/rotation-store.js";
-import type { SecretRow } from "../stores/secret-store.js";
+import type { SecretRow, SecretStore } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
 import type { AuditedResult } from "./audited.js";
 import { changeOnSecret, requirePolicy, writableSecret } from "./rotation-secret.js";
@@ -59,6 +59,18 @@ export function dueAt(p: PolicyRow, currentVersionAt: Date): Date {
   return scheduleOf(p).next(lastRotation(p.last_rotated_at, currentVersionAt));
 }
 
+/** When the secret's current version was written (a manual new version counts as a rotation). */
+export async function currentVersionAt(
+  secrets: SecretStore,
+  q: Queryable,
+  secret: SecretRow,
+): Promise<Date> {
+  const versions = await secrets.versions(q, secret.id);
+  const current = versions.find((v) => v.version === secret.current_version);
+  // A secret always has its current version; its creation stands in if it ever did not.
+  return current?.created_at ?? secret.created_at;
+}
+
 export class RotationPolicyService {
   constructor(
     private readonly deps: Pick<Deps, "db" | "log" | "credentialCache" | "org" | "now">,
@@ -85,7 +97,7 @@ export class RotationPolicyService {
       const before = await this.stores.rotation.policy(tx, secret.id);
       const lastRotatedAt = lastRotation(
         before?.last_rotated_at ?? null,
-        await this.#currentVersionAt(tx, secret),
+        await currentVersionAt(this.stores.secrets, tx, secret),
       );
       await this.stores.rotation.savePolicy(tx, {
         secretId: secret.id,
@@ -145,16 +157,9 @@ export class RotationPolicyService {
     return requirePolicy(this.deps.org, this.stores.rotation, q, secret);
   }
 
-  async #currentVersionAt(q: Queryable, secret: SecretRow): Promise<Date> {
-    const versions = await this.stores.secrets.versions(q, secret.id);
-    const current = versions.find((v) => v.version === secret.current_version);
-    // A secret always has its current version; its creation stands in if it ever did not.
-    return current?.created_at ?? secret.created_at;
-  }
-
   async #view(q: Queryable, secret: SecretRow): Promise<RotationPolicyView> {
     const p = await this.#policy(q, secret);
-    const currentAt = await this.#currentVersionAt(q, secret);
+    const currentAt = await currentVersionAt(this.stores.secrets, q, secret);
     return {
       secret: secretUri(this.deps.org, secret.owner, secret.name),
       rotator: `${p.rotator_owner}/${p.rotator_name}`,
