@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { RotationExecutor } from "../jobs/rotation-executor.js";
-import { callerAs, ENGINES, refusal, serverForSuite } from "../test-support.js";
+import { actorFor, callerAs, ENGINES, refusal, serverForSuite } from "../test-support.js";
 
 describe.each(ENGINES)("rotation jobs on %s", (engine) => {
   const suite = serverForSuite(engine);
@@ -180,5 +180,46 @@ describe.each(ENGINES)("rotation jobs on %s", (engine) => {
     expect(
       (await refusal(admin.secret.reveal({ secret: "dry", stage: "pending" }))).errorCode,
     ).toBe("NOT_FOUND");
+  });
+  it("fails a job for good when its step cannot succeed, promoting nothing", async () => {
+    await rotating("not_json", "fake-not-json", ["password"]);
+    const job = await admin.rotation.run({ secret: "not_json" });
+    await executor("a").tick();
+    const [view] = (await admin.rotation.jobs({ secret: "not_json" })).items;
+    expect(view).toMatchObject({ id: job.id, state: "failed", step: "create" });
+    expect(view?.error).toContain("not a JSON object");
+    expect(view?.steps.map((s) => s.outcome)).toEqual(["failed"]);
+    expect(await reveal("not_json")).toBe("fake-not-json");
+    const failed = await db().query<{ details: { job: string } }>(
+      "SELECT details FROM audit_events WHERE action = 'rotation.failed'",
+    );
+    expect(failed.map((r) => r.details.job)).toContain(job.id);
+    // Ended: a new run may start.
+    expect((await admin.rotation.run({ secret: "not_json" })).id).not.toBe(job.id);
+    expect((await admin.rotation.cancel({ secret: "not_json" })).state).toBe("cancelled");
+  });
+
+  it("scheduling the secret's deletion cancels its active job", async () => {
+    await rotating("doomed", "fake-doomed");
+    const job = await admin.rotation.run({ secret: "doomed" });
+    await admin.secret.delete({ secret: "doomed", recoveryDays: 7 });
+    const [view] = (await admin.rotation.jobs({ secret: "doomed" })).items;
+    expect(view).toMatchObject({ id: job.id, state: "cancelled" });
+    expect(await executor("a").tick()).toBe(0);
+  });
+
+  it("needs write on the secret: others are told it does not exist", async () => {
+    await rotating("private", "fake-private");
+    const { token } = await admin.user.create({ name: "eve" });
+    const eve = callerAs(suite.server, await actorFor(suite.server, token));
+    for (const call of [
+      () => eve.rotation.run({ secret: "admin/private" }),
+      () => eve.rotation.test({ secret: "admin/private" }),
+      () => eve.rotation.cancel({ secret: "admin/private" }),
+      () => eve.rotation.jobs({ secret: "admin/private" }),
+    ]) {
+      expect((await refusal(call())).errorCode).toBe("NOT_FOUND");
+    }
+    expect((await admin.rotation.jobs({ secret: "private" })).items).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@
  * secrets, share one such transaction (see #write and secret-write-batch.ts).
  */
 import {
+  acceptedJobEvents,
   DEFAULT_RECOVERY_DAYS,
   invalidRequest,
   invalidStatus,
@@ -28,6 +29,7 @@ import { addDays } from "../time.js";
 import { audited, auditFailure, type AuditedResult } from "./audited.js";
 import type { SecretRow } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
+import type { RotationJobEngine } from "./rotation-job-engine.js";
 import { requireNoActiveJob } from "./rotation-job-service.js";
 import { addressOf, missing, secretResource } from "./secret-lookup.js";
 import { secretUri, toMeta, versionContext, type SecretMeta } from "./secret-view.js";
@@ -54,6 +56,8 @@ export class SecretWriter {
       Stores,
       "secrets" | "principals" | "keys" | "audit" | "rotationJobs"
     >,
+    /** Scheduling a deletion cancels the secret's active rotation job (SPEC §11). */
+    private readonly rotation?: RotationJobEngine,
   ) {
     this.#writes = new SecretWriteBatches(deps, stores);
   }
@@ -178,8 +182,12 @@ export class SecretWriter {
         const days = input.recoveryDays ?? DEFAULT_RECOVERY_DAYS;
         const when = addDays(this.deps.now(), days);
         await this.stores.secrets.scheduleDeletion(tx, row.id, when, actor.label);
+        const cancelled = await this.#cancelActiveJob(tx, row);
         await this.#announce(tx, row, "delete", row.current_version);
-        return { result: await this.#meta(tx, row), details: { recoveryDays: days } };
+        return {
+          result: await this.#meta(tx, row),
+          details: { recoveryDays: days, ...(cancelled ? { cancelledJob: cancelled } : {}) },
+        };
       },
     );
   }
@@ -281,6 +289,17 @@ export class SecretWriter {
       );
       return change(tx, row);
     });
+  }
+
+  /**
+   * Applies `cancel` to the secret's active rotation job, if it has one that takes it (a job
+   * already ending, e.g. reverting to fail, goes on to its end); returns the job's id.
+   */
+  async #cancelActiveJob(tx: Queryable, row: SecretRow): Promise<string | undefined> {
+    const job = await this.stores.rotationJobs.active(tx, row.id, true);
+    if (!job || !this.rotation || !acceptedJobEvents(job.phase).includes("cancel")) return;
+    await this.rotation.apply(tx, job, row, { type: "cancel" });
+    return job.id;
   }
 
   async #requireVersion(tx: Queryable, row: SecretRow, version: number): Promise<void> {

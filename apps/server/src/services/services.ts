@@ -41,8 +41,8 @@ export interface Services {
 
 export function createServices(deps: Deps, stores: Stores): Services {
   const auditChain = new AuditChain(deps);
-  const secretWriter = new SecretWriter(deps, stores);
   const rotationEngine = new RotationJobEngine(deps, stores);
+  const secretWriter = new SecretWriter(deps, stores, rotationEngine);
   return {
     secretReader: new SecretReader(deps, stores),
     secretWriter,
