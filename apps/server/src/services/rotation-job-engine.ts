@@ -129,6 +129,8 @@ export class RotationJobEngine {
           break;
         case "notifySucceeded":
         case "notifyFailed":
+          // An earlier attempt's error stays in the step log, not on a job that succeeded.
+          if (action === "notifySucceeded") next.error = null;
           await this.stores.audit.record(tx, SYSTEM, SYSTEM_META, {
             action: action === "notifySucceeded" ? "rotation.succeeded" : "rotation.failed",
             resource: secretUri(this.deps.org, secret.owner, secret.name),

@@ -8,6 +8,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { RotationExecutor } from "../jobs/rotation-executor.js";
+import { createStores } from "../stores/stores.js";
+import { RotationJobEngine } from "./rotation-job-engine.js";
 import { actorFor, callerAs, ENGINES, refusal, serverForSuite } from "../test-support.js";
 
 describe.each(ENGINES)("rotation jobs on %s", (engine) => {
@@ -221,5 +223,39 @@ describe.each(ENGINES)("rotation jobs on %s", (engine) => {
       expect((await refusal(call())).errorCode).toBe("NOT_FOUND");
     }
     expect((await admin.rotation.jobs({ secret: "private" })).items).toEqual([]);
+  });
+  it("retries a step that failed for a passing reason, after the backoff, with a fresh value", async () => {
+    await rotating("flaky", "fake-flaky");
+    const stores = createStores(suite.server.deps);
+    let outages = 1;
+    const flaky = {
+      ...stores,
+      rotation: {
+        ...stores.rotation,
+        policy: (...args: Parameters<typeof stores.rotation.policy>) =>
+          outages-- > 0
+            ? Promise.reject(new Error("fake outage"))
+            : stores.rotation.policy(...args),
+      },
+    };
+    // A jitter of 0: the next attempt is due at once.
+    const engine = new RotationJobEngine(suite.server.deps, flaky, { random: () => 0 });
+    const runner = new RotationExecutor(suite.server.deps, engine, { owner: "flaky" });
+    const job = await admin.rotation.run({ secret: "flaky" });
+    await runner.tick();
+    let [view] = (await admin.rotation.jobs({ secret: "flaky" })).items;
+    expect(view).toMatchObject({ id: job.id, state: "retrying", attempt: 1 });
+    expect(view?.error).toBe("internal error (see the server's log)");
+    await runner.tick();
+    [view] = (await admin.rotation.jobs({ secret: "flaky" })).items;
+    expect(view).toMatchObject({ state: "succeeded", attempt: 2, error: null });
+    expect(view?.steps.map((s) => `${s.step}:${s.attempt}:${s.outcome}`)).toEqual([
+      "create:1:failed",
+      "create:2:done",
+      "set:2:done",
+      "test:2:done",
+      "finish:2:done",
+    ]);
+    expect(await promotions("flaky")).toBe(1);
   });
 });
