@@ -13,7 +13,6 @@
 import {
   BASE62,
   initialJobPhase,
-  invalidField,
   invalidStatus,
   JOB_PHASES,
   randomString,
@@ -36,6 +35,7 @@ import type { PolicyRow } from "../stores/rotation-store.js";
 import type { SecretRow } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
 import type { RotationJobEngine } from "./rotation-job-engine.js";
+import { decodeTimeCursor, encodeTimeCursor } from "./cursors.js";
 import { changeOnSecret, requirePolicy, writableSecret } from "./rotation-secret.js";
 import { secretUri } from "./secret-view.js";
 
@@ -89,7 +89,7 @@ export class RotationJobService {
   async jobs(actor: Actor, input: ListRotationJobsInput): Promise<RotationJobPage> {
     const secret = await writableSecret(this.deps, this.stores, this.deps.db, actor, input.secret);
     const limit = input.limit ?? DEFAULT_PAGE;
-    const before = input.cursor === undefined ? null : await this.#cursor(secret, input.cursor);
+    const before = input.cursor === undefined ? null : decodeTimeCursor(input.cursor, JOB_ID_RE);
     const rows = await this.stores.rotationJobs.page(
       this.deps.db,
       secret.id,
@@ -98,14 +98,14 @@ export class RotationJobService {
       limit + 1,
     );
     const shown = rows.slice(0, limit);
+    const last = shown[shown.length - 1]!;
     const steps = await this.stores.rotationJobs.steps(
       this.deps.db,
       shown.map((r) => r.id),
     );
     return {
       items: shown.map((r) => this.#toView(secret, r, steps)),
-      nextCursor:
-        rows.length > limit ? Buffer.from(shown[shown.length - 1]!.id).toString("base64url") : null,
+      nextCursor: rows.length > limit ? encodeTimeCursor(last.created_at, last.id) : null,
     };
   }
 
@@ -180,19 +180,6 @@ export class RotationJobService {
     ) => Promise<{ result: RotationJobView; details: Record<string, unknown> }>,
   ): Promise<RotationJobView> {
     return changeOnSecret(this.deps, this.stores, actor, meta, input.secret, action, change);
-  }
-
-  async #cursor(secret: SecretRow, cursor: string): Promise<{ created_at: Date; id: string }> {
-    const id = Buffer.from(cursor, "base64url").toString("utf8");
-    const row = JOB_ID_RE.test(id)
-      ? await this.stores.rotationJobs.ofSecret(this.deps.db, secret.id, id)
-      : undefined;
-    if (!row) {
-      throw invalidField("listing", [
-        { path: "/cursor", message: "not a cursor this server gave; list again without it" },
-      ]);
-    }
-    return row;
   }
 
   async #view(q: Queryable, secret: SecretRow, job: JobRow): Promise<RotationJobView> {

@@ -199,6 +199,13 @@ describe.each(ENGINES)("rotation jobs on %s", (engine) => {
     // Ended: a new run may start.
     expect((await admin.rotation.run({ secret: "not_json" })).id).not.toBe(job.id);
     expect((await admin.rotation.cancel({ secret: "not_json" })).state).toBe("cancelled");
+    // Newest first, a page at a time; filtered by state.
+    const first = await admin.rotation.jobs({ secret: "not_json", limit: 1 });
+    expect(first.items.map((j) => j.state)).toEqual(["cancelled"]);
+    const next = await admin.rotation.jobs({ secret: "not_json", cursor: first.nextCursor! });
+    expect(next).toMatchObject({ items: [{ id: job.id }], nextCursor: null });
+    const failedOnly = await admin.rotation.jobs({ secret: "not_json", state: "failed" });
+    expect(failedOnly.items.map((j) => j.id)).toEqual([job.id]);
   });
 
   it("scheduling the secret's deletion cancels its active job", async () => {

@@ -205,7 +205,7 @@ export const rotationJobStore = {
     q: Queryable,
     secretId: number,
     state: JobState | null,
-    before: { created_at: Date; id: string } | null,
+    before: { at: Date; id: string } | null,
     limit: number,
   ): Promise<JobRow[]> {
     return q.query<JobRow>(
@@ -213,17 +213,8 @@ export const rotationJobStore = {
        WHERE j.secret_id = $1 AND ($2::text IS NULL OR j.state = $2)
          AND ($3::timestamptz IS NULL OR (j.created_at, j.id) < ($3, $4))
        ORDER BY j.created_at DESC, j.id DESC LIMIT $5`,
-      [secretId, state, before?.created_at ?? null, before?.id ?? "", limit],
+      [secretId, state, before?.at ?? null, before?.id ?? "", limit],
     );
-  },
-
-  /** The job (of the secret), for a cursor. */
-  async ofSecret(q: Queryable, secretId: number, id: string): Promise<JobRow | undefined> {
-    const [row] = await q.query<JobRow>(
-      `SELECT ${JOB_COLUMNS} FROM rotation_jobs j WHERE j.id = $1 AND j.secret_id = $2`,
-      [id, secretId],
-    );
-    return row;
   },
 
   /** The steps of these jobs, in order. */
