@@ -72,7 +72,13 @@ describe.each(ENGINES)("rotation schedules on %s", (engine) => {
     clock.offsetMs += HOUR_MS;
     expect(await mine.runOnce(job)).toBe(true);
     expect((await jobsOf()).map((j) => j.name)).toEqual(["due", "due"]);
-    const policy = await admin.rotation.get({ secret: "due" });
-    expect(policy.activeJob).not.toBeNull();
+    // A scheduled job that ends without a rotation is not started again until a period on.
+    expect((await admin.rotation.cancel({ secret: "due" })).state).toBe("cancelled");
+    clock.offsetMs += job.periodMs;
+    expect(await mine.runOnce(job)).toBe(true);
+    expect(await jobsOf()).toHaveLength(2);
+    clock.offsetMs += HOUR_MS;
+    expect(await other.runOnce(job)).toBe(true);
+    expect((await jobsOf()).map((j) => j.state)).toEqual(["succeeded", "cancelled", "running"]);
   });
 });

@@ -5,7 +5,9 @@
  * without touching the policy), so each candidate is checked again with core's checkDue on
  * the true anchor: one not yet due gets its stored time moved forward; a due one (or a missed
  * `every` window, which catches up at once) starts a job, audited as `rotation.run` by
- * `system` with trigger `schedule`. Disabled secrets and secrets scheduled for deletion do
+ * `system` with trigger `schedule`, and the stored due time moves a period on (so a job that
+ * fails is tried again at the next period, as AWS Secrets Manager does, never in a loop; the
+ * `rotation.failed` event tells a person meanwhile). Disabled secrets and secrets scheduled for deletion do
  * not rotate; a secret with an active job waits for it.
  *
  * Not done yet: the `rotation.missed` event (it needs the server to remember which missed
@@ -49,6 +51,9 @@ export function rotationScheduleJob(
           continue;
         }
         const job = await jobs.start(tx, secret, policy, "rotation", "schedule", SYSTEM.label);
+        // Whatever the job's end, the next automatic try is a period away: a job that fails
+        // (or is cancelled) is not started again every minute. Its success sets it anew.
+        await stores.rotation.setNextDue(tx, secret.id, schedule.next(now));
         await stores.audit.record(tx, SYSTEM, SYSTEM_META, {
           action: "rotation.run",
           resource: secretUri(deps.org, secret.owner, secret.name),
