@@ -99,6 +99,7 @@ export async function startServer(
     rotationScheduleJob(deps, stores, services.rotationJobs),
   ]);
   const rotation = new RotationExecutor(deps, services.rotationEngine);
+  deps.metrics.rotationJobsActive.count = () => stores.rotationJobs.activeCount(db);
   if (options.jobs !== false) {
     jobs.start();
     rotation.start();

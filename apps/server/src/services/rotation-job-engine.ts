@@ -55,7 +55,7 @@ export const ROTATION_ACTOR = "rotation";
 
 export type RotationEngineDeps = Pick<
   Deps,
-  "db" | "org" | "keyring" | "changes" | "now" | "log" | "credentialCache"
+  "db" | "org" | "keyring" | "changes" | "now" | "log" | "credentialCache" | "metrics"
 >;
 export type RotationEngineStores = Pick<
   Stores,
@@ -142,6 +142,8 @@ export class RotationJobEngine {
           });
           break;
         case "endJob":
+          // Counted when the transition is made: a transaction failing after it (rare) too.
+          this.deps.metrics.rotationJobsEnded.inc({ state: outcome.state, mode: job.mode });
           next.ended_at = now;
           next.lease_owner = null;
           next.lease_until = null;

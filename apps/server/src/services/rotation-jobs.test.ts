@@ -265,4 +265,22 @@ describe.each(ENGINES)("rotation jobs on %s", (engine) => {
     ]);
     expect(await promotions("flaky")).toBe(1);
   });
+
+  it("counts ended jobs by state and the active ones in /metrics", async () => {
+    await rotating("counted", "fake-counted");
+    const metrics = suite.server.deps.metrics.registry;
+    const active = async () =>
+      (await metrics.getSingleMetric("coffer_rotation_jobs_active")!.get()).values[0]?.value;
+    const ended = async () =>
+      (await metrics.getSingleMetric("coffer_rotation_jobs_ended_total")!.get()).values.find(
+        (v) => v.labels["state"] === "succeeded" && v.labels["mode"] === "rotation",
+      )?.value ?? 0;
+    const before = await ended();
+    expect(await active()).toBe(0); // every test before let its jobs end
+    await admin.rotation.run({ secret: "counted" });
+    expect(await active()).toBe(1);
+    await executor("a").tick();
+    expect(await active()).toBe(0);
+    expect(await ended()).toBe(before + 1);
+  });
 });

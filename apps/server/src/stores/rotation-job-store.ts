@@ -128,6 +128,13 @@ export const rotationJobStore = {
     return row;
   },
 
+  async activeCount(q: Queryable): Promise<number> {
+    const [row] = await q.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM rotation_jobs WHERE ended_at IS NULL",
+    );
+    return row?.n ?? 0;
+  },
+
   /** The job, locked for update (a step's transaction: the lease and phase are checked on it). */
   async lock(q: Queryable, id: string): Promise<JobRow | undefined> {
     const [row] = await q.query<JobRow>(
