@@ -36,7 +36,7 @@ import {
   JOB_PHASES,
   TARGET_STATE_UNKNOWN,
   type JobEvent,
-  type JobStep,
+  type JobPhase,
 } from "@coffer/core";
 import { SYSTEM, SYSTEM_META } from "../audit/audit-log.js";
 import { changePayload } from "../changes/change-feed.js";
@@ -170,10 +170,11 @@ export class RotationJobEngine {
    */
   async step(jobId: string, owner: string, leaseMs: number): Promise<JobRow | undefined> {
     const startedAt = this.deps.now();
-    let shown: { step: JobStep; attempt: number } | undefined;
+    /** The phase whose step ran (undefined: the transaction never got that far). */
+    let ran: JobPhase | undefined;
     try {
       return await this.#leased(jobId, owner, leaseMs, async (tx, job, secret) => {
-        shown = { step: job.step, attempt: job.attempt };
+        ran = job.phase;
         const event = await this.#work(tx, job, secret);
         if (event === undefined) return job;
         const after = await this.apply(tx, job, secret, event);
@@ -183,12 +184,14 @@ export class RotationJobEngine {
         return after;
       });
     } catch (error) {
-      if (shown === undefined) throw error;
+      if (ran === undefined) throw error;
+      const failedPhase = ran;
       this.deps.log.warn({ err: error, job: jobId }, "a rotation step failed");
       return this.#leased(jobId, owner, leaseMs, async (tx, job, secret) => {
         const text = failureText(error);
         const stepOf = JOB_PHASES[job.phase].step;
-        if (stepOf === null || job.phase === "backoff") return job;
+        // Moved on meanwhile (a cancel): the failure is of a step no longer running.
+        if (job.phase !== failedPhase || stepOf === null || job.phase === "backoff") return job;
         await this.#logStep(tx, job, "failed", startedAt, text);
         if (stepOf === "revert") {
           // A revert that errors is replayed (the machine's rule): try again shortly.
