@@ -24,7 +24,8 @@
  * Not done yet: the `postgres` and `webhook` rotators (a step there talks to another system
  * and cannot share the transaction: it needs the lease re-checked after the call), operator
  * `retry` and `rollback` (actions reopenJob / rollbackTarget / promotePrevious: reopenJob is
- * refused), job tokens, metrics, and a bound on replays of a failing revert.
+ * refused), job tokens, `rotation.missed`, and a bound on replays of a failing revert. Jobs
+ * of other rotators are refused at start (rotation-job-service.ts).
  */
 import {
   backoffDelay,

@@ -8,7 +8,8 @@
  * secret's row is locked first, so starts of one secret queue; the unique partial index on
  * active jobs is the backstop (an insert it refuses is answered the same way).
  *
- * Not done yet: `retry` and `rollback` (the engine refuses reopenJob).
+ * Not done yet: `retry` and `rollback` (the engine refuses reopenJob); jobs of `postgres` and
+ * `webhook` rotators (refused at start as INVALID_STATUS).
  */
 import {
   BASE62,
@@ -129,6 +130,18 @@ export class RotationJobService {
     }
     const active = await this.stores.rotationJobs.activeId(tx, secret.id);
     if (active !== undefined) throw activeJobError(uri, active);
+    // The engine drives `random` only so far (see rotation-job-engine.ts).
+    const rotator = await this.stores.rotation.rotator(
+      tx,
+      policy.rotator_owner,
+      policy.rotator_name,
+    );
+    if (rotator?.kind !== "random") {
+      throw invalidStatus(
+        `${uri} rotates with a ${rotator?.kind ?? "missing"} rotator, which cannot run jobs yet`,
+        { reason: "rotator-not-supported" },
+      );
+    }
     const phase = initialJobPhase(mode);
     const now = this.deps.now();
     const job = await this.stores.rotationJobs.insert(tx, {
