@@ -1,7 +1,8 @@
 /**
  * Automatic rotation with an injected clock: a due policy starts one job across two replicas,
  * never a second while it runs or before its next due time; disabled secrets, secrets
- * scheduled for deletion and policies with `auto` off do not rotate. On every engine.
+ * scheduled for deletion, policies with `auto` off and policies whose rotator cannot run jobs
+ * yet do not rotate (and do not stop the others). On every engine.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { createStores } from "../stores/stores.js";
@@ -40,6 +41,14 @@ describe.each(ENGINES)("rotation schedules on %s", (engine) => {
         auto: secret !== "manual",
       });
     }
+    // A policy whose rotator cannot run jobs yet is refused alone; the others still start.
+    await admin.rotator.create({
+      name: "hook",
+      kind: "webhook",
+      webhook: { url: "https://hooks.example.test/rotate" },
+    });
+    await admin.secret.create({ secret: "hooked", value: "fake-hooked" });
+    await admin.rotation.configure({ secret: "hooked", rotator: "hook", every: "1h" });
     await admin.secret.disable({ secret: "off" });
     await admin.secret.delete({ secret: "doomed", recoveryDays: 7 });
   });

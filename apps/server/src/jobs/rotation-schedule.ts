@@ -14,7 +14,7 @@
  * due times it raised), metrics, and skipping disabled secrets in SQL (they are skipped here,
  * and at most SCHEDULE_BATCH candidates are read per run).
  */
-import { checkDue } from "@coffer/core";
+import { checkDue, isCofferError } from "@coffer/core";
 import { SYSTEM, SYSTEM_META } from "../audit/audit-log.js";
 import type { Deps } from "../deps.js";
 import type { RotationJobService } from "../services/rotation-job-service.js";
@@ -26,7 +26,7 @@ import type { Job } from "./jobs.js";
 export const SCHEDULE_BATCH = 500;
 
 export function rotationScheduleJob(
-  deps: Pick<Deps, "org" | "config">,
+  deps: Pick<Deps, "org" | "config" | "log">,
   stores: Pick<Stores, "secrets" | "rotation" | "rotationJobs" | "audit">,
   jobs: RotationJobService,
 ): Job {
@@ -50,7 +50,17 @@ export function rotationScheduleJob(
           await stores.rotation.setNextDue(tx, secret.id, due.next);
           continue;
         }
-        const job = await jobs.start(tx, secret, policy, "rotation", "schedule", SYSTEM.label);
+        let job;
+        try {
+          job = await jobs.start(tx, secret, policy, "rotation", "schedule", SYSTEM.label);
+        } catch (error) {
+          // Refused before writing anything (a rotator that cannot run jobs yet): the other
+          // policies still start, and this one is tried again a period on.
+          if (!isCofferError(error)) throw error;
+          deps.log.warn({ err: error, secret: secret.id }, "a scheduled rotation was refused");
+          await stores.rotation.setNextDue(tx, secret.id, schedule.next(now));
+          continue;
+        }
         // Whatever the job's end, the next automatic try is a period away: a job that fails
         // (or is cancelled) is not started again every minute. Its success sets it anew.
         await stores.rotation.setNextDue(tx, secret.id, schedule.next(now));
