@@ -262,6 +262,19 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
       ],
       "rotation.get": [{ secret: "fuzz_secret" }],
       "rotation.setAuto": [{ secret: "fuzz_secret", auto: false }],
+      "rotation.run": [{ secret: "fuzz_secret" }],
+      "rotation.test": [{ secret: "fuzz_secret" }],
+      "rotation.cancel": [{ secret: "fuzz_secret" }],
+      "rotation.jobs": [
+        {
+          secret: "fuzz_secret",
+          state: "failed",
+          limit: 10,
+          cursor: Buffer.from('["2026-01-01T00:00:00.000Z","job_0000000000000000"]').toString(
+            "base64url",
+          ),
+        },
+      ],
     };
   });
 

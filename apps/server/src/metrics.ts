@@ -9,11 +9,24 @@ export interface Metrics {
   /** The audit chain's head as this server last saw it: an anchor outside the database. */
   auditHeadSeq: Gauge;
   auditHeadInfo: Gauge<"digest">;
+  /** Rotation jobs that ended, by state and mode (`failed` + `rotation`: failed rotations). */
+  rotationJobsEnded: Counter<"state" | "mode">;
+  /** Where the active rotation jobs gauge reads its count, set once the stores exist. */
+  rotationJobsActive: { count?: () => Promise<number> };
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "coffer_" });
+  const rotationJobsActive: Metrics["rotationJobsActive"] = {};
+  new Gauge({
+    name: "coffer_rotation_jobs_active",
+    help: "Rotation jobs running or waiting to retry, across replicas",
+    registers: [registry],
+    async collect() {
+      if (rotationJobsActive.count) this.set(await rotationJobsActive.count());
+    },
+  });
   return {
     registry,
     requests: new Counter({
@@ -46,5 +59,12 @@ export function createMetrics(): Metrics {
       labelNames: ["digest"],
       registers: [registry],
     }),
+    rotationJobsEnded: new Counter({
+      name: "coffer_rotation_jobs_ended_total",
+      help: "Rotation jobs that ended, by state and mode (rotation or dryRun)",
+      labelNames: ["state", "mode"],
+      registers: [registry],
+    }),
+    rotationJobsActive,
   };
 }

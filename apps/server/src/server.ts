@@ -16,6 +16,8 @@ import type { Deps } from "./deps.js";
 import type { Config } from "./env.js";
 import { createApp } from "./http/app.js";
 import { coreJobs, JobRunner } from "./jobs/jobs.js";
+import { RotationExecutor } from "./jobs/rotation-executor.js";
+import { rotationScheduleJob } from "./jobs/rotation-schedule.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { ProtectionKeyStore } from "./stores/key-store.js";
@@ -29,6 +31,8 @@ export interface CofferServer {
   deps: Deps;
   services: Services;
   jobs: JobRunner;
+  /** Drives rotation jobs (started with the jobs). */
+  rotation: RotationExecutor;
   /** Printed once, on the first start only. */
   adminToken?: string;
   /** Set when this start created the root key file. */
@@ -90,16 +94,26 @@ export async function startServer(
     server.once("listening", resolve);
     server.once("error", reject);
   });
-  const jobs = new JobRunner(deps, services, coreJobs(deps, stores));
-  if (options.jobs !== false) jobs.start();
+  const jobs = new JobRunner(deps, services, [
+    ...coreJobs(deps, stores),
+    rotationScheduleJob(deps, stores, services.rotationJobs),
+  ]);
+  const rotation = new RotationExecutor(deps, services.rotationEngine);
+  deps.metrics.rotationJobsActive.count = () => stores.rotationJobs.activeCount(db);
+  if (options.jobs !== false) {
+    jobs.start();
+    rotation.start();
+  }
   const { port } = server.address() as AddressInfo;
   const result: CofferServer = {
     url: `http://${config.host}:${port}`,
     deps,
     services,
     jobs,
+    rotation,
     async close() {
       jobs.stop();
+      await rotation.stop();
       // Subscriptions end first: their streams would otherwise hold the server open.
       await changes.close();
       await credentialCache.close();

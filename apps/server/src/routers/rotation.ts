@@ -1,4 +1,7 @@
-/** Rotation (SPEC §11): policies per secret and rotators. Jobs come with the job engine. */
+/**
+ * Rotation (SPEC §11): policies per secret, jobs (run, test, cancel, jobs) and rotators.
+ * Not yet: retry, rollback and the job-token side (`rotation.job.*`).
+ */
 import { rotationInputs, rotatorInputs } from "@coffer/core";
 import { authedProcedure, router } from "../trpc.js";
 import { input, optionalInput } from "./input.js";
@@ -17,6 +20,18 @@ export const rotationRouter = router({
     .mutation(({ ctx, input }) =>
       ctx.services.rotationPolicies.setAuto(ctx.actor, ctx.meta, input),
     ),
+  run: authedProcedure
+    .input(input(rotationInputs.secret, "rotation"))
+    .mutation(({ ctx, input }) => ctx.services.rotationJobs.run(ctx.actor, ctx.meta, input)),
+  test: authedProcedure
+    .input(input(rotationInputs.secret, "rotation"))
+    .mutation(({ ctx, input }) => ctx.services.rotationJobs.test(ctx.actor, ctx.meta, input)),
+  cancel: authedProcedure
+    .input(input(rotationInputs.secret, "rotation"))
+    .mutation(({ ctx, input }) => ctx.services.rotationJobs.cancel(ctx.actor, ctx.meta, input)),
+  jobs: authedProcedure
+    .input(input(rotationInputs.jobs, "rotation jobs listing"))
+    .query(({ ctx, input }) => ctx.services.rotationJobs.jobs(ctx.actor, input)),
 });
 
 export const rotatorRouter = router({

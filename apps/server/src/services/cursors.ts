@@ -46,3 +46,30 @@ export function decodeSecretCursor(cursor: string): [string, string] {
   }
   throw refused();
 }
+
+/** A position in a listing newest first: the last (time, id) shown (rotation jobs). */
+export const encodeTimeCursor = (at: Date, id: string): string =>
+  encode(JSON.stringify([at.toISOString(), id]));
+
+export function decodeTimeCursor(cursor: string, idPattern: RegExp): { at: Date; id: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decode(cursor));
+  } catch {
+    throw refused();
+  }
+  if (Array.isArray(parsed) && parsed.length === 2) {
+    const [at, id] = parsed as unknown[];
+    const time = typeof at === "string" ? new Date(at) : undefined;
+    if (
+      time !== undefined &&
+      !Number.isNaN(time.getTime()) &&
+      time.toISOString() === at &&
+      typeof id === "string" &&
+      idPattern.test(id)
+    ) {
+      return { at: time, id };
+    }
+  }
+  throw refused();
+}

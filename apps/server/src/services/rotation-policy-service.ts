@@ -18,7 +18,6 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   formatDuration,
   generateRandomSecret,
-  notFound,
   parseEvery,
   type ConfigureRotationInput,
   type RotationPolicyView,
@@ -27,16 +26,15 @@ import {
   type SecretRotationInput,
   type SetAutoRotationInput,
 } from "@coffer/core";
-import { requireAccess } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import type { PolicyRow } from "../stores/rotation-store.js";
-import type { SecretRow } from "../stores/secret-store.js";
+import type { SecretRow, SecretStore } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
-import { audited, type AuditedResult } from "./audited.js";
+import type { AuditedResult } from "./audited.js";
+import { changeOnSecret, requirePolicy, writableSecret } from "./rotation-secret.js";
 import { requireRotator, rotatorAddress, rotatorRef } from "./rotator-access.js";
-import { addressOf, missing, secretResource } from "./secret-lookup.js";
 import { secretUri } from "./secret-view.js";
 
 /** The schedule a stored policy keeps (`every` as milliseconds, written back as `90d`). */
@@ -61,10 +59,22 @@ export function dueAt(p: PolicyRow, currentVersionAt: Date): Date {
   return scheduleOf(p).next(lastRotation(p.last_rotated_at, currentVersionAt));
 }
 
+/** When the secret's current version was written (a manual new version counts as a rotation). */
+export async function currentVersionAt(
+  secrets: SecretStore,
+  q: Queryable,
+  secret: SecretRow,
+): Promise<Date> {
+  const versions = await secrets.versions(q, secret.id);
+  const current = versions.find((v) => v.version === secret.current_version);
+  // A secret always has its current version; its creation stands in if it ever did not.
+  return current?.created_at ?? secret.created_at;
+}
+
 export class RotationPolicyService {
   constructor(
     private readonly deps: Pick<Deps, "db" | "log" | "credentialCache" | "org" | "now">,
-    private readonly stores: Pick<Stores, "rotation" | "secrets" | "audit">,
+    private readonly stores: Pick<Stores, "rotation" | "rotationJobs" | "secrets" | "audit">,
   ) {}
 
   configure(
@@ -87,7 +97,7 @@ export class RotationPolicyService {
       const before = await this.stores.rotation.policy(tx, secret.id);
       const lastRotatedAt = lastRotation(
         before?.last_rotated_at ?? null,
-        await this.#currentVersionAt(tx, secret),
+        await currentVersionAt(this.stores.secrets, tx, secret),
       );
       await this.stores.rotation.savePolicy(tx, {
         secretId: secret.id,
@@ -117,7 +127,7 @@ export class RotationPolicyService {
   }
 
   async get(actor: Actor, input: SecretRotationInput): Promise<RotationPolicyView> {
-    const secret = await this.#secret(this.deps.db, actor, input.secret, false);
+    const secret = await writableSecret(this.deps, this.stores, this.deps.db, actor, input.secret);
     return this.#view(this.deps.db, secret);
   }
 
@@ -133,7 +143,6 @@ export class RotationPolicyService {
     });
   }
 
-  /** Finds and locks the secret, checks `write`, runs the change, audits it. */
   #change(
     actor: Actor,
     meta: RequestMeta,
@@ -141,44 +150,16 @@ export class RotationPolicyService {
     action: string,
     change: (tx: Queryable, secret: SecretRow) => Promise<AuditedResult<RotationPolicyView>>,
   ): Promise<RotationPolicyView> {
-    const addr = addressOf(input.secret, actor, this.deps.org);
-    const uri = secretUri(this.deps.org, addr.owner, addr.name);
-    return audited(this.deps, this.stores, actor, meta, action, uri, async (tx) =>
-      change(tx, await this.#secret(tx, actor, input.secret, true)),
-    );
+    return changeOnSecret(this.deps, this.stores, actor, meta, input.secret, action, change);
   }
 
-  async #secret(q: Queryable, actor: Actor, ref: string, lock: boolean): Promise<SecretRow> {
-    const addr = addressOf(ref, actor, this.deps.org);
-    const row = await this.stores.secrets.find(q, addr.owner, addr.name, lock);
-    if (!row) throw missing(this.deps.org, addr.owner, addr.name);
-    requireAccess(
-      actor,
-      secretResource(this.deps.org, row.owner, row.owner_kind, row.name),
-      "write",
-    );
-    return row;
-  }
-
-  async #policy(q: Queryable, secret: SecretRow): Promise<PolicyRow> {
-    const policy = await this.stores.rotation.policy(q, secret.id);
-    if (!policy) {
-      const uri = secretUri(this.deps.org, secret.owner, secret.name);
-      throw notFound(`${uri} has no rotation policy: configure one first`, { uri });
-    }
-    return policy;
-  }
-
-  async #currentVersionAt(q: Queryable, secret: SecretRow): Promise<Date> {
-    const versions = await this.stores.secrets.versions(q, secret.id);
-    const current = versions.find((v) => v.version === secret.current_version);
-    // A secret always has its current version; its creation stands in if it ever did not.
-    return current?.created_at ?? secret.created_at;
+  #policy(q: Queryable, secret: SecretRow): Promise<PolicyRow> {
+    return requirePolicy(this.deps.org, this.stores.rotation, q, secret);
   }
 
   async #view(q: Queryable, secret: SecretRow): Promise<RotationPolicyView> {
     const p = await this.#policy(q, secret);
-    const currentAt = await this.#currentVersionAt(q, secret);
+    const currentAt = await currentVersionAt(this.stores.secrets, q, secret);
     return {
       secret: secretUri(this.deps.org, secret.owner, secret.name),
       rotator: `${p.rotator_owner}/${p.rotator_name}`,
@@ -191,7 +172,7 @@ export class RotationPolicyService {
       maxAttempts: p.max_attempts,
       lastRotatedAt: lastRotation(p.last_rotated_at, currentAt).toISOString(),
       nextDueAt: p.auto ? dueAt(p, currentAt).toISOString() : null,
-      activeJob: null,
+      activeJob: (await this.stores.rotationJobs.activeId(q, secret.id)) ?? null,
       createdAt: p.created_at.toISOString(),
       createdBy: p.created_by,
       updatedAt: p.updated_at.toISOString(),

@@ -53,6 +53,7 @@ import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import type { NewVersion, SealedVersion, SecretRow, VersionState } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
+import { requireNoActiveJob } from "./rotation-job-service.js";
 import { missing, ownerKind, secretResource } from "./secret-lookup.js";
 import { secretUri, toMeta, versionContext, type SecretMeta } from "./secret-view.js";
 
@@ -147,7 +148,10 @@ export class SecretWriteBatches {
 
   constructor(
     private readonly deps: Pick<Deps, "db" | "org" | "keyring" | "changes">,
-    private readonly stores: Pick<Stores, "secrets" | "principals" | "keys" | "audit">,
+    private readonly stores: Pick<
+      Stores,
+      "secrets" | "principals" | "keys" | "audit" | "rotationJobs"
+    >,
   ) {
     this.#batcher = new Batcher<Write, WriteOutcome>(
       (writes) => this.#run(writes),
@@ -273,15 +277,13 @@ export class SecretWriteBatches {
         { currentVersion: state.current_version, expectedVersion: input.expectedVersion },
       );
     }
+    const stage = input.stage ?? "current";
+    if (stage === "pending") {
+      await requireNoActiveJob(this.stores.rotationJobs, tx, this.deps.org, row);
+    }
     const value = valueFrom(input);
     const version = state.last_version + 1;
-    const stage = input.stage ?? "current";
-    await this.stores.keys.ensureLoaded(row.protection_key_id, tx);
-    const sealed = this.deps.keyring.seal(
-      value,
-      versionContext(this.deps.org, row, version),
-      row.protection_key_id,
-    );
+    const sealed = await sealVersion(this.deps, this.stores.keys, tx, row, version, value);
     if (stage === "current") {
       state.previous_version = state.current_version;
       state.current_version = version;
@@ -370,6 +372,19 @@ export class SecretWriteBatches {
       payloads: created.map((c) => changePayload(feedChange(this.deps.org, c.row, "put", 1))),
     });
   }
+}
+
+/** `value` sealed as version `version` of the secret, under the secret's protection key. */
+export async function sealVersion(
+  deps: Pick<Deps, "org" | "keyring">,
+  keys: Stores["keys"],
+  tx: Queryable,
+  row: SecretRow,
+  version: number,
+  value: string,
+): Promise<SealedVersion> {
+  await keys.ensureLoaded(row.protection_key_id, tx);
+  return deps.keyring.seal(value, versionContext(deps.org, row, version), row.protection_key_id);
 }
 
 /** The refusal of a change to a secret scheduled for deletion. */

@@ -6,6 +6,7 @@
  * secrets, share one such transaction (see #write and secret-write-batch.ts).
  */
 import {
+  acceptedJobEvents,
   DEFAULT_RECOVERY_DAYS,
   invalidRequest,
   invalidStatus,
@@ -28,6 +29,8 @@ import { addDays } from "../time.js";
 import { audited, auditFailure, type AuditedResult } from "./audited.js";
 import type { SecretRow } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
+import type { RotationJobEngine } from "./rotation-job-engine.js";
+import { requireNoActiveJob } from "./rotation-job-service.js";
 import { addressOf, missing, secretResource } from "./secret-lookup.js";
 import { secretUri, toMeta, versionContext, type SecretMeta } from "./secret-view.js";
 import {
@@ -49,7 +52,12 @@ export class SecretWriter {
       Deps,
       "db" | "log" | "credentialCache" | "org" | "keyring" | "changes" | "now"
     >,
-    private readonly stores: Pick<Stores, "secrets" | "principals" | "keys" | "audit">,
+    private readonly stores: Pick<
+      Stores,
+      "secrets" | "principals" | "keys" | "audit" | "rotationJobs"
+    >,
+    /** Scheduling a deletion cancels the secret's active rotation job (SPEC §11). */
+    private readonly rotation?: RotationJobEngine,
   ) {
     this.#writes = new SecretWriteBatches(deps, stores);
   }
@@ -89,6 +97,7 @@ export class SecretWriter {
   async moveStage(actor: Actor, meta: RequestMeta, input: MoveStageInput): Promise<SecretMeta> {
     return this.#change(actor, meta, input.secret, "write", "secret.stage", async (tx, row) => {
       if (row.status === "pending_deletion") throw scheduled(this.deps.org, row);
+      await requireNoActiveJob(this.stores.rotationJobs, tx, this.deps.org, row);
       await this.#requireVersion(tx, row, input.version);
       const v = input.version;
       if (input.stage === "current") {
@@ -112,6 +121,7 @@ export class SecretWriter {
   async rollback(actor: Actor, meta: RequestMeta, input: SecretInput): Promise<SecretMeta> {
     return this.#change(actor, meta, input.secret, "write", "secret.rollback", async (tx, row) => {
       if (row.status === "pending_deletion") throw scheduled(this.deps.org, row);
+      await requireNoActiveJob(this.stores.rotationJobs, tx, this.deps.org, row);
       if (row.previous_version === null)
         throw invalidStatus(`${this.#uri(row)} has no previous version to roll back to`);
       await this.stores.secrets.rollback(tx, row.id, actor.label);
@@ -172,8 +182,12 @@ export class SecretWriter {
         const days = input.recoveryDays ?? DEFAULT_RECOVERY_DAYS;
         const when = addDays(this.deps.now(), days);
         await this.stores.secrets.scheduleDeletion(tx, row.id, when, actor.label);
+        const cancelled = await this.#cancelActiveJob(tx, row);
         await this.#announce(tx, row, "delete", row.current_version);
-        return { result: await this.#meta(tx, row), details: { recoveryDays: days } };
+        return {
+          result: await this.#meta(tx, row),
+          details: { recoveryDays: days, ...(cancelled ? { cancelledJob: cancelled } : {}) },
+        };
       },
     );
   }
@@ -275,6 +289,17 @@ export class SecretWriter {
       );
       return change(tx, row);
     });
+  }
+
+  /**
+   * Applies `cancel` to the secret's active rotation job, if it has one that takes it (a job
+   * already ending, e.g. reverting to fail, goes on to its end); returns the job's id.
+   */
+  async #cancelActiveJob(tx: Queryable, row: SecretRow): Promise<string | undefined> {
+    const job = await this.stores.rotationJobs.active(tx, row.id, true);
+    if (!job || !this.rotation || !acceptedJobEvents(job.phase).includes("cancel")) return;
+    await this.rotation.apply(tx, job, row, { type: "cancel" });
+    return job.id;
   }
 
   async #requireVersion(tx: Queryable, row: SecretRow, version: number): Promise<void> {

@@ -11,6 +11,8 @@ import { GrantService } from "./grant-service.js";
 import { KeyService } from "./key-service.js";
 import { OidcExchangeService } from "./oidc-exchange-service.js";
 import { PrincipalService } from "./principal-service.js";
+import { RotationJobEngine } from "./rotation-job-engine.js";
+import { RotationJobService } from "./rotation-job-service.js";
 import { RotationPolicyService } from "./rotation-policy-service.js";
 import { RotatorService } from "./rotator-service.js";
 import { SecretReader } from "./secret-reader.js";
@@ -31,12 +33,16 @@ export interface Services {
   keys: KeyService;
   rotators: RotatorService;
   rotationPolicies: RotationPolicyService;
+  /** Runs rotation jobs' steps (the executor and `rotation.cancel` use it). */
+  rotationEngine: RotationJobEngine;
+  rotationJobs: RotationJobService;
   auditChain: AuditChain;
 }
 
 export function createServices(deps: Deps, stores: Stores): Services {
   const auditChain = new AuditChain(deps);
-  const secretWriter = new SecretWriter(deps, stores);
+  const rotationEngine = new RotationJobEngine(deps, stores);
+  const secretWriter = new SecretWriter(deps, stores, rotationEngine);
   return {
     secretReader: new SecretReader(deps, stores),
     secretWriter,
@@ -50,6 +56,8 @@ export function createServices(deps: Deps, stores: Stores): Services {
     keys: new KeyService(deps, stores),
     rotators: new RotatorService(deps, stores, secretWriter),
     rotationPolicies: new RotationPolicyService(deps, stores),
+    rotationEngine,
+    rotationJobs: new RotationJobService(deps, stores, rotationEngine),
     auditChain,
   };
 }

@@ -191,6 +191,34 @@ export const rotationStore = {
     );
   },
 
+  /** A rotation job promoted a new value at `at`: the policy's anchor moves on. */
+  async markRotated(q: Queryable, secretId: number, at: Date, nextDueAt: Date): Promise<void> {
+    await q.query(
+      "UPDATE rotation_policies SET last_rotated_at = $2, next_due_at = $3 WHERE secret_id = $1",
+      [secretId, at, nextDueAt],
+    );
+  },
+
+  /** The stored due time moved to the true one (a manual new version moved the anchor). */
+  async setNextDue(q: Queryable, secretId: number, nextDueAt: Date): Promise<void> {
+    await q.query("UPDATE rotation_policies SET next_due_at = $2 WHERE secret_id = $1", [
+      secretId,
+      nextDueAt,
+    ]);
+  },
+
+  /**
+   * Automatic policies whose stored due time has come (at most `limit`, earliest first); the
+   * stored time is never later than the true one, so the caller checks dueAt again.
+   */
+  dueSecretIds(q: Queryable, now: Date, limit: number): Promise<{ secret_id: number }[]> {
+    return q.query<{ secret_id: number }>(
+      `SELECT secret_id FROM rotation_policies WHERE auto AND next_due_at <= $1
+       ORDER BY next_due_at, secret_id LIMIT $2`,
+      [now, limit],
+    );
+  },
+
   async setAuto(q: Queryable, secretId: number, auto: boolean, at: Date, by: string) {
     await q.query(
       "UPDATE rotation_policies SET auto = $2, updated_at = $3, updated_by = $4 WHERE secret_id = $1",

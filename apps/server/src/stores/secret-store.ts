@@ -230,6 +230,16 @@ export const secretStore = {
     return row;
   },
 
+  /** The secret row by id, locked for update when `lock` (a rotation job's step). */
+  async byId(q: Queryable, id: number, lock = false): Promise<SecretRow | undefined> {
+    const [row] = await q.query<SecretRow>(
+      `SELECT ${SECRET_COLUMNS} FROM secrets s ${joinOwner("p", "s.owner")}
+     WHERE s.id = $1${lock ? " FOR UPDATE OF s" : ""}`,
+      [id],
+    );
+    return row;
+  },
+
   /**
    * The rows of several secrets, locked for update in one statement in the order of their ids,
    * so that two transactions locking overlapping sets wait for each other in one order and
@@ -427,6 +437,16 @@ export const secretStore = {
     by: string,
   ): Promise<void> {
     return update(q, id, `${column} = $2`, [version], by);
+  },
+
+  /** `version` leaves the pending stage, if it holds it (a rotation job discarding its value). */
+  async clearPending(q: Queryable, id: number, version: number, by: string): Promise<boolean> {
+    const rows = await q.query(
+      `UPDATE secrets SET pending_version = NULL, updated_at = now(), updated_by = $3
+       WHERE id = $1 AND pending_version = $2 RETURNING id`,
+      [id, version, by],
+    );
+    return rows.length > 0;
   },
 
   /** previous → current, and the old current becomes previous. */

@@ -15,6 +15,7 @@ import {
   type GrantStore,
   type PrincipalStore,
 } from "./principal-store.js";
+import { rotationJobStore, type RotationJobStore } from "./rotation-job-store.js";
 import { rotationStore, type RotationStore } from "./rotation-store.js";
 import { secretStore, type SecretStore } from "./secret-store.js";
 import { trustPolicyStore, type TrustPolicyStore } from "./trust-policy-store.js";
@@ -40,6 +41,8 @@ export interface Stores {
   trustPolicies: TrustPolicyStore;
   /** rotators, rotation_policies */
   rotation: RotationStore;
+  /** rotation_jobs, rotation_job_steps */
+  rotationJobs: RotationJobStore;
 }
 
 export function createStores(deps: Pick<Deps, "db" | "keyring" | "protectionKeys">): Stores {
@@ -54,5 +57,6 @@ export function createStores(deps: Pick<Deps, "db" | "keyring" | "protectionKeys
     org: orgStore,
     trustPolicies: trustPolicyStore,
     rotation: rotationStore,
+    rotationJobs: rotationJobStore,
   };
 }

@@ -30,6 +30,8 @@ const OWNERS: Record<string, string> = {
   oidc_trust_policies: "stores/trust-policy-store.ts",
   rotators: "stores/rotation-store.ts",
   rotation_policies: "stores/rotation-store.ts",
+  rotation_jobs: "stores/rotation-job-store.ts",
+  rotation_job_steps: "stores/rotation-job-store.ts",
 };
 
 /**

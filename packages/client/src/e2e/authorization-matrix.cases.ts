@@ -116,6 +116,11 @@ export const EXPECTED = {
   "rotation.configure":               [U,   U,      U,       F,     A,        A,       F],
   "rotation.get":                     [U,   U,      U,       F,     A,        A,       F],
   "rotation.setAuto":                 [U,   U,      U,       F,     A,        A,       F],
+  // Rotation jobs of a team secret: write on it too (SPEC §11), for every operator.
+  "rotation.run":                     [U,   U,      U,       F,     A,        A,       F],
+  "rotation.test":                    [U,   U,      U,       F,     A,        A,       F],
+  "rotation.cancel":                  [U,   U,      U,       F,     A,        A,       F],
+  "rotation.jobs":                    [U,   U,      U,       F,     A,        A,       F],
   // Rotators of team ml, owned like its secrets (rights on secret://org/ml/*): members read
   // them, admins create and delete; a token scoped to one secret reaches none (the listing
   // is filtered to what the caller may read).

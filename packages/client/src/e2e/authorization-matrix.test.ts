@@ -404,6 +404,25 @@ const SCENARIOS: Record<CaseId, Scenario> = {
     const secret = await rotatedSecret();
     return { scope: secret, call: (as) => as.rotation.setAuto.mutate({ secret, auto: false }) };
   },
+  "rotation.run": async () => {
+    const secret = await rotatedSecret();
+    return { scope: secret, call: (as) => as.rotation.run.mutate({ secret }) };
+  },
+  "rotation.test": async () => {
+    const secret = await rotatedSecret();
+    return { scope: secret, call: (as) => as.rotation.test.mutate({ secret }) };
+  },
+  // The suite's server runs no executor: the job is still active when the cell cancels it.
+  "rotation.cancel": async () => {
+    const secret = await rotatedSecret();
+    await admin.client.rotation.run.mutate({ secret });
+    return { scope: secret, call: (as) => as.rotation.cancel.mutate({ secret }) };
+  },
+  "rotation.jobs": async () => {
+    const secret = await rotatedSecret();
+    await admin.client.rotation.test.mutate({ secret });
+    return { scope: secret, call: (as) => as.rotation.jobs.query({ secret }) };
+  },
   "rotator.create": () =>
     Promise.resolve({
       call: (as) => as.rotator.create.mutate({ name: fresh(), owner: TEAM, kind: "random" }),
