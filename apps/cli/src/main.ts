@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { registerAdmin } from "./commands/admin.js";
 import { registerLogin } from "./commands/login.js";
 import { registerOidc } from "./commands/oidc.js";
+import { registerRotationCommands } from "./commands/rotation.js";
 import { registerRun } from "./commands/run.js";
 import { registerSecret } from "./commands/secret.js";
 import { registerSharing } from "./commands/sharing.js";
@@ -33,6 +34,7 @@ export function buildProgram(cli: Cli): Command {
   registerToken(program, cli);
   registerAdmin(program, cli);
   registerOidc(program, cli);
+  registerRotationCommands(program, cli);
   registerRun(program, cli);
   return program;
 }

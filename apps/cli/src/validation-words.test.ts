@@ -16,6 +16,10 @@ describe("validationInCliWords", () => {
       issue("/owner", 'must match pattern "^[a-z][a-z0-9-]{0,38}$"'),
       /^--owner must be a name of lowercase/,
     ],
+    [
+      issue("/every", 'must match pattern "^(?:0|[1-9][0-9]{0,5})[hd]$"'),
+      /^--every must be hours or days, such as 12h or 90d$/,
+    ],
     [issue("/name", 'must match pattern "^something-new$"'), /^NAME must be in the accepted form$/],
   ])("%j", (details, expected) => {
     const words = validationInCliWords(details);

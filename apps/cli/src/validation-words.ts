@@ -30,6 +30,15 @@ const FIELD_WORDS: Record<string, string> = {
   issuer: "--issuer",
   tokenTtlSeconds: "--ttl",
   conditions: "--claim",
+  rotator: "--rotator",
+  every: "--every",
+  cron: "--cron",
+  window: "--window",
+  targets: "--targets",
+  adminSecret: "--admin-secret",
+  role: "--role",
+  url: "--url",
+  signingSecret: "--signing-secret",
 };
 
 /** A pattern's opening → the form it stands for. */
@@ -46,6 +55,7 @@ const PATTERN_FORMS: [RegExp, string][] = [
   ],
   [/^\^\[\^\\u0000-\\u001f\]/, "text without control characters"],
   [/^\^\\d\{4\}/, "a date such as 2026-01-31"],
+  [/^\^\(\?:0\|\[1-9\]\[0-9\]\{0,5\}\)\[hd\]\$$/, "hours or days, such as 12h or 90d"],
 ];
 
 function formOf(pattern: string): string {
