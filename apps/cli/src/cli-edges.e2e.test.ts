@@ -9,13 +9,21 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { createLogger, readConfig, startServer, type CofferServer } from "@coffer/server";
-import { freePort, tempDir, type TempDir } from "@coffer/test-kit";
+import { type CofferServer } from "@coffer/server";
+import { freePort } from "@coffer/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, cliEnv, runCoffer, type Result, type RunOptions } from "./test-support.js";
+import {
+  BIN,
+  cliEnv,
+  runCoffer,
+  type Result,
+  type RunOptions,
+  startTestServer,
+  type TestServer,
+} from "./test-support.js";
 
 let server: CofferServer;
-let homeDir: TempDir | undefined;
+let started: TestServer | undefined;
 let home: string;
 let token: string;
 
@@ -62,13 +70,9 @@ async function onTerminal(
 }
 
 beforeAll(async () => {
-  homeDir = await tempDir("coffer-cli-edges-");
-  home = homeDir.dir;
-  const dataDir = path.join(home, "server");
-  server = await startServer(
-    readConfig({ COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent" }, dataDir),
-    { jobs: false, log: createLogger({ logLevel: "silent" }) },
-  );
+  started = await startTestServer("coffer-cli-edges-", { jobs: false });
+  server = started.server;
+  home = started.home;
   token = server.adminToken!;
   // The token piped on stdin, as the README shows for scripts.
   const login = await coffer(["login", "--url", server.url], { stdin: `${token}\n` });
@@ -79,8 +83,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
-  await homeDir?.remove();
+  await started?.close();
 });
 
 describe("coffer run hands the command only what was asked for", () => {

@@ -2,33 +2,26 @@
  * `coffer rotation …` and `coffer rotator …` against a real server whose rotation executor
  * runs (jobs on), so `rotation run --wait` sees a job end. Values are fake.
  */
-import path from "node:path";
-import { createLogger, readConfig, startServer, type CofferServer } from "@coffer/server";
-import { tempDir, type TempDir } from "@coffer/test-kit";
+import { type CofferServer } from "@coffer/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCoffer, type Result } from "./test-support.js";
+import { runCoffer, type Result, startTestServer, type TestServer } from "./test-support.js";
 
 let server: CofferServer;
-let homeDir: TempDir | undefined;
+let started: TestServer | undefined;
 
 function coffer(args: string[]): Promise<Result> {
-  return runCoffer(homeDir!.dir, args);
+  return runCoffer(started!.home, args);
 }
 
 beforeAll(async () => {
-  homeDir = await tempDir("coffer-cli-rotation-");
-  const dataDir = path.join(homeDir.dir, "server");
-  server = await startServer(
-    readConfig({ COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent" }, dataDir),
-    { log: createLogger({ logLevel: "silent" }) },
-  );
+  started = await startTestServer("coffer-cli-rotation-");
+  server = started.server;
   const login = await coffer(["login", "--url", server.url, "--token", server.adminToken!]);
   expect(login.code, login.stderr).toBe(0);
 });
 
 afterAll(async () => {
-  await server?.close();
-  await homeDir?.remove();
+  await started?.close();
 });
 
 describe("rotators and rotation", () => {

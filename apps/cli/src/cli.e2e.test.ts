@@ -5,15 +5,21 @@
 import { spawn } from "node:child_process";
 import { access, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { createLogger, readConfig, startServer, type CofferServer } from "@coffer/server";
-import { tempDir, type TempDir } from "@coffer/test-kit";
+import { type CofferServer } from "@coffer/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, runCoffer, type Result, type RunOptions } from "./test-support.js";
+import {
+  BIN,
+  runCoffer,
+  type Result,
+  type RunOptions,
+  startTestServer,
+  type TestServer,
+} from "./test-support.js";
 
 // Every step starts a Node process; under a full parallel test run that takes a while.
 
 let server: CofferServer;
-let homeDir: TempDir | undefined;
+let started: TestServer | undefined;
 let home: string;
 const clock = { offsetMs: 0 };
 
@@ -22,24 +28,18 @@ function coffer(args: string[], options?: RunOptions): Promise<Result> {
 }
 
 beforeAll(async () => {
-  homeDir = await tempDir("coffer-cli-");
-  home = homeDir.dir;
-  const dataDir = path.join(home, "server");
-  server = await startServer(
-    readConfig({ COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent" }, dataDir),
-    {
-      jobs: false,
-      log: createLogger({ logLevel: "silent" }),
-      now: () => new Date(Date.now() + clock.offsetMs),
-    },
-  );
+  started = await startTestServer("coffer-cli-", {
+    jobs: false,
+    now: () => new Date(Date.now() + clock.offsetMs),
+  });
+  server = started.server;
+  home = started.home;
   const login = await coffer(["login", "--url", server.url, "--token", server.adminToken!]);
   expect(login.code, login.stderr).toBe(0);
 });
 
 afterAll(async () => {
-  await server?.close();
-  await homeDir?.remove();
+  await started?.close();
 });
 
 describe("login and whoami", () => {

@@ -2,6 +2,14 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  createLogger,
+  readConfig,
+  startServer,
+  type CofferServer,
+  type StartOptions,
+} from "@coffer/server";
+import { tempDir } from "@coffer/test-kit";
 
 export const BIN = fileURLToPath(new URL("../dist/coffer.js", import.meta.url));
 
@@ -40,4 +48,41 @@ export function runCoffer(home: string, args: string[], options: RunOptions = {}
     );
     child.stdin?.end(options.stdin ?? "");
   });
+}
+
+/** A Coffer server in this process (PGlite under `<home>/server`) and a home for `coffer`. */
+export interface TestServer {
+  server: CofferServer;
+  home: string;
+  /** Stops the server and removes the home directory. */
+  close(): Promise<void>;
+}
+
+/** Starts one; the caller logs `coffer` in as it needs (flag, stdin, …). */
+export async function startTestServer(
+  prefix: string,
+  options: Omit<StartOptions, "log"> = {},
+): Promise<TestServer> {
+  const homeDir = await tempDir(prefix);
+  const dataDir = path.join(homeDir.dir, "server");
+  try {
+    const server = await startServer(
+      readConfig(
+        { COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent" },
+        dataDir,
+      ),
+      { ...options, log: createLogger({ logLevel: "silent" }) },
+    );
+    return {
+      server,
+      home: homeDir.dir,
+      async close() {
+        await server.close();
+        await homeDir.remove();
+      },
+    };
+  } catch (error) {
+    await homeDir.remove();
+    throw error;
+  }
 }
