@@ -265,6 +265,8 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
       "rotation.run": [{ secret: "fuzz_secret" }],
       "rotation.test": [{ secret: "fuzz_secret" }],
       "rotation.cancel": [{ secret: "fuzz_secret" }],
+      "rotation.retry": [{ secret: "fuzz_secret" }],
+      "rotation.rollback": [{ secret: "fuzz_secret" }],
       "rotation.jobs": [
         {
           secret: "fuzz_secret",

@@ -24,6 +24,7 @@ import { ProtectionKeyStore } from "./stores/key-store.js";
 import { createStores } from "./stores/stores.js";
 import { loadRootKeys } from "./root-key.js";
 import { reconcileRootKeys, withRotationLock } from "./root-key-rotation.js";
+import type { RotationEngineOptions } from "./services/rotation-job-engine.js";
 import { createServices, type Services } from "./services/services.js";
 
 export interface CofferServer {
@@ -47,6 +48,8 @@ export interface StartOptions {
   db?: Database;
   /** Background jobs on (default) or off (tests drive them). */
   jobs?: boolean;
+  /** The rotation engine's knobs: rotators by kind, callback timeout, backoff jitter. */
+  rotation?: RotationEngineOptions;
 }
 
 export async function startServer(
@@ -87,7 +90,7 @@ export async function startServer(
   const stores = createStores(deps);
   const { adminToken } = await bootstrap(deps, stores);
   await protectionKeys.loadAll();
-  const services = createServices(deps, stores);
+  const services = createServices(deps, stores, options.rotation);
   const app = await createApp(deps, services, new Authenticator(deps, stores));
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 /**
- * Rotation (SPEC §11): policies per secret, jobs (run, test, cancel, jobs) and rotators.
- * Not yet: retry, rollback and the job-token side (`rotation.job.*`).
+ * Rotation (SPEC §11): policies per secret, jobs (run, test, cancel, retry, rollback, jobs)
+ * and rotators.
  */
 import { rotationInputs, rotatorInputs } from "@coffer/core";
 import { authedProcedure, router } from "../trpc.js";
@@ -29,6 +29,12 @@ export const rotationRouter = router({
   cancel: authedProcedure
     .input(input(rotationInputs.secret, "rotation"))
     .mutation(({ ctx, input }) => ctx.services.rotationJobs.cancel(ctx.actor, ctx.meta, input)),
+  retry: authedProcedure
+    .input(input(rotationInputs.secret, "rotation"))
+    .mutation(({ ctx, input }) => ctx.services.rotationJobs.retry(ctx.actor, ctx.meta, input)),
+  rollback: authedProcedure
+    .input(input(rotationInputs.secret, "rotation"))
+    .mutation(({ ctx, input }) => ctx.services.rotationJobs.rollback(ctx.actor, ctx.meta, input)),
   jobs: authedProcedure
     .input(input(rotationInputs.jobs, "rotation jobs listing"))
     .query(({ ctx, input }) => ctx.services.rotationJobs.jobs(ctx.actor, input)),

@@ -1,58 +1,58 @@
 /**
  * Runs rotation jobs (SPEC §11): core's job machine (`applyJobEvent`) decides every
- * transition; this module executes the actions it returns and the steps of the `random`
- * rotator, each step with its transition in ONE transaction that locks the secret's row, then
- * the job's row (always in that order: the operators' calls do the same), and checks the
- * caller still holds the job's lease. So a step either happened entirely (its version, stage,
- * audit event, change-feed notice and new phase) or not at all, and a replica that lost its
- * lease cannot commit anything.
+ * transition; this module executes the actions it returns and each phase's step, with the
+ * rotator of the job (rotators/rotator.ts).
  *
- * Steps of `random` (the only rotator this engine drives so far):
- * - create: a fresh value (core's generator with the policy's options; the whole value, or
- *   only the policy's `targets` keys of the current JSON value, adding those missing) written
- *   as a version on `pending`. Idempotent: a replay finds the job's version still pending and
- *   writes nothing.
- * - set, test: nothing to do (no target system): done.
- * - finish: pending → current, current → previous, the audit event `rotation.succeeded`, the
- *   change-feed notice and the policy's last_rotated_at / next_due_at, in the one transaction.
- *   Refused when the secret's pending version is no longer the job's.
- * - revert (any reverting phase): nothing to put back: revertDone.
+ * Every step commits in a transaction that locks the secret's row, then the job's row (always
+ * in that order: the operators' calls do the same), and checks the caller still holds the
+ * job's lease. So a step either happened entirely (its version, stage, audit event, change-feed
+ * notice and new phase) or not at all, and a replica that lost its lease commits nothing.
+ * - A step with nothing outside Coffer to talk to (`create`, and every step of `random`) runs
+ *   inside that one transaction.
+ * - A step that talks to another system (`set`, `test`, reverts of `postgres` and `webhook`)
+ *   cannot hold a transaction open across the call: a first transaction reads what the call
+ *   needs (values, the secrets the rotator's settings name, with its owner's rights now) and
+ *   extends the lease; the call runs outside any transaction; a second transaction re-checks
+ *   the lease and the phase and applies the outcome. A replica dying between the call and the
+ *   commit leaves the phase unchanged: the next holder makes the call again (rotator calls are
+ *   idempotent), so a target never ends up ahead of what the job records for long.
+ * - A callback-mode webhook rotator drives `create`, `set` and `test` itself through the
+ *   job-token API (rotation-job-callbacks.ts): the engine's `create` step only sends the start
+ *   call and then waits until `callback_deadline`; a job still waiting then fails its step.
  * A step that throws rolls back, then its failure is recorded in a transaction of its own:
  * stepFailed while attempts are left and the error is retryable (core's failureEvent), else
- * stepFailedFinal; the backoff comes from core's backoff.ts.
- *
- * Not done yet: the `postgres` and `webhook` rotators (a step there talks to another system
- * and cannot share the transaction: it needs the lease re-checked after the call), operator
- * `retry` and `rollback` (actions reopenJob / rollbackTarget / promotePrevious: reopenJob is
- * refused), job tokens, `rotation.missed`, and a bound on replays of a failing revert. Jobs
- * of other rotators are refused at start (rotation-job-service.ts).
+ * stepFailedFinal; the backoff comes from core's backoff.ts. A revert that errors is tried
+ * again a lease later, at most MAX_REVERT_ERRORS times; then the job ends `failed`, target state
+ * unknown (the machine's revertImpossible).
  */
 import {
-  backoffDelay,
   applyJobEvent,
+  backoffDelay,
   failureEvent,
-  generateRandomSecret,
   invalidStatus,
   isCofferError,
   JOB_PHASES,
+  jobTokenLookupHash,
+  mintJobToken,
   TARGET_STATE_UNKNOWN,
   type JobEvent,
   type JobPhase,
 } from "@coffer/core";
 import { SYSTEM, SYSTEM_META } from "../audit/audit-log.js";
-import { changePayload } from "../changes/change-feed.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import type { JobChange, JobRow } from "../stores/rotation-job-store.js";
-import type { PolicyRow } from "../stores/rotation-store.js";
+import type { RotatorRow } from "../stores/rotation-store.js";
 import type { SecretRow } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
 import { scheduleOf } from "./rotation-policy-service.js";
-import { secretUri, versionContext } from "./secret-view.js";
-import { feedChange, sealVersion } from "./secret-write-batch.js";
+import { ROTATION_ACTOR, RotationVersions } from "./rotation-versions.js";
+import { rotatorFailure, type Rotator, type RotatorAction } from "./rotators/rotator.js";
+import { builtInRotators, type RotatorRegistry } from "./rotators/rotators.js";
+import { secretUri } from "./secret-view.js";
+import { feedChange } from "./secret-write-batch.js";
 
-/** Who a rotation job's writes name (`updated_by`, `created_by` of its versions). */
-export const ROTATION_ACTOR = "rotation";
+export { ROTATION_ACTOR };
 
 export type RotationEngineDeps = Pick<
   Deps,
@@ -60,34 +60,103 @@ export type RotationEngineDeps = Pick<
 >;
 export type RotationEngineStores = Pick<
   Stores,
-  "secrets" | "keys" | "audit" | "rotation" | "rotationJobs"
+  "secrets" | "keys" | "audit" | "rotation" | "rotationJobs" | "principals" | "grants"
 >;
 
 export interface RotationEngineOptions {
   /** The backoff's jitter source (tests make it exact). */
   random?: () => number;
+  /** The rotators by kind (default: the built-in ones). */
+  rotators?: RotatorRegistry;
+  /** How long a callback rotator may go without calling back (default 10 min). */
+  callbackTimeoutMs?: number;
 }
+
+/** Reverts of one attempt that may error before the job ends failed, target state unknown. */
+export const MAX_REVERT_ERRORS = 5;
+const DEFAULT_CALLBACK_TIMEOUT_MS = 10 * 60_000;
 
 /** An error's words for the job's log: a CofferError's message (never a value), else generic. */
 function failureText(error: unknown): string {
   return isCofferError(error) ? error.message : "internal error (see the server's log)";
 }
 
-/** Bad input or state will fail again the same way; anything else may pass on a retry. */
+/** Bad input or state will fail again the same way; a rotator says so itself. */
 function retryable(error: unknown): boolean {
-  return !(isCofferError(error) && ["INVALID_REQUEST", "INVALID_STATUS"].includes(error.errorCode));
+  if (!isCofferError(error)) return true;
+  const said = error.details["retryable"];
+  if (typeof said === "boolean") return said;
+  return !["INVALID_REQUEST", "INVALID_STATUS"].includes(error.errorCode);
 }
 
+/** What a phase's step comes to: an event now, a call to make outside the transaction, or nothing yet. */
+type Work =
+  { kind: "event"; event: JobEvent } | { kind: "call"; prepared: PreparedCall } | undefined;
+
+/** A rotator call read and ready in the first transaction, made after it commits. */
+interface PreparedCall {
+  run: () => Promise<CallResult>;
+  tokenLookup: string | null;
+}
+
+/** A call's outcome: the event it ends the step with, or (callback start) a wait. */
+type CallResult = { kind: "event"; event: JobEvent } | { kind: "wait" };
+
+/** The rotator action each phase's step is, for external rotators. */
+const PHASE_ACTION: Partial<Record<JobPhase, RotatorAction>> = {
+  set: "set",
+  test: "test",
+  dryRunTest: "check",
+  reverting: "revert",
+  revertingToFail: "revert",
+  revertingToCancel: "revert",
+  rollingBack: "rollback",
+};
+
 export class RotationJobEngine {
+  readonly versions: RotationVersions;
+  readonly #rotators: RotatorRegistry;
+  readonly #callbackTimeoutMs: number;
+
   constructor(
     private readonly deps: RotationEngineDeps,
     private readonly stores: RotationEngineStores,
     private readonly options: RotationEngineOptions = {},
-  ) {}
+  ) {
+    this.versions = new RotationVersions(deps, stores);
+    this.#rotators = options.rotators ?? builtInRotators;
+    this.#callbackTimeoutMs = options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS;
+  }
+
+  /** When a callback rotator that calls now must call again by. */
+  callbackDeadline(): Date {
+    return new Date(this.deps.now().getTime() + this.#callbackTimeoutMs);
+  }
+
+  /** The rotator that runs `row`'s kind; INVALID_STATUS when this server has none. */
+  rotatorFor(row: Pick<RotatorRow, "kind">): Rotator {
+    const rotator = this.#rotators[row.kind];
+    if (!rotator) {
+      throw invalidStatus(`this server cannot run ${row.kind} rotators`, {
+        reason: "rotator-not-supported",
+      });
+    }
+    return rotator;
+  }
+
+  /** The job's rotator row; INVALID_STATUS when it was deleted. */
+  async jobRotator(q: Queryable, job: JobRow): Promise<RotatorRow> {
+    const row =
+      job.rotator_id === null
+        ? undefined
+        : await this.stores.rotation.rotatorById(q, job.rotator_id);
+    if (!row) throw invalidStatus(`the job's rotator ${job.rotator} was deleted`);
+    return row;
+  }
 
   /**
    * Applies `event` to `job` (locked by the caller, as is `secret`), runs the actions core
-   * returns, and saves the job. `change` adds to what the transition sets (an error text).
+   * returns, and saves the job. `change` adds to what the transition sets.
    */
   async apply(
     tx: Queryable,
@@ -106,13 +175,23 @@ export class RotationJobEngine {
       step: outcome.step ?? job.step,
       updated_at: now,
     };
+    if (outcome.phase !== job.phase) {
+      // A new phase runs at once (a backoff sets its own time below) and starts its count of
+      // revert errors afresh; a callback rotator's wait ends unless the change renews it.
+      if (!("next_attempt_at" in change)) next.next_attempt_at = now;
+      if (!("callback_deadline" in change)) next.callback_deadline = null;
+      next.revert_errors = 0;
+    }
     for (const action of outcome.actions) {
       switch (action) {
         case "discardPending":
-          await this.#discardPending(tx, job, secret);
+          await this.versions.discardPending(tx, job, secret);
           break;
         case "promotePending":
-          await this.#promote(tx, job, secret, now);
+          await this.#promotePending(tx, job, secret, now);
+          break;
+        case "promotePrevious":
+          await this.#promotePrevious(tx, job, secret);
           break;
         case "scheduleBackoff":
           next.next_attempt_at = new Date(now.getTime() + backoffDelay(job.attempt, this.options));
@@ -132,6 +211,7 @@ export class RotationJobEngine {
         case "notifyFailed":
           // An earlier attempt's error stays in the step log, not on a job that succeeded.
           if (action === "notifySucceeded") next.error = null;
+          // The audit event is the hook §12's automations will read `rotation.*` from.
           await this.stores.audit.record(tx, SYSTEM, SYSTEM_META, {
             action: action === "notifySucceeded" ? "rotation.succeeded" : "rotation.failed",
             resource: secretUri(this.deps.org, secret.owner, secret.name),
@@ -142,22 +222,28 @@ export class RotationJobEngine {
             },
           });
           break;
+        case "reopenJob":
+          // The caller checked, with the secret's row locked, that no other job is active.
+          next.ended_at = null;
+          next.error = null;
+          next.token_lookup = null;
+          next.lease_owner = null;
+          next.lease_until = null;
+          break;
         case "endJob":
           // Counted when the transition is made: a transaction failing after it (rare) too.
           this.deps.metrics.rotationJobsEnded.inc({ state: outcome.state, mode: job.mode });
           next.ended_at = now;
           next.lease_owner = null;
           next.lease_until = null;
+          next.token_lookup = null;
+          next.callback_deadline = null;
           break;
-        // The reverting phases' step puts the target back (random: nothing to do); a
-        // replay is the caller's next step.
+        // The reverting phases' step puts the target back; a replay is the caller's next step.
         case "revertTarget":
         case "rollbackTarget":
         case "replayStep":
           break;
-        case "reopenJob":
-        case "promotePrevious":
-          throw invalidStatus("retry and rollback of rotation jobs are not available yet");
       }
     }
     await this.stores.rotationJobs.save(tx, job.id, next);
@@ -165,72 +251,128 @@ export class RotationJobEngine {
   }
 
   /**
-   * Runs the job's current step under `owner`'s lease, with its transition, in one
-   * transaction; a failure is recorded in another. Returns the job after it, or undefined
-   * when the lease is no longer `owner`'s (another replica took it: nothing was written).
+   * Runs the job's current step under `owner`'s lease (see the header for how), then its
+   * transition. Returns the job after it, or undefined when the lease is no longer `owner`'s
+   * (another replica took it: nothing was written).
    */
   async step(jobId: string, owner: string, leaseMs: number): Promise<JobRow | undefined> {
     const startedAt = this.deps.now();
     /** The phase whose step ran (undefined: the transaction never got that far). */
     let ran: JobPhase | undefined;
     try {
-      return await this.#leased(jobId, owner, leaseMs, async (tx, job, secret) => {
+      const first = await this.#leased(jobId, owner, leaseMs, async (tx, job, secret) => {
         ran = job.phase;
-        const event = await this.#work(tx, job, secret);
-        if (event === undefined) return job;
-        const after = await this.apply(tx, job, secret, event);
-        if (JOB_PHASES[job.phase].step !== null && job.phase !== "backoff") {
-          await this.#logStep(tx, job, "done", startedAt, null);
+        const work = await this.#work(tx, job, secret);
+        if (work === undefined) return { job };
+        if (work.kind === "event") {
+          return { job: await this.#stepDone(tx, job, secret, work.event, startedAt) };
         }
-        return after;
+        const saved = { ...job, token_lookup: work.prepared.tokenLookup ?? job.token_lookup };
+        await this.stores.rotationJobs.save(tx, job.id, saved);
+        return { job: saved, run: work.prepared.run };
       });
+      if (first?.run === undefined) return first?.job;
+      const result = await first.run();
+      const after = await this.#leased(jobId, owner, leaseMs, async (tx, job, secret) => {
+        // Moved on meanwhile (a cancel): the call's outcome is of a step no longer running.
+        if (job.phase !== ran) return { job };
+        if (result.kind === "event") {
+          return { job: await this.#stepDone(tx, job, secret, result.event, startedAt) };
+        }
+        const deadline = this.callbackDeadline();
+        const waiting = {
+          ...job,
+          callback_deadline: deadline,
+          next_attempt_at: deadline,
+          lease_owner: null,
+          lease_until: null,
+          updated_at: this.deps.now(),
+        };
+        await this.stores.rotationJobs.save(tx, job.id, waiting);
+        return { job: waiting };
+      });
+      return after?.job;
     } catch (error) {
       if (ran === undefined) throw error;
-      const failedPhase = ran;
-      this.deps.log.warn({ err: error, job: jobId }, "a rotation step failed");
-      return this.#leased(jobId, owner, leaseMs, async (tx, job, secret) => {
-        const text = failureText(error);
-        const stepOf = JOB_PHASES[job.phase].step;
-        // Moved on meanwhile (a cancel): the failure is of a step no longer running.
-        if (job.phase !== failedPhase || stepOf === null || job.phase === "backoff") return job;
-        await this.#logStep(tx, job, "failed", startedAt, text);
-        if (stepOf === "revert") {
-          // A revert that errors is replayed (the machine's rule): try again shortly.
-          const retryAt = new Date(this.deps.now().getTime() + leaseMs);
-          const change = { next_attempt_at: retryAt, lease_owner: null, lease_until: null };
-          await this.stores.rotationJobs.save(tx, job.id, { ...job, ...change });
-          return { ...job, ...change };
-        }
-        const event = failureEvent(stepOf, {
-          retryable: retryable(error),
-          attempt: job.attempt,
-          maxAttempts: job.max_attempts,
-        });
-        return this.apply(tx, job, secret, event, { error: text });
-      });
+      return this.#failed(jobId, owner, leaseMs, ran, startedAt, error);
     }
   }
 
   /** A replica took over a job whose lease expired: log it; the step runs again next. */
   async resume(jobId: string, owner: string, leaseMs: number): Promise<JobRow | undefined> {
     const at = this.deps.now();
-    return this.#leased(jobId, owner, leaseMs, async (tx, job, secret) => {
-      if (!JOB_PHASES[job.phase].active || job.phase === "backoff") return job;
+    const resumed = await this.#leased(jobId, owner, leaseMs, async (tx, job, secret) => {
+      if (!JOB_PHASES[job.phase].active || job.phase === "backoff") return { job };
       await this.#logStep(tx, job, "replayed", at, null);
-      return this.apply(tx, job, secret, { type: "leaseResumed" });
+      return { job: await this.apply(tx, job, secret, { type: "leaseResumed" }) };
     });
+    return resumed?.job;
+  }
+
+  /** Records a step's failure (its own transaction): retried, reverted, or the job's end. */
+  async #failed(
+    jobId: string,
+    owner: string,
+    leaseMs: number,
+    failedPhase: JobPhase,
+    startedAt: Date,
+    error: unknown,
+  ): Promise<JobRow | undefined> {
+    this.deps.log.warn({ err: error, job: jobId }, "a rotation step failed");
+    const failed = await this.#leased(jobId, owner, leaseMs, async (tx, job, secret) => {
+      const text = failureText(error);
+      const stepOf = JOB_PHASES[job.phase].step;
+      // Moved on meanwhile (a cancel): the failure is of a step no longer running.
+      if (job.phase !== failedPhase || stepOf === null || job.phase === "backoff") return { job };
+      await this.#logStep(tx, job, "failed", startedAt, text);
+      if (stepOf === "revert") {
+        if (job.revert_errors + 1 >= MAX_REVERT_ERRORS) {
+          return { job: await this.apply(tx, job, secret, { type: "revertImpossible" }) };
+        }
+        // A revert that errors is replayed (the machine's rule): try again a lease later.
+        const change = {
+          revert_errors: job.revert_errors + 1,
+          next_attempt_at: new Date(this.deps.now().getTime() + leaseMs),
+          lease_owner: null,
+          lease_until: null,
+        };
+        await this.stores.rotationJobs.save(tx, job.id, { ...job, ...change });
+        return { job: { ...job, ...change } };
+      }
+      const event = failureEvent(stepOf, {
+        retryable: retryable(error),
+        attempt: job.attempt,
+        maxAttempts: job.max_attempts,
+      });
+      return { job: await this.apply(tx, job, secret, event, { error: text }) };
+    });
+    return failed?.job;
+  }
+
+  async #stepDone(
+    tx: Queryable,
+    job: JobRow,
+    secret: SecretRow,
+    event: JobEvent,
+    startedAt: Date,
+  ): Promise<JobRow> {
+    const after = await this.apply(tx, job, secret, event);
+    if (JOB_PHASES[job.phase].step !== null && job.phase !== "backoff") {
+      await this.#logStep(tx, job, "done", startedAt, null);
+    }
+    return after;
   }
 
   /**
    * Locks the secret, then the job; runs `body` only while `owner` holds the job's lease
-   * (extended by `leaseMs`) and the job is active.
+   * (extended by `leaseMs`: saved by whatever `body` saves) and the job is active.
    */
-  async #leased(
+  async #leased<T extends { job: JobRow }>(
     jobId: string,
     owner: string,
     leaseMs: number,
-    body: (tx: Queryable, job: JobRow, secret: SecretRow) => Promise<JobRow>,
-  ): Promise<JobRow | undefined> {
+    body: (tx: Queryable, job: JobRow, secret: SecretRow) => Promise<T>,
+  ): Promise<T | undefined> {
     return this.deps.db.transaction(async (tx) => {
       const first = await this.stores.rotationJobs.find(tx, jobId);
       if (!first) return undefined;
@@ -242,136 +384,87 @@ export class RotationJobEngine {
     });
   }
 
-  /** The event the job's current phase ends with (undefined: not yet, e.g. a backoff). */
-  async #work(tx: Queryable, job: JobRow, secret: SecretRow): Promise<JobEvent | undefined> {
-    switch (job.phase) {
-      case "backoff":
-        return job.next_attempt_at > this.deps.now() ? undefined : { type: "backoffElapsed" };
-      case "create":
-      case "dryRunCreate":
-        await this.#ensurePending(tx, job, secret);
-        // The pending version is on `job` for the transition's actions.
-        return { type: "stepDone", step: "create" };
-      case "set":
-        return { type: "stepDone", step: "set" };
-      case "test":
-      case "dryRunTest":
-        return { type: "stepDone", step: "test" };
-      case "finish":
-        if (job.pending_version === null || secret.pending_version !== job.pending_version) {
-          throw invalidStatus("the job's pending version is no longer pending");
-        }
-        return { type: "stepDone", step: "finish" };
-      case "reverting":
-      case "revertingToFail":
-      case "revertingToCancel":
-      case "rollingBack":
-        return { type: "revertDone" };
-      // Ended jobs are never leased (#leased refuses them).
-      case "succeeded":
-      case "failed":
-      case "cancelled":
-      case "rolledBack":
-      case "dryRunPassed":
-      case "dryRunFailed":
-        return undefined;
+  /** What the job's current phase does now (see Work). */
+  async #work(tx: Queryable, job: JobRow, secret: SecretRow): Promise<Work> {
+    const now = this.deps.now();
+    if (job.phase === "backoff") {
+      return job.next_attempt_at > now ? undefined : event({ type: "backoffElapsed" });
     }
+    if (!JOB_PHASES[job.phase].active) return undefined; // ended jobs are never leased
+    const rotatorRow = await this.jobRotator(tx, job);
+    const rotator = this.rotatorFor(rotatorRow);
+    if (rotator.drivesItself(rotatorRow) && ["create", "set", "test"].includes(job.phase)) {
+      if (job.callback_deadline !== null) {
+        throw rotatorFailure(
+          `the rotator ${job.rotator} did not call back before ${job.callback_deadline.toISOString()}`,
+          true,
+          "callback-timeout",
+        );
+      }
+      if (job.phase !== "create") throw new Error(`a callback job at ${job.phase} is not waiting`);
+      return this.#prepare(tx, job, secret, rotatorRow, rotator, "start");
+    }
+    if (job.phase === "create" || job.phase === "dryRunCreate") {
+      await this.versions.ensurePending(tx, job, secret);
+      // The pending version is on `job` for the transition's actions.
+      return event({ type: "stepDone", step: "create" });
+    }
+    if (job.phase === "finish") {
+      if (job.pending_version === null || secret.pending_version !== job.pending_version) {
+        throw invalidStatus("the job's pending version is no longer pending");
+      }
+      return event({ type: "stepDone", step: "finish" });
+    }
+    const action = PHASE_ACTION[job.phase];
+    if (action === undefined) throw new Error(`no step for rotation phase ${job.phase}`);
+    if (!rotator.external) return event(outcomeEvent(action, "done"));
+    return this.#prepare(tx, job, secret, rotatorRow, rotator, action);
   }
 
-  /** create: the job's pending version, written unless a replay finds it there already. */
-  async #ensurePending(tx: Queryable, job: JobRow, secret: SecretRow): Promise<void> {
-    if (job.pending_version !== null && secret.pending_version === job.pending_version) return;
-    const uri = secretUri(this.deps.org, secret.owner, secret.name);
-    if (secret.status !== "enabled") {
-      throw invalidStatus(`${uri} is ${secret.status.replace("_", " ")}; it does not rotate`);
-    }
+  /** Reads what the rotator's call needs, in the step's transaction; the call runs after it. */
+  async #prepare(
+    tx: Queryable,
+    job: JobRow,
+    secret: SecretRow,
+    row: RotatorRow,
+    rotator: Rotator,
+    action: RotatorAction,
+  ): Promise<Work> {
     const policy = await this.stores.rotation.policy(tx, secret.id);
-    if (!policy) throw invalidStatus(`${uri} has no rotation policy`);
-    const value = await this.#newValue(tx, secret, policy);
-    const version = secret.last_version + 1;
-    const sealed = await sealVersion(this.deps, this.stores.keys, tx, secret, version, value);
-    await this.stores.secrets.putVersions(tx, {
-      secretId: secret.id,
-      maxVersions: secret.max_versions,
-      versions: [{ version, sealed, by: ROTATION_ACTOR }],
-      state: {
-        current_version: secret.current_version,
-        previous_version: secret.previous_version,
-        pending_version: version,
-        last_version: version,
-      },
-      by: ROTATION_ACTOR,
-      auditJson: await this.stores.audit.rowsJson(tx, [
-        {
-          actor: SYSTEM,
-          meta: SYSTEM_META,
-          events: {
-            action: "rotation.pending",
-            resource: uri,
-            details: { job: job.id, version, mode: job.mode },
-          },
+    const settings: Record<string, string> = {};
+    for (const [field, ref] of Object.entries(rotator.namedSecrets(row))) {
+      settings[field] = await this.versions.named(tx, row, ref, field);
+    }
+    const values = await this.versions.values(tx, secret, job);
+    const token = rotator.usesJobToken ? mintJobToken().token : undefined;
+    const call = {
+      action,
+      job: { id: job.id, attempt: job.attempt, mode: job.mode },
+      secret: secretUri(this.deps.org, secret.owner, secret.name),
+      targets: policy?.targets ?? [],
+      values,
+      settings,
+      jobToken: token,
+    };
+    return {
+      kind: "call",
+      prepared: {
+        tokenLookup: token === undefined ? null : jobTokenLookupHash(token),
+        run: async (): Promise<CallResult> => {
+          const outcome = await rotator.call(row, call);
+          return action === "start"
+            ? { kind: "wait" }
+            : { kind: "event", event: outcomeEvent(action, outcome) };
         },
-      ]),
-      channel: this.deps.changes.channel,
-      payloads: [changePayload(feedChange(this.deps.org, secret, "put", version))],
-    });
-    job.pending_version = version;
-    secret.pending_version = version;
-    secret.last_version = version;
-  }
-
-  /** A fresh value: the whole of it, or the current JSON value with its targets replaced. */
-  async #newValue(tx: Queryable, secret: SecretRow, policy: PolicyRow): Promise<string> {
-    if (policy.targets.length === 0) return generateRandomSecret(policy.generator);
-    const [row] = await this.stores.secrets.reveal(tx, [
-      { owner: secret.owner, name: secret.name, version: secret.current_version, stage: null },
-    ]);
-    const uri = secretUri(this.deps.org, secret.owner, secret.name);
-    if (!row || row.v_version === null || row.v_protection_key_id === null) {
-      throw invalidStatus(`${uri} has no current version to rotate targets of`);
-    }
-    await this.stores.keys.ensureLoaded(row.v_protection_key_id, tx);
-    const current = this.deps.keyring.open(
-      {
-        protectionKeyId: row.v_protection_key_id,
-        wrappedDataKey: row.v_wrapped_data_key!,
-        ciphertext: row.v_ciphertext!,
       },
-      versionContext(this.deps.org, secret, row.v_version),
-    );
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(current);
-    } catch {
-      parsed = undefined;
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      throw invalidStatus(
-        `the current value of ${uri} is not a JSON object, so its targets cannot be rotated`,
-      );
-    }
-    const next: Record<string, unknown> = { ...(parsed as Record<string, unknown>) };
-    for (const key of policy.targets) next[key] = generateRandomSecret(policy.generator);
-    return JSON.stringify(next);
-  }
-
-  /** discardPending: the job's version leaves `pending` (if it is still there). */
-  async #discardPending(tx: Queryable, job: JobRow, secret: SecretRow): Promise<void> {
-    const version = job.pending_version;
-    if (version === null || secret.pending_version !== version) return;
-    await this.stores.secrets.clearPending(tx, secret.id, version, ROTATION_ACTOR);
-    secret.pending_version = null;
-    await this.deps.changes.notify(
-      tx,
-      feedChange(this.deps.org, secret, "stage", secret.current_version),
-    );
+    };
   }
 
   /**
    * promotePending: pending → current, current → previous, the change-feed notice and the
    * policy's anchor; the audit event is notifySucceeded's, in this same transaction.
    */
-  async #promote(tx: Queryable, job: JobRow, secret: SecretRow, now: Date): Promise<void> {
+  async #promotePending(tx: Queryable, job: JobRow, secret: SecretRow, now: Date): Promise<void> {
     const version = job.pending_version;
     if (version === null || secret.pending_version !== version) {
       throw invalidStatus("the job's pending version is no longer pending");
@@ -382,6 +475,26 @@ export class RotationJobEngine {
     if (policy) {
       await this.stores.rotation.markRotated(tx, secret.id, now, scheduleOf(policy).next(now));
     }
+  }
+
+  /**
+   * promotePrevious (rollback): previous → current and the old current → previous, with the
+   * audit event `rotation.rolled_back` and the change-feed notice, in this transaction.
+   */
+  async #promotePrevious(tx: Queryable, job: JobRow, secret: SecretRow): Promise<void> {
+    if (secret.previous_version === null || secret.current_version !== job.pending_version) {
+      throw invalidStatus("the secret's stages moved since the job: it cannot be rolled back");
+    }
+    await this.stores.secrets.rollback(tx, secret.id, ROTATION_ACTOR);
+    await this.deps.changes.notify(
+      tx,
+      feedChange(this.deps.org, secret, "stage", secret.previous_version),
+    );
+    await this.stores.audit.record(tx, SYSTEM, SYSTEM_META, {
+      action: "rotation.rolled_back",
+      resource: secretUri(this.deps.org, secret.owner, secret.name),
+      details: { job: job.id, from: secret.current_version, to: secret.previous_version },
+    });
   }
 
   async #logStep(
@@ -400,5 +513,23 @@ export class RotationJobEngine {
       ended_at: this.deps.now(),
       error,
     });
+  }
+}
+
+const event = (e: JobEvent): Work => ({ kind: "event", event: e });
+
+/** The event a rotator action's outcome ends its step with. */
+function outcomeEvent(action: RotatorAction, outcome: "done" | "impossible"): JobEvent {
+  switch (action) {
+    case "set":
+      return { type: "stepDone", step: "set" };
+    case "test":
+    case "check":
+      return { type: "stepDone", step: "test" };
+    case "revert":
+    case "rollback":
+      return { type: outcome === "done" ? "revertDone" : "revertImpossible" };
+    case "start":
+      throw new Error("a start call ends in a wait, not an event");
   }
 }

@@ -8,8 +8,9 @@
  * secret's row is locked first, so starts of one secret queue; the unique partial index on
  * active jobs is the backstop (an insert it refuses is answered the same way).
  *
- * Not done yet: `retry` and `rollback` (the engine refuses reopenJob); jobs of `postgres` and
- * `webhook` rotators (refused at start as INVALID_STATUS).
+ * `rotation.retry` and `rotation.rollback` reopen the secret's newest job (core's machine:
+ * `failed` takes retry, `succeeded` takes rollback); the job keeps its id and log and its
+ * trigger says what started its current run.
  */
 import {
   BASE62,
@@ -87,6 +88,20 @@ export class RotationJobService {
     });
   }
 
+  /** Operator retry of the secret's newest job, which must have failed (SPEC §11). */
+  retry(actor: Actor, meta: RequestMeta, input: SecretRotationInput): Promise<RotationJobView> {
+    return this.#reopen(actor, meta, input, "retry");
+  }
+
+  /**
+   * Operator rollback of the secret's newest job, which must have succeeded and still be the
+   * current version: the rotator sets the previous value back on the target, then previous →
+   * current (SPEC §11).
+   */
+  rollback(actor: Actor, meta: RequestMeta, input: SecretRotationInput): Promise<RotationJobView> {
+    return this.#reopen(actor, meta, input, "rollback");
+  }
+
   async jobs(actor: Actor, input: ListRotationJobsInput): Promise<RotationJobPage> {
     const secret = await writableSecret(this.deps, this.stores, this.deps.db, actor, input.secret);
     const limit = input.limit ?? DEFAULT_PAGE;
@@ -130,18 +145,16 @@ export class RotationJobService {
     }
     const active = await this.stores.rotationJobs.activeId(tx, secret.id);
     if (active !== undefined) throw activeJobError(uri, active);
-    // The engine drives `random` only so far (see rotation-job-engine.ts).
     const rotator = await this.stores.rotation.rotator(
       tx,
       policy.rotator_owner,
       policy.rotator_name,
     );
-    if (rotator?.kind !== "random") {
+    if (!rotator)
       throw invalidStatus(
-        `${uri} rotates with a ${rotator?.kind ?? "missing"} rotator, which cannot run jobs yet`,
-        { reason: "rotator-not-supported" },
+        `${uri}'s rotator ${policy.rotator_owner}/${policy.rotator_name} is gone`,
       );
-    }
+    this.engine.rotatorFor(rotator);
     const phase = initialJobPhase(mode);
     const now = this.deps.now();
     const job = await this.stores.rotationJobs.insert(tx, {
@@ -166,6 +179,37 @@ export class RotationJobService {
       throw activeJobError(uri, winner ?? "another job");
     }
     return job;
+  }
+
+  #reopen(
+    actor: Actor,
+    meta: RequestMeta,
+    input: SecretRotationInput,
+    type: "retry" | "rollback",
+  ): Promise<RotationJobView> {
+    return this.#call(actor, meta, input, `rotation.${type}`, async (tx, secret) => {
+      const uri = this.#uri(secret);
+      if (secret.status !== "enabled") {
+        throw invalidStatus(`${uri} is ${secret.status.replace("_", " ")}; it does not rotate`, {
+          status: secret.status,
+        });
+      }
+      const job = await this.stores.rotationJobs.latest(tx, secret.id);
+      if (!job) throw invalidStatus(`${uri} has no rotation job to ${type}`);
+      // An active job is the newest (one at a time): the machine refuses it with its state.
+      if (type === "rollback" && job.phase === "succeeded") {
+        if (secret.current_version !== job.pending_version || secret.previous_version === null) {
+          throw invalidStatus(
+            `${uri}'s current version is no longer the one job ${job.id} made (${job.pending_version}): there is nothing of the job's to roll back`,
+            { job: job.id },
+          );
+        }
+      }
+      const rotator = await this.engine.jobRotator(tx, job);
+      this.engine.rotatorFor(rotator);
+      const after = await this.engine.apply(tx, job, secret, { type }, { trigger: type });
+      return { result: await this.#view(tx, secret, after), details: { job: job.id } };
+    });
   }
 
   #startCall(

@@ -17,9 +17,7 @@ import {
   notFound,
   parseSecretRef,
   type CreateRotatorInput,
-  type Grant,
   type ListRotatorsInput,
-  type Principal,
   type RotatorPage,
   type RotatorRefInput,
   type RotatorView,
@@ -40,6 +38,7 @@ import {
   rotatorResource,
   type RotatorAddress,
 } from "./rotator-access.js";
+import { rightsOf, type PrincipalRights } from "./principal-rights.js";
 import { missing, ownerKind, secretResource } from "./secret-lookup.js";
 import type { SecretWriter } from "./secret-writer.js";
 
@@ -49,13 +48,6 @@ const MAX_NAMED_USERS = 20;
 /** Standard Webhooks: `whsec_` and a base64 key of 24 to 64 bytes. */
 const SIGNING_KEY_BYTES = 32;
 const SIGNING_SECRET_SUFFIX = "_webhook_signing_key";
-
-interface OwnerRights {
-  name: string;
-  kind: "user" | "team";
-  principal: Principal;
-  grants: readonly Grant[];
-}
 
 export class RotatorService {
   constructor(
@@ -158,37 +150,18 @@ export class RotatorService {
    * The owner, who must exist, and what it holds (its rotator acts for it); the caller needs
    * `manage` on the owner's secrets to create a rotator there.
    */
-  async #ownerRights(tx: Queryable, actor: Actor, owner: string): Promise<OwnerRights> {
+  async #ownerRights(tx: Queryable, actor: Actor, owner: string): Promise<PrincipalRights> {
     const kind = await ownerKind(this.stores.principals, tx, owner);
     requireAccess(actor, rotatorResource(this.deps.org, owner, kind), "manage", {
       hideExistence: false,
     });
-    if (kind === "team") {
-      const grants = await this.stores.grants.grantsTo(tx, owner);
-      return { name: owner, kind, principal: { kind: "team", name: owner }, grants };
-    }
-    const user = await this.stores.principals.user(tx, owner);
-    if (!user) throw notFound(`no user or team named ${owner}`);
-    const teams = await this.stores.principals.memberships(tx, owner);
-    const grants = await this.stores.grants.grantsToUser(
-      tx,
-      owner,
-      teams.map((t) => t.team),
-    );
-    const principal: Principal = {
-      kind: "user",
-      name: owner,
-      orgRole: user.org_role,
-      status: user.status,
-      teams,
-    };
-    return { name: owner, kind, principal, grants };
+    return rightsOf(this.stores, tx, owner);
   }
 
   async #config(
     tx: Queryable,
     actor: Actor,
-    owner: OwnerRights,
+    owner: PrincipalRights,
     input: CreateRotatorInput,
     madeSigningSecret: string | undefined,
   ): Promise<RotatorConfig> {
@@ -218,7 +191,7 @@ export class RotatorService {
   async #secretFor(
     tx: Queryable,
     actor: Actor,
-    owner: OwnerRights,
+    owner: PrincipalRights,
     ref: string,
     field: string,
   ): Promise<string> {

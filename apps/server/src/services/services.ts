@@ -11,7 +11,7 @@ import { GrantService } from "./grant-service.js";
 import { KeyService } from "./key-service.js";
 import { OidcExchangeService } from "./oidc-exchange-service.js";
 import { PrincipalService } from "./principal-service.js";
-import { RotationJobEngine } from "./rotation-job-engine.js";
+import { RotationJobEngine, type RotationEngineOptions } from "./rotation-job-engine.js";
 import { RotationJobService } from "./rotation-job-service.js";
 import { RotationPolicyService } from "./rotation-policy-service.js";
 import { RotatorService } from "./rotator-service.js";
@@ -39,9 +39,13 @@ export interface Services {
   auditChain: AuditChain;
 }
 
-export function createServices(deps: Deps, stores: Stores): Services {
+export function createServices(
+  deps: Deps,
+  stores: Stores,
+  rotation: RotationEngineOptions = {},
+): Services {
   const auditChain = new AuditChain(deps);
-  const rotationEngine = new RotationJobEngine(deps, stores);
+  const rotationEngine = new RotationJobEngine(deps, stores, rotation);
   const secretWriter = new SecretWriter(deps, stores, rotationEngine);
   return {
     secretReader: new SecretReader(deps, stores),

@@ -29,6 +29,12 @@ export interface JobRow {
   created_by: string;
   updated_at: Date;
   ended_at: Date | null;
+  /** Lookup hash of the job's current `cfj_` token (null: none, always once ended). */
+  token_lookup: string | null;
+  /** Set while a callback-mode webhook rotator owns the steps; see migration 008. */
+  callback_deadline: Date | null;
+  /** Reverts of this attempt that errored; bounded by the engine. */
+  revert_errors: number;
 }
 
 /** A job claimed by an executor, with who held its lease before (null: nobody). */
@@ -36,12 +42,21 @@ export type ClaimedJob = JobRow & { was_owner: string | null };
 
 export type NewJob = Omit<
   JobRow,
-  "lease_owner" | "lease_until" | "error" | "updated_at" | "ended_at" | "pending_version"
+  | "lease_owner"
+  | "lease_until"
+  | "error"
+  | "updated_at"
+  | "ended_at"
+  | "pending_version"
+  | "token_lookup"
+  | "callback_deadline"
+  | "revert_errors"
 >;
 
 /** The columns a transition changes (saveJob writes them all). */
 export type JobChange = Pick<
   JobRow,
+  | "trigger"
   | "phase"
   | "state"
   | "step"
@@ -53,6 +68,9 @@ export type JobChange = Pick<
   | "error"
   | "updated_at"
   | "ended_at"
+  | "token_lookup"
+  | "callback_deadline"
+  | "revert_errors"
 >;
 
 export interface StepRow {
@@ -67,7 +85,8 @@ export interface StepRow {
 
 const JOB_COLUMNS = `j.id, j.secret_id, j.rotator_id, j.rotator, j.mode, j.trigger, j.phase, j.state,
   j.step, j.attempt, j.max_attempts, j.pending_version, j.lease_owner, j.lease_until,
-  j.next_attempt_at, j.error, j.created_at, j.created_by, j.updated_at, j.ended_at`;
+  j.next_attempt_at, j.error, j.created_at, j.created_by, j.updated_at, j.ended_at, j.token_lookup,
+  j.callback_deadline, j.revert_errors`;
 
 export const rotationJobStore = {
   /**
@@ -128,6 +147,25 @@ export const rotationJobStore = {
     return row;
   },
 
+  /** The active job holding this token lookup hash, locked for update. */
+  async byToken(q: Queryable, lookup: string): Promise<JobRow | undefined> {
+    const [row] = await q.query<JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM rotation_jobs j WHERE j.token_lookup = $1 AND j.ended_at IS NULL`,
+      [lookup],
+    );
+    return row;
+  },
+
+  /** The secret's newest job (retry and rollback act on it), locked for update. */
+  async latest(q: Queryable, secretId: number): Promise<JobRow | undefined> {
+    const [row] = await q.query<JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM rotation_jobs j WHERE j.secret_id = $1
+       ORDER BY j.created_at DESC, j.id DESC LIMIT 1 FOR UPDATE`,
+      [secretId],
+    );
+    return row;
+  },
+
   async activeCount(q: Queryable): Promise<number> {
     const [row] = await q.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM rotation_jobs WHERE ended_at IS NULL",
@@ -148,7 +186,8 @@ export const rotationJobStore = {
     await q.query(
       `UPDATE rotation_jobs SET phase = $2, state = $3, step = $4, attempt = $5, pending_version = $6,
          lease_owner = $7, lease_until = $8, next_attempt_at = $9, error = $10, updated_at = $11,
-         ended_at = $12
+         ended_at = $12, trigger = $13, token_lookup = $14, callback_deadline = $15,
+         revert_errors = $16
        WHERE id = $1`,
       [
         id,
@@ -163,6 +202,10 @@ export const rotationJobStore = {
         c.error,
         c.updated_at,
         c.ended_at,
+        c.trigger,
+        c.token_lookup,
+        c.callback_deadline,
+        c.revert_errors,
       ],
     );
   },

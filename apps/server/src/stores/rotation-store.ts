@@ -120,6 +120,15 @@ export const rotationStore = {
     return row;
   },
 
+  /** The rotator a job runs with (it keeps its id when the policy moves to another). */
+  async rotatorById(q: Queryable, id: number): Promise<RotatorRow | undefined> {
+    const [row] = await q.query<RotatorRow>(
+      `SELECT ${ROTATOR_COLUMNS} FROM rotators r ${joinOwner("p", "r.owner")} WHERE r.id = $1`,
+      [id],
+    );
+    return row;
+  },
+
   /** The owners that have rotators, by name, with their kind. */
   owners(q: Queryable): Promise<{ owner: string; owner_kind: "user" | "team" }[]> {
     return q.query<{ owner: string; owner_kind: "user" | "team" }>(

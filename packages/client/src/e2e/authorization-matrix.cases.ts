@@ -120,6 +120,8 @@ export const EXPECTED = {
   "rotation.run":                     [U,   U,      U,       F,     A,        A,       F],
   "rotation.test":                    [U,   U,      U,       F,     A,        A,       F],
   "rotation.cancel":                  [U,   U,      U,       F,     A,        A,       F],
+  "rotation.retry":                   [U,   U,      U,       F,     A,        A,       F],
+  "rotation.rollback":                [U,   U,      U,       F,     A,        A,       F],
   "rotation.jobs":                    [U,   U,      U,       F,     A,        A,       F],
   // Rotators of team ml, owned like its secrets (rights on secret://org/ml/*): members read
   // them, admins create and delete; a token scoped to one secret reaches none (the listing

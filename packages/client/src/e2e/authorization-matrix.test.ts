@@ -32,6 +32,8 @@ interface MatrixServer {
   admin: CofferClient;
   clock: { offsetMs: number };
   as(token: string): CofferClient;
+  /** One pass of the rotation executor (the suite's server runs no jobs by itself). */
+  runRotations(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ async function startMatrixServer(): Promise<MatrixServer> {
     admin: as(server.adminToken!),
     clock,
     as,
+    runRotations: () => server.rotation.tick(),
     async stop() {
       await server.close();
       await rm(dataDir, { recursive: true, force: true });
@@ -417,6 +420,20 @@ const SCENARIOS: Record<CaseId, Scenario> = {
     const secret = await rotatedSecret();
     await admin.client.rotation.run.mutate({ secret });
     return { scope: secret, call: (as) => as.rotation.cancel.mutate({ secret }) };
+  },
+  // A job that failed for good: targets of a value that is not JSON.
+  "rotation.retry": async () => {
+    const secret = await teamSecret();
+    await admin.client.rotation.configure.mutate({ secret, rotator: TEAM_ROTATOR, targets: ["k"] });
+    await admin.client.rotation.run.mutate({ secret });
+    await e2e.runRotations();
+    return { scope: secret, call: (as) => as.rotation.retry.mutate({ secret }) };
+  },
+  "rotation.rollback": async () => {
+    const secret = await rotatedSecret();
+    await admin.client.rotation.run.mutate({ secret });
+    await e2e.runRotations();
+    return { scope: secret, call: (as) => as.rotation.rollback.mutate({ secret }) };
   },
   "rotation.jobs": async () => {
     const secret = await rotatedSecret();
