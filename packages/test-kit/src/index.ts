@@ -4,6 +4,7 @@ export * from "./coffer-process.js";
 export * from "./echo-upstream.js";
 export * from "./eventually.js";
 export * from "./listen.js";
+export * from "./pg-cluster.js";
 export * from "./proxies.js";
 export * from "./refusal.js";
 export * from "./temp-dir.js";
