@@ -16,6 +16,8 @@ export interface Context {
   /** Already known: tests acting as someone, or an event stream authenticated before it opened. */
   actor?: Actor;
   authenticate: () => Promise<Actor>;
+  /** The request's rotation job token, checked (SPEC §11: rotation.job.*). */
+  authenticateJob: () => Promise<string>;
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -55,5 +57,6 @@ export function createContext(
         pathAndQuery: request.pathAndQuery,
         body: request.body,
       })),
+    authenticateJob: () => authenticator.authenticateJob(request.headers, request.ip),
   };
 }

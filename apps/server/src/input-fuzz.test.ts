@@ -267,6 +267,12 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
       "rotation.cancel": [{ secret: "fuzz_secret" }],
       "rotation.retry": [{ secret: "fuzz_secret" }],
       "rotation.rollback": [{ secret: "fuzz_secret" }],
+      "rotation.job.start": [{}],
+      "rotation.job.addPending": [{}],
+      "rotation.job.updatePending": [{ value: "fake-pending" }],
+      "rotation.job.complete": [{}],
+      "rotation.job.fail": [{ reason: "fake reason", retryable: false }],
+      "rotation.job.heartbeat": [{}],
       "rotation.jobs": [
         {
           secret: "fuzz_secret",

@@ -166,6 +166,7 @@ export function callerAs(server: CofferServer, actor: Actor) {
     meta: META,
     actor,
     authenticate: () => Promise.resolve(actor),
+    authenticateJob: () => Promise.reject(new Error("test callers act as a person, not a job")),
   });
 }
 

@@ -91,6 +91,12 @@ export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 export const publicProcedure = t.procedure.use(measuredAndMapped);
 
+/** The rotator's side of a rotation job: authenticated by a job token alone (SPEC §11). */
+export const jobProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const jobToken = await ctx.authenticateJob();
+  return next({ ctx: { ...ctx, jobToken } });
+});
+
 /** Every call but the health checks: the caller is authenticated first. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const actor = ctx.actor ?? (await ctx.authenticate());

@@ -11,6 +11,8 @@
 import {
   CofferError,
   SIGNATURE_HEADERS,
+  isWellFormedJobToken,
+  jobTokenLookupHash,
   tokenLookupHash,
   verifySignedRequest,
   unauthorized,
@@ -20,6 +22,7 @@ import type { Deps } from "../deps.js";
 import type { Actor } from "./actor.js";
 import { Batcher } from "../db/batcher.js";
 import { accessKeyContext, type CredentialRow } from "../stores/credential-store.js";
+import { rotationJobStore } from "../stores/rotation-job-store.js";
 import { createStores, type Stores } from "../stores/stores.js";
 import { FailureLimiter } from "./failure-limiter.js";
 import { DatabaseReplayStore } from "./replay-store.js";
@@ -88,8 +91,13 @@ export class Authenticator {
    */
   async authenticate(headers: Headers, ip: string, target?: SignedTarget): Promise<Actor> {
     const now = this.deps.now();
+    return this.#counted(ip, () => this.#verify(headers, target, now));
+  }
+
+  /** Runs a check; an UNAUTHORIZED from it counts against `ip` (RATE_LIMITED past the limit). */
+  async #counted<T>(ip: string, check: () => Promise<T>): Promise<T> {
     try {
-      return await this.#verify(headers, target, now);
+      return await check();
     } catch (error) {
       if (!(error instanceof CofferError) || error.errorCode !== "UNAUTHORIZED") throw error;
       const limited = this.#limiter.fail(ip, this.deps.now().getTime(), "authentications");
@@ -97,6 +105,30 @@ export class Authenticator {
       this.deps.metrics.authFailures.inc({ reason: typeof reason === "string" ? reason : "other" });
       throw limited ?? error;
     }
+  }
+
+  /**
+   * The job token (`cfj_…`, SPEC §11) a webhook rotator's code calls back with: it must be the
+   * one most recently sent for an active job. Failures count against the address as any other.
+   */
+  async authenticateJob(headers: Headers, ip: string): Promise<string> {
+    return this.#counted(ip, async () => {
+      const token = presentedToken(headers);
+      if (token === undefined || !isWellFormedJobToken(token)) {
+        throw unauthorized("this call takes a rotation job token: `Authorization: Bearer cfj_…`", {
+          reason: "no-job-token",
+        });
+      }
+      if (!(await rotationJobStore.byToken(this.deps.db, jobTokenLookupHash(token)))) {
+        throw unauthorized(
+          "the job token is not valid: its job ended, or a newer call replaced it",
+          {
+            reason: "bad-job-token",
+          },
+        );
+      }
+      return token;
+    });
   }
 
   async #verify(headers: Headers, target: SignedTarget | undefined, now: Date): Promise<Actor> {

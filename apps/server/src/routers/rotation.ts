@@ -2,9 +2,36 @@
  * Rotation (SPEC §11): policies per secret, jobs (run, test, cancel, retry, rollback, jobs)
  * and rotators.
  */
-import { rotationInputs, rotatorInputs } from "@coffer/core";
-import { authedProcedure, router } from "../trpc.js";
+import { rotationInputs, rotationJobInputs, rotatorInputs } from "@coffer/core";
+import { authedProcedure, jobProcedure, router } from "../trpc.js";
 import { input, optionalInput } from "./input.js";
+
+/** The rotator's side, with a job token (`cfj_…`): see services/rotation-job-callbacks.ts. */
+const none = optionalInput(rotationJobInputs.none, "rotation job call");
+const rotationJobRouter = router({
+  start: jobProcedure
+    .input(none)
+    .mutation(({ ctx }) => ctx.services.rotationCallbacks.start(ctx.jobToken, ctx.meta)),
+  addPending: jobProcedure
+    .input(none)
+    .mutation(({ ctx }) => ctx.services.rotationCallbacks.addPending(ctx.jobToken, ctx.meta)),
+  updatePending: jobProcedure
+    .input(input(rotationJobInputs.updatePending, "pending value"))
+    .mutation(({ ctx, input }) =>
+      ctx.services.rotationCallbacks.updatePending(ctx.jobToken, ctx.meta, input),
+    ),
+  complete: jobProcedure
+    .input(none)
+    .mutation(({ ctx }) => ctx.services.rotationCallbacks.complete(ctx.jobToken, ctx.meta)),
+  fail: jobProcedure
+    .input(input(rotationJobInputs.fail, "job failure"))
+    .mutation(({ ctx, input }) =>
+      ctx.services.rotationCallbacks.fail(ctx.jobToken, ctx.meta, input),
+    ),
+  heartbeat: jobProcedure
+    .input(none)
+    .mutation(({ ctx }) => ctx.services.rotationCallbacks.heartbeat(ctx.jobToken, ctx.meta)),
+});
 
 export const rotationRouter = router({
   configure: authedProcedure
@@ -38,6 +65,7 @@ export const rotationRouter = router({
   jobs: authedProcedure
     .input(input(rotationInputs.jobs, "rotation jobs listing"))
     .query(({ ctx, input }) => ctx.services.rotationJobs.jobs(ctx.actor, input)),
+  job: rotationJobRouter,
 });
 
 export const rotatorRouter = router({

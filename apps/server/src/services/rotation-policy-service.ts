@@ -13,6 +13,7 @@
  * compute the true one, for this view and for the scheduler.
  */
 import {
+  invalidRequest,
   compileSchedule,
   DEFAULT_EVERY,
   DEFAULT_MAX_ATTEMPTS,
@@ -94,6 +95,12 @@ export class RotationPolicyService {
       const address = rotatorAddress(input.rotator, actor);
       const found = await this.stores.rotation.rotator(tx, address.owner, address.name, "share");
       const rotator = requireRotator(actor, this.deps.org, address, found, "read");
+      if (rotator.kind === "postgres" && (input.targets?.length ?? 0) > 1) {
+        throw invalidRequest(
+          "a postgres rotator sets one password: name one target (the JSON key that holds it) or none (the whole value is the password)",
+          { field: "targets" },
+        );
+      }
       const before = await this.stores.rotation.policy(tx, secret.id);
       const lastRotatedAt = lastRotation(
         before?.last_rotated_at ?? null,

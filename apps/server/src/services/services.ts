@@ -11,6 +11,7 @@ import { GrantService } from "./grant-service.js";
 import { KeyService } from "./key-service.js";
 import { OidcExchangeService } from "./oidc-exchange-service.js";
 import { PrincipalService } from "./principal-service.js";
+import { RotationJobCallbacks } from "./rotation-job-callbacks.js";
 import { RotationJobEngine, type RotationEngineOptions } from "./rotation-job-engine.js";
 import { RotationJobService } from "./rotation-job-service.js";
 import { RotationPolicyService } from "./rotation-policy-service.js";
@@ -36,6 +37,8 @@ export interface Services {
   /** Runs rotation jobs' steps (the executor and `rotation.cancel` use it). */
   rotationEngine: RotationJobEngine;
   rotationJobs: RotationJobService;
+  /** The rotator's side of a job (rotation.job.*, job tokens). */
+  rotationCallbacks: RotationJobCallbacks;
   auditChain: AuditChain;
 }
 
@@ -62,6 +65,7 @@ export function createServices(
     rotationPolicies: new RotationPolicyService(deps, stores),
     rotationEngine,
     rotationJobs: new RotationJobService(deps, stores, rotationEngine),
+    rotationCallbacks: new RotationJobCallbacks(deps, stores, rotationEngine),
     auditChain,
   };
 }

@@ -36,10 +36,16 @@ export type Outcome = "allow" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND";
 export type Row = readonly [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome, Outcome];
 
 type Inputs = inferRouterInputs<AppRouter>;
-/** Every procedure of the router, as `router.procedure`. */
-export type ProcedurePath = {
-  [R in Extract<keyof Inputs, string>]: `${R}.${Extract<keyof Inputs[R], string>}`;
-}[Extract<keyof Inputs, string>];
+type JobInputs = Inputs["rotation"]["job"];
+/** Every procedure of the router, as `router.procedure` (`rotation.job.*`: one level deeper). */
+export type ProcedurePath =
+  | Exclude<
+      {
+        [R in Extract<keyof Inputs, string>]: `${R}.${Extract<keyof Inputs[R], string>}`;
+      }[Extract<keyof Inputs, string>],
+      "rotation.job"
+    >
+  | `rotation.job.${Extract<keyof JobInputs, string>}`;
 /** A further row for a procedure on another kind of target, named in parentheses. */
 export type VariantId = `${ProcedurePath} (${string})`;
 
@@ -123,6 +129,13 @@ export const EXPECTED = {
   "rotation.retry":                   [U,   U,      U,       F,     A,        A,       F],
   "rotation.rollback":                [U,   U,      U,       F,     A,        A,       F],
   "rotation.jobs":                    [U,   U,      U,       F,     A,        A,       F],
+  // The rotator's side takes a job token (cfj_…) and nothing else: no person's token works.
+  "rotation.job.start":               [U,   U,      U,       U,     U,        U,       U],
+  "rotation.job.addPending":          [U,   U,      U,       U,     U,        U,       U],
+  "rotation.job.updatePending":       [U,   U,      U,       U,     U,        U,       U],
+  "rotation.job.complete":            [U,   U,      U,       U,     U,        U,       U],
+  "rotation.job.fail":                [U,   U,      U,       U,     U,        U,       U],
+  "rotation.job.heartbeat":           [U,   U,      U,       U,     U,        U,       U],
   // Rotators of team ml, owned like its secrets (rights on secret://org/ml/*): members read
   // them, admins create and delete; a token scoped to one secret reaches none (the listing
   // is filtered to what the caller may read).

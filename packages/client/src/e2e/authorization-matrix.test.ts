@@ -440,6 +440,19 @@ const SCENARIOS: Record<CaseId, Scenario> = {
     await admin.client.rotation.test.mutate({ secret });
     return { scope: secret, call: (as) => as.rotation.jobs.query({ secret }) };
   },
+  "rotation.job.start": () => Promise.resolve({ call: (as) => as.rotation.job.start.mutate() }),
+  "rotation.job.addPending": () =>
+    Promise.resolve({ call: (as) => as.rotation.job.addPending.mutate() }),
+  "rotation.job.updatePending": () =>
+    Promise.resolve({
+      call: (as) => as.rotation.job.updatePending.mutate({ value: "fake-pending-value" }),
+    }),
+  "rotation.job.complete": () =>
+    Promise.resolve({ call: (as) => as.rotation.job.complete.mutate() }),
+  "rotation.job.fail": () =>
+    Promise.resolve({ call: (as) => as.rotation.job.fail.mutate({ reason: "fake reason" }) }),
+  "rotation.job.heartbeat": () =>
+    Promise.resolve({ call: (as) => as.rotation.job.heartbeat.mutate() }),
   "rotator.create": () =>
     Promise.resolve({
       call: (as) => as.rotator.create.mutate({ name: fresh(), owner: TEAM, kind: "random" }),
