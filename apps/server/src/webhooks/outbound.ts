@@ -8,8 +8,11 @@
  *
  * Redirects are never followed (a 3xx is returned as it is); one timeout covers connecting,
  * the response head and the first 4 KiB of its body. Failures are CofferErrors with a stable
- * `details.reason` (`timeout`, `address-refused`, `connect-failed`) whose messages name the
- * URL's origin only: never its path or query, a header value or the body.
+ * `details.reason` whose messages name the URL's origin only, never its path or query, a header
+ * value or the body: `address-refused` (INVALID_REQUEST, with the address and its range),
+ * `timeout`, and `connect-failed` (could not connect, or the connection broke; the Node or
+ * undici error code in `details.cause`). Like the gateway's failed upstreams, the last two are
+ * INTERNAL_SERVER_ERROR: the SPEC has no code for a third party that failed.
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
