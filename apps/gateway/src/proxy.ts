@@ -9,6 +9,7 @@
  * upstream request.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { safeErrorCode } from "@coffer/core";
 import type { Dispatcher } from "undici";
 import { stripHopByHop } from "./hop-by-hop.js";
 import { sendError } from "./http-errors.js";
@@ -106,7 +107,7 @@ export function createForward(target: ProxyTarget, pool: Dispatcher, log: Logger
       },
       (error) => {
         if (error === null || clientGone) return; // done, or the client left
-        const code = errorCode(error);
+        const code = safeErrorCode(error);
         if (res.headersSent) {
           // The status line is gone (undici has cut the response short): log it, that is all.
           log.warn({ route: target.route, code }, "upstream response failed");
@@ -142,14 +143,4 @@ function clientAddress(req: IncomingMessage): string | undefined {
   const address = req.socket.remoteAddress;
   if (address === undefined) return undefined;
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
-}
-
-/** An error's code (`ECONNREFUSED`, `UND_ERR_SOCKET`…): safe to show, unlike its message. */
-function errorCode(error: unknown, depth = 0): string {
-  if (error !== null && typeof error === "object" && depth < 4) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === "string" && /^[A-Z0-9_]{1,64}$/.test(code)) return code;
-    return errorCode((error as { cause?: unknown }).cause, depth + 1);
-  }
-  return "UNKNOWN";
 }

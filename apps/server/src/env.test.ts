@@ -67,4 +67,17 @@ describe("readConfig", () => {
       );
     }
   });
+
+  it("reads the webhook allow-list as CIDRs and addresses; none by default", () => {
+    expect(readConfig({}, "/srv").hookAllowCidrs).toEqual([]);
+    expect(
+      readConfig({ COFFER_HOOK_ALLOW_CIDRS: " 127.0.0.1/32, 10.0.0.5,fd00::/8 ," }, "/srv")
+        .hookAllowCidrs,
+    ).toEqual(["127.0.0.1/32", "10.0.0.5", "fd00::/8"]);
+    for (const bad of ["10.0.0.0/33", "hooks.internal", "loopback", "10.0.0.1/8/8", "::1/129"]) {
+      expect(() => readConfig({ COFFER_HOOK_ALLOW_CIDRS: bad }, "/srv"), bad).toThrow(
+        /COFFER_HOOK_ALLOW_CIDRS must list addresses or CIDR ranges .*\(not: "/,
+      );
+    }
+  });
 });

@@ -5,6 +5,7 @@
 import { isIP } from "node:net";
 import path from "node:path";
 import { PRINCIPAL_NAME_RE } from "@coffer/core";
+import { parseCidr } from "./webhooks/address-guard.js";
 
 export interface Config {
   host: string;
@@ -31,6 +32,11 @@ export interface Config {
    * socket's peer, and X-Forwarded-For is ignored.
    */
   trustedProxies: string[];
+  /**
+   * Private, loopback or link-local targets that webhooks may reach all the same
+   * (COFFER_HOOK_ALLOW_CIDRS, comma-separated CIDR ranges or addresses; SPEC §12). Empty: none.
+   */
+  hookAllowCidrs: string[];
 }
 
 export class ConfigError extends Error {
@@ -51,6 +57,14 @@ function isProxySpec(text: string): boolean {
   if (bits === undefined) return true;
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
+
+const commaList = (raw: string | undefined): string[] =>
+  (raw ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+
+const quoted = (values: string[]): string => values.map((v) => `"${v.slice(0, 45)}"`).join(", ");
 
 /**
  * Relative paths are read from where the user typed the command: pnpm runs a package's script
@@ -104,15 +118,19 @@ export function readConfig(
     maxTokenTtlDays: int("COFFER_MAX_TOKEN_TTL_DAYS", 365, 1, 3650),
     jobIntervalMs: int("COFFER_JOB_INTERVAL_MS", 60_000, 100, 86_400_000),
     authFailuresPerMinute: int("COFFER_AUTH_FAILURES_PER_MINUTE", 20, 1, 100_000),
-    trustedProxies: (env["COFFER_TRUSTED_PROXIES"] ?? "")
-      .split(",")
-      .map((p) => p.trim())
-      .filter((p) => p !== ""),
+    trustedProxies: commaList(env["COFFER_TRUSTED_PROXIES"]),
+    hookAllowCidrs: commaList(env["COFFER_HOOK_ALLOW_CIDRS"]),
   };
   const badProxies = config.trustedProxies.filter((p) => !isProxySpec(p));
   if (badProxies.length > 0) {
     problems.push(
-      `COFFER_TRUSTED_PROXIES must list addresses, CIDR ranges (10.0.0.0/8) or loopback, linklocal, uniquelocal, comma-separated (not: ${badProxies.map((p) => `"${p.slice(0, 45)}"`).join(", ")})`,
+      `COFFER_TRUSTED_PROXIES must list addresses, CIDR ranges (10.0.0.0/8) or loopback, linklocal, uniquelocal, comma-separated (not: ${quoted(badProxies)})`,
+    );
+  }
+  const badCidrs = config.hookAllowCidrs.filter((c) => parseCidr(c) === undefined);
+  if (badCidrs.length > 0) {
+    problems.push(
+      `COFFER_HOOK_ALLOW_CIDRS must list addresses or CIDR ranges (10.0.0.0/8, fd00::/8), comma-separated (not: ${quoted(badCidrs)})`,
     );
   }
   if (config.rootKey !== undefined && config.rootKeyFile !== undefined) {

@@ -1,5 +1,6 @@
 /** @coffer/core: the pure model, schemas, crypto, ACL and references every Coffer part shares. */
 export * from "./errors.js";
+export { safeErrorCode } from "./error-code.js";
 export * from "./model/limits.js";
 export * from "./model/types.js";
 export * from "./schemas.js";
@@ -46,3 +47,5 @@ export * from "./api/rotation.js";
 export * from "./rotation/backoff.js";
 export * from "./rotation/job-machine.js";
 export * from "./rotation/schedule.js";
+
+export * from "./webhooks/standard-webhooks.js";
