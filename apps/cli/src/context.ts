@@ -3,6 +3,7 @@ import { createCofferClient, type CofferClient } from "@coffer/client";
 import { loadLogin } from "./config-file.js";
 import type { CliEnv } from "./env.js";
 import { CliError } from "./errors.js";
+import { collectPages } from "./pages.js";
 import { checkServerUrl } from "./server-url.js";
 import type { Io } from "./output.js";
 
@@ -54,21 +55,15 @@ export function secretRef(text: string, owner?: string): string {
 type SecretList = Awaited<ReturnType<CofferClient["secret"]["list"]["query"]>>["items"];
 
 /** Every secret the caller can list (optionally one owner's, or only those shared), all pages. */
-export async function listAllSecrets(
+export function listAllSecrets(
   client: CofferClient,
   { owner, shared }: { owner?: string | undefined; shared?: boolean | undefined } = {},
 ): Promise<SecretList> {
-  const items: SecretList = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.secret.list.query({
-      limit: 500,
+  return collectPages((page) =>
+    client.secret.list.query({
+      ...page,
       ...(owner !== undefined ? { owner } : {}),
       ...(shared ? { shared: true } : {}),
-      ...(cursor !== undefined ? { cursor } : {}),
-    });
-    items.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined);
-  return items;
+    }),
+  );
 }

@@ -39,6 +39,10 @@ const FIELD_WORDS: Record<string, string> = {
   role: "--role",
   url: "--url",
   signingSecret: "--signing-secret",
+  database: "--database",
+  mode: "--mode",
+  maxAttempts: "--max-attempts",
+  excludeCharacters: "--exclude-characters",
 };
 
 /** A pattern's opening → the form it stands for. */

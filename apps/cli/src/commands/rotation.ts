@@ -1,79 +1,55 @@
 /**
- * `coffer rotation set|show|run|test|cancel|jobs` and `coffer rotator add|ls|rm` (SPEC §11).
- * Durations and crons go to the server as written: it checks them. Never a value.
+ * `coffer rotation set|show|auto|cancel|jobs` here, `run|test|retry|rollback` in
+ * rotation-jobs.ts, and `coffer rotator …` in rotator.ts (SPEC §11). Durations and crons go to
+ * the server as written: it checks them. Never a value.
  */
-import type { CofferClient } from "@coffer/client";
 import type { Command } from "commander";
 import { secretRef, type Cli } from "../context.js";
-import { CliError, UsageError } from "../errors.js";
-import { json, table } from "../output.js";
-
-type JobView = Awaited<ReturnType<CofferClient["rotation"]["run"]["mutate"]>>;
+import { UsageError } from "../errors.js";
+import { json } from "../output.js";
+import { collectPages, parseLimit } from "../pages.js";
+import { generateOptions, withGenerateOptions, type GenerateFlags } from "./generate-options.js";
+import { printJobs, registerJobCommands, time } from "./rotation-jobs.js";
+import { registerRotator } from "./rotator.js";
 
 const SET_FORM =
-  'coffer rotation set SECRET --rotator R [--every 90d | --cron "…"] [--window 1h] [--targets k1,k2] [--no-auto]';
-const ADD_FORM =
-  "coffer rotator add NAME --kind random|postgres|webhook [--owner O] [--admin-secret S --role R] [--url U] [--signing-secret S]";
-/** How often `--wait` asks, and how long it waits at most (a job retries with backoff). */
-const WAIT_POLL_MS = 500;
-const WAIT_DEADLINE_MS = 30 * 60_000;
+  'coffer rotation set SECRET --rotator R [--every 90d | --cron "…"] [--window 1h] ' +
+  "[--targets k1,k2] [--no-auto] [--max-attempts N] [--length N …]";
 
-const time = (t: string | null): string | null => t && t.slice(0, 19).replace("T", " ");
-
-function printJobs(cli: Cli, jobs: readonly JobView[]): void {
-  table(
-    cli.io,
-    jobs.map((j) => ({ ...j, createdAt: time(j.createdAt), finishedAt: time(j.finishedAt) })),
-    [
-      ["id", "JOB"],
-      ["mode", "MODE"],
-      ["trigger", "TRIGGER"],
-      ["state", "STATE"],
-      ["step", "STEP"],
-      ["attempt", "ATTEMPT"],
-      ["version", "VERSION"],
-      ["createdAt", "STARTED"],
-      ["finishedAt", "ENDED"],
-      ["error", "ERROR"],
-    ],
-  );
+interface SetFlags extends GenerateFlags {
+  rotator: string;
+  every?: string;
+  cron?: string;
+  window?: string;
+  targets?: string;
+  auto: boolean;
+  maxAttempts?: string;
 }
 
-/** Asks for the job until it is no longer running or retrying. */
-async function waitForJob(client: CofferClient, job: JobView): Promise<JobView> {
-  const deadline = Date.now() + WAIT_DEADLINE_MS;
-  let current = job;
-  while (current.state === "running" || current.state === "retrying") {
-    if (Date.now() > deadline) {
-      throw new CliError(`job ${job.id} is still ${current.state}: see \`coffer rotation jobs\``);
-    }
-    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
-    const page = await client.rotation.jobs.query({ secret: job.secret, limit: 20 });
-    current = page.items.find((j) => j.id === job.id) ?? current;
-  }
-  return current;
-}
-
-function registerStart(
-  rotation: Command,
-  cli: Cli,
-  verb: "run" | "test",
-  description: string,
-): void {
-  rotation
-    .command(`${verb} <secret>`)
-    .description(description)
-    .option("--wait", "wait for the job to end; exit 1 unless it succeeded")
-    .option("--json", "print the job as JSON")
-    .action(async (name: string, opts: { wait?: boolean; json?: boolean }) => {
-      const { client } = await cli.connect();
-      const started = await client.rotation[verb].mutate({ secret: secretRef(name) });
-      const job = opts.wait ? await waitForJob(client, started) : started;
-      if (opts.wait && job.state !== "succeeded") cli.exitCode = 1;
-      if (opts.json) return json(cli.io, job);
-      const why = job.error !== null ? `: ${job.error}` : "";
-      cli.io.err(`Job ${job.id} on ${job.secret} is ${job.state}${why}\n`);
-    });
+/** `rotation.configure`'s input from the flags, after the checks a user can fix by retyping. */
+export function policyInput(name: string, flags: SetFlags) {
+  if (flags.every !== undefined && flags.cron !== undefined)
+    throw new UsageError("--every and --cron: one or the other", SET_FORM);
+  const targets = flags.targets
+    ?.split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "");
+  if (targets !== undefined && targets.length === 0)
+    throw new UsageError("--targets takes JSON keys, comma-separated", SET_FORM);
+  if (flags.maxAttempts !== undefined && !/^\d{1,3}$/.test(flags.maxAttempts))
+    throw new UsageError("--max-attempts takes a whole number from 1 to 10", SET_FORM);
+  const generate = generateOptions(flags);
+  return {
+    secret: secretRef(name),
+    rotator: flags.rotator,
+    auto: flags.auto,
+    ...(flags.every !== undefined ? { every: flags.every } : {}),
+    ...(flags.cron !== undefined ? { cron: flags.cron } : {}),
+    ...(flags.window !== undefined ? { window: flags.window } : {}),
+    ...(targets !== undefined ? { targets } : {}),
+    ...(flags.maxAttempts !== undefined ? { maxAttempts: Number(flags.maxAttempts) } : {}),
+    ...(Object.keys(generate).length > 0 ? { generate } : {}),
+  };
 }
 
 function registerRotation(program: Command, cli: Cli): void {
@@ -81,47 +57,24 @@ function registerRotation(program: Command, cli: Cli): void {
     .command("rotation")
     .description("rotate a secret's value (policies, jobs)");
 
-  rotation
-    .command("set <secret>")
-    .description("set the secret's rotation policy")
-    .requiredOption("--rotator <rotator>", "NAME or OWNER/NAME of the rotator")
-    .option("--every <duration>", "period, 1h to 730d (default 90d)")
-    .option("--cron <expr>", "5-field UTC cron, instead of --every")
-    .option("--window <duration>", "how late a due rotation may start (default 1h)")
-    .option("--targets <keys>", "JSON keys to rotate, comma-separated; the whole value without")
-    .option("--no-auto", "no schedule: only `coffer rotation run`")
-    .action(
-      async (
-        name: string,
-        opts: {
-          rotator: string;
-          every?: string;
-          cron?: string;
-          window?: string;
-          targets?: string;
-          auto: boolean;
-        },
-      ) => {
-        if (opts.every !== undefined && opts.cron !== undefined)
-          throw new UsageError("--every and --cron: one or the other", SET_FORM);
-        const targets = opts.targets
-          ?.split(",")
-          .map((t) => t.trim())
-          .filter((t) => t !== "");
-        const { client } = await cli.connect();
-        const policy = await client.rotation.configure.mutate({
-          secret: secretRef(name),
-          rotator: opts.rotator,
-          auto: opts.auto,
-          ...(opts.every !== undefined ? { every: opts.every } : {}),
-          ...(opts.cron !== undefined ? { cron: opts.cron } : {}),
-          ...(opts.window !== undefined ? { window: opts.window } : {}),
-          ...(targets !== undefined && targets.length > 0 ? { targets } : {}),
-        });
-        const next = policy.nextDueAt !== null ? `, next ${time(policy.nextDueAt)}` : "";
-        cli.io.err(`Rotation of ${policy.secret} set: ${policy.rotator}${next}\n`);
-      },
-    );
+  withGenerateOptions(
+    rotation
+      .command("set <secret>")
+      .description("set the secret's rotation policy (generator options: how values are made)")
+      .requiredOption("--rotator <rotator>", "NAME or OWNER/NAME of the rotator")
+      .option("--every <duration>", "period, 1h to 730d (default 90d)")
+      .option("--cron <expr>", "5-field UTC cron, instead of --every")
+      .option("--window <duration>", "how late a due rotation may start (default 1h)")
+      .option("--targets <keys>", "JSON keys to rotate, comma-separated; the whole value without")
+      .option("--no-auto", "no schedule: only `coffer rotation run`")
+      .option("--max-attempts <n>", "attempts before a job fails, 1 to 10 (default 5)"),
+  ).action(async (name: string, opts: SetFlags) => {
+    const input = policyInput(name, opts);
+    const { client } = await cli.connect();
+    const policy = await client.rotation.configure.mutate(input);
+    const next = policy.nextDueAt !== null ? `, next ${time(policy.nextDueAt)}` : "";
+    cli.io.err(`Rotation of ${policy.secret} set: ${policy.rotator}${next}\n`);
+  });
 
   rotation
     .command("show <secret>")
@@ -131,6 +84,7 @@ function registerRotation(program: Command, cli: Cli): void {
       const { client } = await cli.connect();
       const p = await client.rotation.get.query({ secret: secretRef(name) });
       if (opts.json) return json(cli.io, p);
+      const generate = Object.entries(p.generate).map(([k, v]) => `${k}=${String(v)}`);
       const rows: [string, unknown][] = [
         ["secret", p.secret],
         ["rotator", p.rotator],
@@ -138,6 +92,8 @@ function registerRotation(program: Command, cli: Cli): void {
         ["window", p.window],
         ["auto", p.auto],
         ["targets", p.targets.length > 0 ? p.targets.join(",") : "(whole value)"],
+        ["generate", generate.length > 0 ? generate.join(" ") : "(defaults)"],
+        ["max attempts", p.maxAttempts],
         ["last rotated", time(p.lastRotatedAt) ?? "-"],
         ["next due", time(p.nextDueAt) ?? "-"],
         ["active job", p.activeJob ?? "-"],
@@ -145,8 +101,22 @@ function registerRotation(program: Command, cli: Cli): void {
       for (const [key, value] of rows) cli.io.out(`${`${key}:`.padEnd(14)}${String(value)}\n`);
     });
 
-  registerStart(rotation, cli, "run", "rotate now (a job: create, set, test, finish)");
-  registerStart(rotation, cli, "test", "a dry run: create and test a value, never promote it");
+  rotation
+    .command("auto <secret> <on|off>")
+    .description("turn scheduled rotation on or off (the policy stays)")
+    .action(async (name: string, onOff: string) => {
+      if (onOff !== "on" && onOff !== "off")
+        throw new UsageError("say on or off", "coffer rotation auto SECRET on|off");
+      const { client } = await cli.connect();
+      const p = await client.rotation.setAuto.mutate({
+        secret: secretRef(name),
+        auto: onOff === "on",
+      });
+      const next = p.nextDueAt !== null ? `, next ${time(p.nextDueAt)}` : "";
+      cli.io.err(`Automatic rotation of ${p.secret} is ${p.auto ? "on" : "off"}${next}\n`);
+    });
+
+  registerJobCommands(rotation, cli);
 
   rotation
     .command("cancel <secret>")
@@ -160,107 +130,18 @@ function registerRotation(program: Command, cli: Cli): void {
   rotation
     .command("jobs <secret>")
     .description("the secret's rotation jobs, newest first (never a value)")
+    .option("--limit <n>", "at most N, the newest (default: all)")
     .option("--json", "print JSON")
-    .action(async (name: string, opts: { json?: boolean }) => {
+    .action(async (name: string, opts: { limit?: string; json?: boolean }) => {
+      const limit = parseLimit(opts.limit, "coffer rotation jobs SECRET [--limit N] [--json]");
       const { client } = await cli.connect();
-      const page = await client.rotation.jobs.query({ secret: secretRef(name), limit: 100 });
-      if (opts.json) return json(cli.io, page.items);
-      printJobs(cli, page.items);
-    });
-}
-
-function registerRotator(program: Command, cli: Cli): void {
-  const rotator = program.command("rotator").description("how secrets get new values");
-
-  rotator
-    .command("add <name>")
-    .description("make a rotator")
-    .requiredOption("--kind <kind>", "random, postgres or webhook")
-    .option("--owner <team>", "a team that owns it (default: you)")
-    .option("--admin-secret <secret>", "postgres: the secret holding the admin connection string")
-    .option("--role <role>", "postgres: the role whose password rotates")
-    .option("--url <url>", "webhook: where Coffer calls")
-    .option("--signing-secret <secret>", "webhook: the secret holding the signing key")
-    .action(
-      async (
-        name: string,
-        opts: {
-          kind: string;
-          owner?: string;
-          adminSecret?: string;
-          role?: string;
-          url?: string;
-          signingSecret?: string;
-        },
-      ) => {
-        const { kind } = opts;
-        if (kind !== "random" && kind !== "postgres" && kind !== "webhook")
-          throw new UsageError("--kind is random, postgres or webhook", ADD_FORM);
-        const pg = opts.adminSecret !== undefined || opts.role !== undefined;
-        const hook = opts.url !== undefined || opts.signingSecret !== undefined;
-        if ((pg && kind !== "postgres") || (hook && kind !== "webhook"))
-          throw new UsageError(`these options do not go with --kind ${kind}`, ADD_FORM);
-        if (kind === "postgres" && (opts.adminSecret === undefined || opts.role === undefined))
-          throw new UsageError("--kind postgres needs --admin-secret and --role", ADD_FORM);
-        if (kind === "webhook" && opts.url === undefined)
-          throw new UsageError("--kind webhook needs --url", ADD_FORM);
-        const { client } = await cli.connect();
-        const made = await client.rotator.create.mutate({
-          name,
-          kind,
-          ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
-          ...(kind === "postgres"
-            ? { postgres: { adminSecret: secretRef(opts.adminSecret!), role: opts.role! } }
-            : {}),
-          ...(kind === "webhook"
-            ? {
-                webhook: {
-                  url: opts.url!,
-                  ...(opts.signingSecret !== undefined
-                    ? { signingSecret: secretRef(opts.signingSecret) }
-                    : {}),
-                },
-              }
-            : {}),
-        });
-        cli.io.err(`Rotator ${made.ref} (${made.kind}) made\n`);
-      },
-    );
-
-  for (const verb of ["ls", "list"]) {
-    rotator
-      .command(verb)
-      .description("rotators you can use")
-      .option("--owner <owner>", "only this user's or team's")
-      .option("--json", "print JSON")
-      .action(async (opts: { owner?: string; json?: boolean }) => {
-        const { client } = await cli.connect();
-        const page = await client.rotator.list.query({
-          limit: 500,
-          ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
-        });
-        if (opts.json) return json(cli.io, page.items);
-        table(
-          cli.io,
-          page.items.map((r) => ({ ...r, createdAt: time(r.createdAt) })),
-          [
-            ["ref", "ROTATOR"],
-            ["kind", "KIND"],
-            ["createdBy", "MADE BY"],
-            ["createdAt", "CREATED"],
-            ["description", "DESCRIPTION"],
-          ],
-        );
-      });
-  }
-
-  rotator
-    .command("rm <name>")
-    .description("delete a rotator (refused while a secret uses it)")
-    .action(async (name: string) => {
-      const { client } = await cli.connect();
-      await client.rotator.delete.mutate({ rotator: name });
-      cli.io.err(`Deleted rotator ${name}\n`);
+      const secret = secretRef(name);
+      const items = await collectPages(
+        (page) => client.rotation.jobs.query({ secret, ...page }),
+        limit,
+      );
+      if (opts.json) return json(cli.io, items);
+      printJobs(cli, items);
     });
 }
 
