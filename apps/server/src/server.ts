@@ -25,7 +25,10 @@ import { createStores } from "./stores/stores.js";
 import { loadRootKeys } from "./root-key.js";
 import { reconcileRootKeys, withRotationLock } from "./root-key-rotation.js";
 import type { RotationEngineOptions } from "./services/rotation-job-engine.js";
+import { builtInRotators } from "./services/rotators/rotators.js";
+import { webhookRotator } from "./services/rotators/webhook-rotator.js";
 import { createServices, type Services } from "./services/services.js";
+import { createWebhookClient } from "./webhooks/outbound.js";
 
 export interface CofferServer {
   url: string;
@@ -90,7 +93,16 @@ export async function startServer(
   const stores = createStores(deps);
   const { adminToken } = await bootstrap(deps, stores);
   await protectionKeys.loadAll();
-  const services = createServices(deps, stores, options.rotation);
+  // Webhook rotators (and §12's hooks) call out through one client that refuses private
+  // addresses unless COFFER_HOOK_ALLOW_CIDRS names them.
+  const webhooks = createWebhookClient({ allowCidrs: config.hookAllowCidrs });
+  const services = createServices(deps, stores, {
+    ...options.rotation,
+    rotators: options.rotation?.rotators ?? {
+      ...builtInRotators,
+      webhook: webhookRotator(webhooks, deps.now),
+    },
+  });
   const app = await createApp(deps, services, new Authenticator(deps, stores));
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -125,6 +137,7 @@ export async function startServer(
         server.closeIdleConnections();
       });
       server.closeAllConnections();
+      await webhooks.close();
       if (options.db === undefined) await db.close();
     },
   };

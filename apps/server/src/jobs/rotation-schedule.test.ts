@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { createStores } from "../stores/stores.js";
+import { builtInRotators } from "../services/rotators/rotators.js";
 import { callerAs, ENGINES, serverForSuite } from "../test-support.js";
 import { JobRunner } from "./jobs.js";
 import { RotationExecutor } from "./rotation-executor.js";
@@ -15,7 +16,11 @@ const HOUR_MS = 3_600_000;
 
 describe.each(ENGINES)("rotation schedules on %s", (engine) => {
   const clock = { offsetMs: 0 };
-  const suite = serverForSuite(engine, { now: () => new Date(Date.now() + clock.offsetMs) });
+  // This server runs no webhook rotator, so a webhook policy is refused at start.
+  const suite = serverForSuite(engine, {
+    now: () => new Date(Date.now() + clock.offsetMs),
+    rotation: { rotators: builtInRotators },
+  });
   let admin: ReturnType<typeof callerAs>;
   const schedule = () =>
     rotationScheduleJob(
@@ -41,7 +46,7 @@ describe.each(ENGINES)("rotation schedules on %s", (engine) => {
         auto: secret !== "manual",
       });
     }
-    // A policy whose rotator cannot run jobs yet is refused alone; the others still start.
+    // A policy whose rotator this server cannot run is refused alone; the others still start.
     await admin.rotator.create({
       name: "hook",
       kind: "webhook",

@@ -166,12 +166,16 @@ describe.each(ENGINES)("rotation jobs with an external rotator on %s", (engine) 
     for (let i = 0; i < MAX_REVERT_ERRORS + 5; i++) {
       await settle();
       // A revert that errored waits a lease: make it due now.
-      await db().query("UPDATE rotation_jobs SET next_attempt_at = now() WHERE id = $1", [
+      await db().query("UPDATE rotation_jobs SET next_attempt_at = $2 WHERE id = $1", [
         started.id,
+        new Date(Date.now() - 1_000),
       ]);
     }
     const job = await latest("ext_revert_err");
-    expect(job).toMatchObject({ state: "failed", error: TARGET_STATE_UNKNOWN });
+    expect(job, JSON.stringify(job)).toMatchObject({
+      state: "failed",
+      error: TARGET_STATE_UNKNOWN,
+    });
     expect(target.calls.filter((c) => c.action === "revert")).toHaveLength(MAX_REVERT_ERRORS);
   });
 

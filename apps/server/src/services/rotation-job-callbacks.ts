@@ -74,6 +74,7 @@ export class RotationJobCallbacks {
         { type: "stepDone", step: "create" },
         this.#waiting(),
       );
+      await this.#log(tx, job, ["create"], "done", null);
       return {
         result: await this.#startView(tx, after, secret),
         audit: { version: after.pending_version },
@@ -91,16 +92,17 @@ export class RotationJobCallbacks {
       this.#requirePhase(job, ["create", "set"], "updatePending");
       await this.engine.versions.discardPending(tx, job, secret);
       await this.engine.versions.writePending(tx, job, secret, input.value);
-      const after =
-        job.phase === "create"
-          ? await this.engine.apply(
-              tx,
-              job,
-              secret,
-              { type: "stepDone", step: "create" },
-              this.#waiting(),
-            )
-          : await this.#save(tx, job, this.#waiting());
+      const created = job.phase === "create";
+      const after = created
+        ? await this.engine.apply(
+            tx,
+            job,
+            secret,
+            { type: "stepDone", step: "create" },
+            this.#waiting(),
+          )
+        : await this.#save(tx, job, this.#waiting());
+      if (created) await this.#log(tx, job, ["create"], "done", null);
       return { result: this.#status(after), audit: { version: after.pending_version } };
     });
   }

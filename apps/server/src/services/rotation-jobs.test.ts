@@ -217,20 +217,6 @@ describe.each(ENGINES)("rotation jobs on %s", (engine) => {
     expect(await executor("a").tick()).toBe(0);
   });
 
-  it("refuses jobs of rotators the engine cannot drive yet", async () => {
-    await admin.secret.create({ secret: "hooked", value: "fake-hooked" });
-    await admin.rotator.create({
-      name: "hook",
-      kind: "webhook",
-      webhook: { url: "https://hooks.example.test/rotate" },
-    });
-    await admin.rotation.configure({ secret: "hooked", rotator: "hook", auto: false });
-    const refused = await refusal(admin.rotation.run({ secret: "hooked" }));
-    expect(refused.errorCode).toBe("INVALID_STATUS");
-    expect(refused.message).toContain("webhook rotator");
-    expect((await admin.rotation.jobs({ secret: "hooked" })).items).toEqual([]);
-  });
-
   it("needs write on the secret: others are told it does not exist", async () => {
     await rotating("private", "fake-private");
     const { token } = await admin.user.create({ name: "eve" });

@@ -5,12 +5,7 @@
  * and nothing promoted; a rollback sets the previous password back; a dry run changes nothing;
  * the passwords never show in the job log, the audit trail or the cluster's statement log.
  */
-import {
-  pgClusterUnavailable,
-  refusal,
-  startPgCluster,
-  type PgCluster,
-} from "@coffer/test-kit";
+import { pgClusterUnavailable, refusal, startPgCluster, type PgCluster } from "@coffer/test-kit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RotationExecutor } from "../../jobs/rotation-executor.js";
@@ -148,9 +143,9 @@ describe.skipIf(unavailable !== undefined)(
       expect(job.error).toContain(name);
       expect(await reveal(name)).toBe(FIRST_PASSWORD);
       expect(await logsIn(name, FIRST_PASSWORD)).toBe(true);
-      expect((await refusal(admin.secret.reveal({ secret: name, stage: "pending" }))).errorCode).toBe(
-        "NOT_FOUND",
-      );
+      expect(
+        (await refusal(admin.secret.reveal({ secret: name, stage: "pending" }))).errorCode,
+      ).toBe("NOT_FOUND");
     });
 
     it("rolls back: the previous password is set back and becomes current", async () => {
