@@ -28,6 +28,8 @@ export interface RotationExecutorOptions {
 
 /** Steps one claim runs at most before letting the job go (a job has fewer: a safety bound). */
 const MAX_STEPS_PER_CLAIM = 32;
+/** Claims one tick makes back to back while jobs stay due, before waiting for the next. */
+const MAX_CLAIMS_PER_TICK = 100;
 
 export class RotationExecutor {
   readonly owner: string;
@@ -36,6 +38,9 @@ export class RotationExecutor {
   readonly #batch: number;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
+  /** A job became due while a tick ran: claim again before the tick ends. */
+  #again = false;
+  #stopDue: (() => void) | undefined;
 
   constructor(
     private readonly deps: Pick<Deps, "db" | "now" | "log">,
@@ -48,15 +53,40 @@ export class RotationExecutor {
     this.#batch = options.batch ?? 10;
   }
 
-  /** Claims the due jobs and drives each; returns how many it claimed. One tick at a time. */
+  /**
+   * Claims the due jobs and drives each, again while a full batch was claimed or a job became
+   * due meanwhile; returns how many it claimed. One tick at a time.
+   */
   tick(): Promise<number> {
-    this.#running ??= this.#tick().finally(() => {
+    this.#running ??= this.#claimWhileDue().finally(() => {
       this.#running = undefined;
     });
     return this.#running;
   }
 
-  async #tick(): Promise<number> {
+  /** A job became due now on this replica: tick at once instead of at the next poll. */
+  wake(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.tick().catch((err: unknown) =>
+      this.deps.log.error({ err }, "the rotation executor's tick failed"),
+    );
+  }
+
+  async #claimWhileDue(): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < MAX_CLAIMS_PER_TICK; i++) {
+      this.#again = false;
+      const claimed = await this.#claim();
+      total += claimed;
+      if (claimed < this.#batch && !this.#again) break;
+    }
+    return total;
+  }
+
+  async #claim(): Promise<number> {
     const now = this.deps.now();
     const claimed = await this.deps.db.transaction((tx) =>
       rotationJobStore.claimDue(
@@ -90,6 +120,9 @@ export class RotationExecutor {
 
   start(): void {
     if (this.#timer) return;
+    // Jobs made due by a call on this replica (run, retry, a callback) start at once; other
+    // replicas' calls are found by the poll.
+    this.#stopDue = this.engine.onDue(() => this.wake());
     this.#timer = setInterval(() => {
       this.tick().catch((err: unknown) =>
         this.deps.log.error({ err }, "the rotation executor's tick failed"),
@@ -99,6 +132,8 @@ export class RotationExecutor {
   }
 
   async stop(): Promise<void> {
+    this.#stopDue?.();
+    this.#stopDue = undefined;
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#running?.catch(() => undefined);

@@ -152,7 +152,7 @@ export class RotationJobCallbacks {
     body: Body<{ result: T; audit: Record<string, unknown> }>,
   ): Promise<T> {
     const lookup = jobTokenLookupHash(token);
-    return this.deps.db.transaction(async (tx) => {
+    const result = await this.deps.db.transaction(async (tx) => {
       const found = await this.stores.rotationJobs.byToken(tx, lookup);
       if (!found) throw deadToken();
       const secret = await this.stores.secrets.byId(tx, found.secret_id, true);
@@ -168,6 +168,9 @@ export class RotationJobCallbacks {
       });
       return result;
     });
+    // A failure asks for a revert; the executor need not wait for its next poll.
+    this.engine.due();
+    return result;
   }
 
   async #requireCallbackMode(tx: Queryable, job: JobRow): Promise<void> {

@@ -117,6 +117,7 @@ export class RotationJobEngine {
   readonly versions: RotationVersions;
   readonly #rotators: RotatorRegistry;
   readonly #callbackTimeoutMs: number;
+  readonly #dueListeners = new Set<() => void>();
 
   constructor(
     private readonly deps: RotationEngineDeps,
@@ -126,6 +127,17 @@ export class RotationJobEngine {
     this.versions = new RotationVersions(deps, stores);
     this.#rotators = options.rotators ?? builtInRotators;
     this.#callbackTimeoutMs = options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS;
+  }
+
+  /** Listens for jobs made due now on this replica (the executor, once started); returns the un-listen. */
+  onDue(listener: () => void): () => void {
+    this.#dueListeners.add(listener);
+    return () => this.#dueListeners.delete(listener);
+  }
+
+  /** Tells the listeners a job is due now: call once the transaction that made it so committed. */
+  due(): void {
+    for (const listener of this.#dueListeners) listener();
   }
 
   /** When a callback rotator that calls now must call again by. */

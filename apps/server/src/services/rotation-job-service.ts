@@ -226,7 +226,8 @@ export class RotationJobService {
     });
   }
 
-  #call(
+  /** One operator call on a secret; the executor is told once it committed (the job may be due). */
+  async #call(
     actor: Actor,
     meta: RequestMeta,
     input: SecretRotationInput,
@@ -236,7 +237,17 @@ export class RotationJobService {
       secret: SecretRow,
     ) => Promise<{ result: RotationJobView; details: Record<string, unknown> }>,
   ): Promise<RotationJobView> {
-    return changeOnSecret(this.deps, this.stores, actor, meta, input.secret, action, change);
+    const view = await changeOnSecret(
+      this.deps,
+      this.stores,
+      actor,
+      meta,
+      input.secret,
+      action,
+      change,
+    );
+    this.engine.due();
+    return view;
   }
 
   async #view(q: Queryable, secret: SecretRow, job: JobRow): Promise<RotationJobView> {

@@ -266,6 +266,28 @@ describe.each(ENGINES)("rotation jobs on %s", (engine) => {
     expect(await promotions("flaky")).toBe(1);
   });
 
+  it("a run on this replica wakes its executor: no wait for the next poll", async () => {
+    await rotating("woken", "fake-woken");
+    // A poll an hour apart: only the wake-up can start the job within the test's deadline.
+    const started = new RotationExecutor(suite.server.deps, suite.server.services.rotationEngine, {
+      owner: "woken",
+      intervalMs: 3_600_000,
+    });
+    started.start();
+    try {
+      const job = await admin.rotation.run({ secret: "woken" });
+      const deadline = Date.now() + 60_000;
+      let state = job.state;
+      while (state !== "succeeded" && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        state = (await admin.rotation.jobs({ secret: "woken" })).items[0]!.state;
+      }
+      expect(state).toBe("succeeded");
+    } finally {
+      await started.stop();
+    }
+  });
+
   it("counts ended jobs by state and the active ones in /metrics", async () => {
     await rotating("counted", "fake-counted");
     const metrics = suite.server.deps.metrics.registry;
