@@ -95,4 +95,26 @@ describe.each(ENGINES)("rotation schedules on %s", (engine) => {
     expect(await other.runOnce(job)).toBe(true);
     expect((await jobsOf()).map((j) => j.state)).toEqual(["succeeded", "cancelled", "running"]);
   });
+
+  it("raises rotation.missed once when a window passed without a start, then catches up", async () => {
+    await admin.secret.create({ secret: "late", value: "fake-late" });
+    await admin.rotation.configure({ secret: "late", rotator: "rnd", every: "1h", window: "1h" });
+    const job = schedule();
+    const runner = new JobRunner(suite.server.deps, suite.server.services, [job]);
+    const missed = async () =>
+      suite.server.deps.db.query<{ details: { catchingUp: boolean } }>(
+        "SELECT details FROM audit_events WHERE action = 'rotation.missed' AND resource LIKE '%/late'",
+      );
+    // The server was down past the due time and its window: an `every` policy catches up.
+    clock.offsetMs += 2.5 * HOUR_MS;
+    expect(await runner.runOnce(job)).toBe(true);
+    expect((await missed()).map((m) => m.details.catchingUp)).toEqual([true]);
+    const late = async () =>
+      (await jobsOf()).filter((j) => j.name === "late").map((j) => j.trigger);
+    expect(await late()).toEqual(["schedule"]);
+    // Not raised again for the same due time.
+    clock.offsetMs += job.periodMs;
+    expect(await runner.runOnce(job)).toBe(true);
+    expect(await missed()).toHaveLength(1);
+  });
 });

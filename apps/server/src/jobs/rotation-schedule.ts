@@ -10,9 +10,11 @@
  * `rotation.failed` event tells a person meanwhile). Disabled secrets and secrets scheduled for deletion do
  * not rotate; a secret with an active job waits for it.
  *
- * Not done yet: the `rotation.missed` event (it needs the server to remember which missed
- * due times it raised), metrics, and skipping disabled secrets in SQL (they are skipped here,
- * and at most SCHEDULE_BATCH candidates are read per run).
+ * A due time whose window passed without a start (the server was down) raises the audit event `rotation.missed` once (the policy remembers the last
+ * one raised); an `every` policy then catches up at once, a cron one waits for its next window.
+ *
+ * Not done yet: skipping disabled secrets in SQL (they are skipped here, and at most
+ * SCHEDULE_BATCH candidates are read per run).
  */
 import { checkDue, isCofferError } from "@coffer/core";
 import { SYSTEM, SYSTEM_META } from "../audit/audit-log.js";
@@ -45,6 +47,19 @@ export function rotationScheduleJob(
         if (due.kind === "waiting") {
           await stores.rotation.setNextDue(tx, secret.id, due.due);
           continue;
+        }
+        if (due.kind === "missed" && policy.missed_due_at?.getTime() !== due.missed.getTime()) {
+          // Once per missed due time: the hook §12's automations read `rotation.missed` from.
+          await stores.rotation.markMissed(tx, secret.id, due.missed);
+          await stores.audit.record(tx, SYSTEM, SYSTEM_META, {
+            action: "rotation.missed",
+            resource: secretUri(deps.org, secret.owner, secret.name),
+            details: {
+              due: due.missed.toISOString(),
+              windowEndedAt: new Date(due.missed.getTime() + schedule.windowMs).toISOString(),
+              catchingUp: due.startNow,
+            },
+          });
         }
         if (due.kind === "missed" && !due.startNow) {
           await stores.rotation.setNextDue(tx, secret.id, due.next);

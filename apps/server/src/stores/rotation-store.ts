@@ -58,6 +58,8 @@ export interface PolicyRow {
   max_attempts: number;
   last_rotated_at: Date | null;
   next_due_at: Date;
+  /** The last missed due time `rotation.missed` was raised for. */
+  missed_due_at: Date | null;
   created_at: Date;
   created_by: string;
   updated_at: Date;
@@ -84,7 +86,7 @@ const ROTATOR_COLUMNS = `r.id, r.owner, p.kind AS owner_kind, r.name, r.kind, r.
   r.created_at, r.created_by, r.updated_at, r.updated_by`;
 const POLICY_COLUMNS = `rp.secret_id, rp.rotator_id, r.owner AS rotator_owner, r.name AS rotator_name,
   rp.every_ms, rp.cron, rp.window_ms, rp.auto, rp.targets, rp.generator, rp.max_attempts,
-  rp.last_rotated_at, rp.next_due_at, rp.created_at, rp.created_by, rp.updated_at, rp.updated_by`;
+  rp.last_rotated_at, rp.next_due_at, rp.missed_due_at, rp.created_at, rp.created_by, rp.updated_at, rp.updated_by`;
 const POLICY_FROM = "rotation_policies rp JOIN rotators r ON r.id = rp.rotator_id";
 
 export const rotationStore = {
@@ -206,6 +208,14 @@ export const rotationStore = {
       "UPDATE rotation_policies SET last_rotated_at = $2, next_due_at = $3 WHERE secret_id = $1",
       [secretId, at, nextDueAt],
     );
+  },
+
+  /** `rotation.missed` was raised for the window that opened at `missed`. */
+  async markMissed(q: Queryable, secretId: number, missed: Date): Promise<void> {
+    await q.query("UPDATE rotation_policies SET missed_due_at = $2 WHERE secret_id = $1", [
+      secretId,
+      missed,
+    ]);
   },
 
   /** The stored due time moved to the true one (a manual new version moved the anchor). */

@@ -15,3 +15,7 @@ ALTER TABLE rotation_jobs ADD COLUMN callback_deadline timestamptz;
 -- `revert_errors`: reverts of the current attempt that errored (as opposed to ones the rotator
 -- said it cannot do); past a bound the job ends `failed`, target state unknown.
 ALTER TABLE rotation_jobs ADD COLUMN revert_errors integer NOT NULL DEFAULT 0;
+
+-- `missed_due_at`: the last due time whose window passed without a start, for which the
+-- scheduler raised `rotation.missed` (SPEC §11): raised once per missed due time.
+ALTER TABLE rotation_policies ADD COLUMN missed_due_at timestamptz;

@@ -283,6 +283,11 @@ function targetFailure(error: unknown, target: Target, login: Login): CofferErro
       { ...base, cause: "TARGET_LOGIN_REFUSED", retryable: false },
     );
   if (sqlstate === "42704") return roleMissing(target, base);
+  if (sqlstate === "42501" && login !== "admin")
+    return unprocessable(
+      `role "${target.role}" logged in to ${target.host} but may not connect to the database (insufficient privilege)`,
+      { ...base, cause: "TARGET_PERMISSION_DENIED", retryable: false },
+    );
   if (sqlstate === "42501") return permissionDenied(target, "insufficient privilege", base);
   if (sqlstate === "3D000")
     return notFound(`the database ${who} names does not exist on ${target.host}`, {
