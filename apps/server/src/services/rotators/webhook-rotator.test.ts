@@ -8,13 +8,17 @@
  * - job tokens: refused for another job's call, once replaced by a newer call, after the end.
  */
 import { createHmac } from "node:crypto";
+import type { ServerResponse } from "node:http";
 import type { AppRouter } from "../../index.js";
 import { CofferError, type ErrorCode } from "@coffer/core";
 import { createTRPCClient, httpLink, type TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RotationExecutor } from "../../jobs/rotation-executor.js";
 import { callerAs, refusal, serverForSuite } from "../../test-support.js";
+import { createWebhookClient } from "../../webhooks/outbound.js";
 import { startReceiver, type Receiver, type Received } from "../../webhooks/test-receiver.js";
+import { builtInRotators } from "./rotators.js";
+import { webhookRotator } from "./webhook-rotator.js";
 
 interface Call {
   type: string;
@@ -268,4 +272,61 @@ describe("webhook rotator end to end", () => {
       );
     }
   });
+});
+
+describe("webhook rotator deadlines", () => {
+  // Calls time out after 300 ms, and a callback rotator must call back at once.
+  const client = createWebhookClient({ allowCidrs: ["127.0.0.1/32"], timeoutMs: 300 });
+  const suite = serverForSuite("pglite", {
+    rotation: {
+      random: () => 0,
+      callbackTimeoutMs: 0,
+      rotators: { ...builtInRotators, webhook: webhookRotator(client) },
+    },
+  });
+  let admin: ReturnType<typeof callerAs>;
+  let runner: RotationExecutor;
+  let receiver: Receiver;
+  const hung: ServerResponse[] = [];
+
+  beforeAll(async () => {
+    admin = callerAs(suite.server, suite.admin);
+    runner = new RotationExecutor(suite.server.deps, suite.server.services.rotationEngine, {
+      owner: "deadlines",
+    });
+    // Never answers a set (the call times out); accepts a start and never calls back.
+    receiver = await startReceiver((res, request) => {
+      const call = JSON.parse(request.body.toString("utf8")) as Call;
+      if (call.type === "rotation.set") hung.push(res);
+      else res.writeHead(call.type === "rotation.start" ? 202 : 204).end();
+    });
+  });
+  afterAll(async () => {
+    for (const res of hung) res.destroy();
+    await receiver?.close();
+    await client.close();
+  });
+
+  it.each([
+    ["driver", "did not answer within 300 ms"],
+    ["callback", "did not call back"],
+  ] as const)(
+    "%s mode: a receiver that never answers fails each attempt, then the job",
+    async (mode, words) => {
+      const name = `late_${mode}`;
+      await admin.secret.create({ secret: name, value: "fake-initial" });
+      await admin.rotator.create({
+        name,
+        kind: "webhook",
+        webhook: { url: `${receiver.url}/rotate`, mode },
+      });
+      await admin.rotation.configure({ secret: name, rotator: name, auto: false, maxAttempts: 2 });
+      await admin.rotation.run({ secret: name });
+      for (let i = 0; i < 20 && (await runner.tick()) > 0; i++);
+      const [job] = (await admin.rotation.jobs({ secret: name })).items;
+      expect(job).toMatchObject({ state: "failed", attempt: 2 });
+      expect(job?.error).toContain(words);
+      expect((await admin.secret.reveal({ secret: name })).value).toBe("fake-initial");
+    },
+  );
 });
