@@ -171,6 +171,10 @@ describe("coffer backend: change feed", () => {
       expect(changeOf(change("secret://default/ml/x", event))!.action).toBe("refresh");
     }
     expect(changeOf(change("not a uri", "put"))).toBeUndefined();
+    // A rotation's outcome changes no value by itself: nothing to refetch.
+    for (const event of ["rotation.succeeded", "rotation.failed", "rotation.missed"] as const) {
+      expect(changeOf(change("secret://default/ml/x", event))).toBeUndefined();
+    }
   });
 
   it("subscribes once for every watcher, refreshes all on every start, stops", () => {

@@ -72,6 +72,8 @@ export function changeOf(change: SecretChange): BackendChange | undefined {
   } catch {
     return undefined;
   }
+  // A rotation's outcome changes no value by itself (a promotion comes as its own `stage`).
+  if (change.event.startsWith("rotation.")) return undefined;
   const drop = change.event === "disable" || change.event === "delete";
   return {
     action: drop ? "drop" : "refresh",

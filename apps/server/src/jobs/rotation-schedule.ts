@@ -22,13 +22,14 @@ import type { Deps } from "../deps.js";
 import type { RotationJobService } from "../services/rotation-job-service.js";
 import { currentVersionAt, lastRotation, scheduleOf } from "../services/rotation-policy-service.js";
 import { secretUri } from "../services/secret-view.js";
+import { feedChange } from "../services/secret-write-batch.js";
 import type { Stores } from "../stores/stores.js";
 import type { Job } from "./jobs.js";
 
 export const SCHEDULE_BATCH = 500;
 
 export function rotationScheduleJob(
-  deps: Pick<Deps, "org" | "config" | "log">,
+  deps: Pick<Deps, "org" | "config" | "log" | "changes">,
   stores: Pick<Stores, "secrets" | "rotation" | "rotationJobs" | "audit">,
   jobs: RotationJobService,
 ): Job {
@@ -51,6 +52,10 @@ export function rotationScheduleJob(
         if (due.kind === "missed" && policy.missed_due_at?.getTime() !== due.missed.getTime()) {
           // Once per missed due time: the hook §12's automations read `rotation.missed` from.
           await stores.rotation.markMissed(tx, secret.id, due.missed);
+          await deps.changes.notify(
+            tx,
+            feedChange(deps.org, secret, "rotation.missed", secret.current_version),
+          );
           await stores.audit.record(tx, SYSTEM, SYSTEM_META, {
             action: "rotation.missed",
             resource: secretUri(deps.org, secret.owner, secret.name),

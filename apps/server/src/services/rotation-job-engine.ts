@@ -223,7 +223,16 @@ export class RotationJobEngine {
         case "notifyFailed":
           // An earlier attempt's error stays in the step log, not on a job that succeeded.
           if (action === "notifySucceeded") next.error = null;
-          // The audit event is the hook §12's automations will read `rotation.*` from.
+          // The change feed and the audit event are the hooks §12's automations will read.
+          await this.deps.changes.notify(
+            tx,
+            feedChange(
+              this.deps.org,
+              secret,
+              action === "notifySucceeded" ? "rotation.succeeded" : "rotation.failed",
+              action === "notifySucceeded" ? job.pending_version : secret.current_version,
+            ),
+          );
           await this.stores.audit.record(tx, SYSTEM, SYSTEM_META, {
             action: action === "notifySucceeded" ? "rotation.succeeded" : "rotation.failed",
             resource: secretUri(this.deps.org, secret.owner, secret.name),

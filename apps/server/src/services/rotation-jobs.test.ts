@@ -73,6 +73,32 @@ describe.each(ENGINES)("rotation jobs on %s", (engine) => {
     expect(JSON.stringify([done, audit])).not.toContain(value);
   });
 
+  it("tells the change feed: the promotion, then rotation.succeeded / rotation.failed", async () => {
+    await rotating("fed", "fake-fed");
+    await rotating("fed_bad", "fake-not-json", ["password"]);
+    const stop = new AbortController();
+    const heard: string[] = [];
+    const listening = (async () => {
+      for await (const change of suite.server.deps.changes.subscribe(stop.signal)) {
+        if (change.name.startsWith("fed"))
+          heard.push(`${change.name} ${change.event} ${change.version}`);
+        if (heard.some((h) => h.includes("rotation.failed"))) return;
+      }
+    })();
+    await admin.rotation.run({ secret: "fed" });
+    await executor("a").tick();
+    await admin.rotation.run({ secret: "fed_bad" });
+    await executor("a").tick();
+    await listening;
+    stop.abort();
+    expect(heard).toEqual([
+      "fed put 2",
+      "fed stage 2",
+      "fed rotation.succeeded 2",
+      "fed_bad rotation.failed 1",
+    ]);
+  });
+
   it("rotates only the targets' keys of a JSON value", async () => {
     await rotating("json", '{"user":"fake-app","password":"fake-pw","port":5432}', ["password"]);
     await admin.rotation.run({ secret: "json" });

@@ -10,6 +10,14 @@ export const SECRET_CHANGE_EVENTS = [
   "disable",
   "delete",
   "restore",
+  /**
+   * Rotation outcomes (SPEC §11), for those who follow a secret's rotation; they change no
+   * value by themselves (a success's promotion is its own `stage` change, in the same
+   * transaction).
+   */
+  "rotation.succeeded",
+  "rotation.failed",
+  "rotation.missed",
 ] as const;
 export type SecretChangeEvent = (typeof SECRET_CHANGE_EVENTS)[number];
 
