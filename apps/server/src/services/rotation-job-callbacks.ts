@@ -57,9 +57,17 @@ export class RotationJobCallbacks {
   ) {}
 
   start(token: string, meta: RequestMeta): Promise<JobStartView> {
-    return this.#call(token, meta, "rotation.job.start", async (tx, job, secret) => {
-      return { result: await this.#startView(tx, job, secret), audit: { reveal: true } };
-    });
+    return this.#call(token, meta, "rotation.job.start", async (tx, job, secret) => ({
+      result: await this.#startView(tx, job, secret),
+      // Audited as the reveal it is: which versions the rotator's code read (never a value).
+      audit: {
+        reveal: {
+          current: secret.current_version,
+          previous: secret.previous_version,
+          pending: job.pending_version === secret.pending_version ? job.pending_version : null,
+        },
+      },
+    }));
   }
 
   addPending(token: string, meta: RequestMeta): Promise<JobStartView> {

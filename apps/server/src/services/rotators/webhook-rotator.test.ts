@@ -144,6 +144,14 @@ describe("webhook rotator end to end", () => {
       expect(r.body.toString()).not.toContain("fake-initial");
     }
     expect(new Set(calls.map((c) => c.data.token)).size).toBe(2);
+    // Nor in the audit trail (the reads are audited by version) or the metrics.
+    const audit = await suite.server.deps.db.query<{ action: string; details: unknown }>(
+      "SELECT action, details FROM audit_events WHERE action LIKE 'rotation.%'",
+    );
+    expect(audit.filter((a) => a.action === "rotation.job.start")).toHaveLength(2);
+    const shown = JSON.stringify(audit) + (await suite.server.deps.metrics.registry.metrics());
+    expect(shown).not.toContain(value);
+    expect(shown).not.toContain(key.slice("whsec_".length));
     // The job has ended: its last token is dead.
     const dead = await jobRefusal(asJob(calls[1]!.data.token).rotation.job.start.mutate());
     expect(dead.errorCode).toBe("UNAUTHORIZED");
