@@ -156,6 +156,55 @@ describe("rotation reaches the gateway through the change feed", () => {
     }
     report("disable, enable, rollback → gateway", latencies);
   }, 600_000);
+
+  it("a rotation job (random rotator, rotation.run) reaches the gateway: whole value and target key", async () => {
+    await admin.rotator.create.mutate({ name: "rnd", owner: "ml", kind: "random" });
+    const cases = [
+      { secret: "ml/rotated_key", value: "fake-rotated-key-0001", targets: undefined },
+      // The gateway injects the rotated key only: `{vault://coffer/ml/rotated_json/password}`.
+      {
+        secret: "ml/rotated_json",
+        value: '{"user":"fake-user","password":"fake-rotated-key-0001"}',
+        targets: ["password"],
+      },
+    ];
+    const latencies: number[] = [];
+    for (const { secret, value, targets } of cases) {
+      await admin.secret.create.mutate({ secret, value });
+      await admin.rotation.configure.mutate({
+        secret,
+        rotator: "ml/rnd",
+        auto: false,
+        ...(targets ? { targets } : {}),
+      });
+      const ref = targets ? `${secret}/password` : secret;
+      const gateway = await gatewayFor(server.url, server.adminToken!, ref);
+      expect(await keyVia(gateway)).toBe("fake-rotated-key-0001");
+      await untilFeedIsLive(gateway, async (next) => {
+        await admin.secret.put.mutate({
+          secret,
+          value: targets ? JSON.stringify({ password: next }) : next,
+        });
+      });
+      const before = await keyVia(gateway);
+      // The server's own executor runs the job (woken by the run on this replica).
+      await admin.rotation.run.mutate({ secret });
+      const ranAt = performance.now();
+      const seenAt = await eventually(
+        `the gateway after rotating ${secret}`,
+        async () => ((await keyVia(gateway)) !== before ? performance.now() : undefined),
+        { timeoutMs: DEADLINE_MS, intervalMs: 5 },
+      );
+      latencies.push(Math.round(seenAt - ranAt));
+      const [job] = (await admin.rotation.jobs.query({ secret })).items;
+      expect(job?.state).toBe("succeeded");
+      const now = (await admin.secret.reveal.mutate({ secret })).value;
+      expect(await keyVia(gateway)).toBe(
+        targets ? (JSON.parse(now) as { password: string }).password : now,
+      );
+    }
+    report("rotation.run → gateway (job on the server's executor)", latencies);
+  }, 600_000);
 });
 
 describe.skipIf(POSTGRES_URL === undefined)("two server replicas on PostgreSQL", () => {
