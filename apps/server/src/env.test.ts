@@ -12,6 +12,7 @@ describe("readConfig", () => {
       databaseUrl: undefined,
       maxTokenTtlDays: 365,
       logLevel: "info",
+      rotationLeaseMs: 30_000,
     });
     expect(config.dataDir).toBe(path.resolve("/home/someone/coffer", ".coffer"));
     expect(readConfig({ COFFER_DATA_DIR: "data" }, "/srv").dataDir).toBe("/srv/data");
@@ -47,6 +48,15 @@ describe("readConfig", () => {
     }
     expect(problems.join()).toMatch(/COFFER_ROOT_KEY or COFFER_ROOT_KEY_FILE, not both/);
     expect((error as ConfigError).message).not.toContain("fake-root-key-material");
+  });
+
+  it("reads the rotation lease in whole ms from 1000 to 600000", () => {
+    expect(readConfig({ COFFER_ROTATION_LEASE_MS: "3000" }, "/srv").rotationLeaseMs).toBe(3000);
+    for (const bad of ["999", "600001", "2.5", "3s"]) {
+      expect(() => readConfig({ COFFER_ROTATION_LEASE_MS: bad }, "/srv"), bad).toThrow(
+        /COFFER_ROTATION_LEASE_MS must be a whole number from 1000 to 600000/,
+      );
+    }
   });
 
   it("reads previous root keys as a list", () => {

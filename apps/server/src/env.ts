@@ -24,6 +24,12 @@ export interface Config {
   maxTokenTtlDays: number;
   /** How often background jobs look for work, in ms. */
   jobIntervalMs: number;
+  /**
+   * How long a replica holds a rotation job without a step committing, in ms (SPEC §11);
+   * then another replica takes it over. Must exceed the webhook calls' 10 s timeout in
+   * production (a shorter lease lets a second replica replay a step still running).
+   */
+  rotationLeaseMs: number;
   /** Failed authentications allowed per client address per minute. */
   authFailuresPerMinute: number;
   /**
@@ -117,6 +123,7 @@ export function readConfig(
     logLevel,
     maxTokenTtlDays: int("COFFER_MAX_TOKEN_TTL_DAYS", 365, 1, 3650),
     jobIntervalMs: int("COFFER_JOB_INTERVAL_MS", 60_000, 100, 86_400_000),
+    rotationLeaseMs: int("COFFER_ROTATION_LEASE_MS", 30_000, 1_000, 600_000),
     authFailuresPerMinute: int("COFFER_AUTH_FAILURES_PER_MINUTE", 20, 1, 100_000),
     trustedProxies: commaList(env["COFFER_TRUSTED_PROXIES"]),
     hookAllowCidrs: commaList(env["COFFER_HOOK_ALLOW_CIDRS"]),

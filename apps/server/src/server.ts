@@ -113,7 +113,9 @@ export async function startServer(
     ...coreJobs(deps, stores),
     rotationScheduleJob(deps, stores, services.rotationJobs),
   ]);
-  const rotation = new RotationExecutor(deps, services.rotationEngine);
+  const rotation = new RotationExecutor(deps, services.rotationEngine, {
+    leaseMs: config.rotationLeaseMs,
+  });
   deps.metrics.rotationJobsActive.count = () => stores.rotationJobs.activeCount(db);
   if (options.jobs !== false) {
     jobs.start();

@@ -3,7 +3,9 @@
  * (.ci/run sets it), on the PostgreSQL server too, each test database in a schema of its own.
  */
 import { randomBytes } from "node:crypto";
-import { tempDir } from "@coffer/test-kit";
+import { CofferError, type ErrorCode } from "@coffer/core";
+import { refusal, tempDir } from "@coffer/test-kit";
+import { createTRPCClient, httpLink, type TRPCClientError } from "@trpc/client";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 import type { Actor } from "./auth/actor.js";
@@ -11,7 +13,7 @@ import { Authenticator } from "./auth/authenticate.js";
 import { openPglite, openPostgres, type Database } from "./db/database.js";
 import { readConfig, type Config } from "./env.js";
 import { createLogger } from "./logger.js";
-import { appRouter } from "./routers/_app.js";
+import { appRouter, type AppRouter } from "./routers/_app.js";
 import { startServer, type CofferServer, type StartOptions } from "./server.js";
 import { pgliteTemplate } from "./test-pglite-template.js";
 import { createCallerFactory } from "./trpc.js";
@@ -171,4 +173,20 @@ export function callerAs(server: CofferServer, actor: Actor) {
 }
 
 /** The CofferError a call is refused with (anything else, or success, fails the test). */
-export { refusal } from "@coffer/test-kit";
+export { refusal };
+
+/** The API over real HTTP at `url` (a server's, a child process's), as `token` (cft_, cfj_). */
+export function httpCaller(url: string, token: string) {
+  return createTRPCClient<AppRouter>({
+    links: [httpLink({ url: `${url}/trpc`, headers: { authorization: `Bearer ${token}` } })],
+  });
+}
+
+/** The CofferError a call over HTTP is refused with: the SPEC's error body, as tRPC hands it over. */
+export const httpRefusal = (promise: Promise<unknown>): Promise<CofferError> =>
+  refusal(promise, (error) => {
+    const shape = (error as TRPCClientError<AppRouter>).shape as
+      { errorCode: ErrorCode; message: string; details: Record<string, unknown> } | undefined;
+    if (!shape) throw error;
+    return new CofferError(shape.errorCode, shape.message, shape.details);
+  });
