@@ -9,12 +9,9 @@
  */
 import { createHmac } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import type { AppRouter } from "../../index.js";
-import { CofferError, type ErrorCode } from "@coffer/core";
-import { createTRPCClient, httpLink, type TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RotationExecutor } from "../../jobs/rotation-executor.js";
-import { callerAs, refusal, serverForSuite } from "../../test-support.js";
+import { callerAs, httpCaller, httpRefusal, serverForSuite } from "../../test-support.js";
 import { createWebhookClient } from "../../webhooks/outbound.js";
 import { startReceiver, type Receiver, type Received } from "../../webhooks/test-receiver.js";
 import { builtInRotators } from "./rotators.js";
@@ -24,15 +21,6 @@ interface Call {
   type: string;
   data: { job: string; secret: string; attempt: number; token: string; targets: string[] };
 }
-
-/** A refusal over HTTP: the SPEC's error body, as tRPC's client hands it over. */
-const jobRefusal = (promise: Promise<unknown>) =>
-  refusal(promise, (error) => {
-    const shape = (error as TRPCClientError<AppRouter>).shape as
-      { errorCode: ErrorCode; message: string; details: Record<string, unknown> } | undefined;
-    if (!shape) throw error;
-    return new CofferError(shape.errorCode, shape.message, shape.details);
-  });
 
 /** Standard Webhooks, checked independently: HMAC-SHA256 of `id.timestamp.body`. */
 function verified(request: Received, key: string): boolean {
@@ -60,15 +48,7 @@ describe("webhook rotator end to end", () => {
   let target = "fake-initial";
   const calls: Call[] = [];
 
-  const asJob = (token: string) =>
-    createTRPCClient<AppRouter>({
-      links: [
-        httpLink({
-          url: `${suite.server.url}/trpc`,
-          headers: { authorization: `Bearer ${token}` },
-        }),
-      ],
-    });
+  const asJob = (token: string) => httpCaller(suite.server.url, token);
   const settle = async () => {
     for (let i = 0; i < 20 && (await runner.tick()) > 0; i++);
   };
@@ -153,7 +133,7 @@ describe("webhook rotator end to end", () => {
     expect(shown).not.toContain(value);
     expect(shown).not.toContain(key.slice("whsec_".length));
     // The job has ended: its last token is dead.
-    const dead = await jobRefusal(asJob(calls[1]!.data.token).rotation.job.start.mutate());
+    const dead = await httpRefusal(asJob(calls[1]!.data.token).rotation.job.start.mutate());
     expect(dead.errorCode).toBe("UNAUTHORIZED");
   });
 
@@ -243,7 +223,7 @@ describe("webhook rotator end to end", () => {
     expect(await reveal("cbfail")).toBe("fake-initial");
     // Tokens: the start call's was replaced by the revert call's; both are dead now.
     for (const token of tokens) {
-      expect((await jobRefusal(asJob(token).rotation.job.heartbeat.mutate())).errorCode).toBe(
+      expect((await httpRefusal(asJob(token).rotation.job.heartbeat.mutate())).errorCode).toBe(
         "UNAUTHORIZED",
       );
     }
@@ -260,7 +240,7 @@ describe("webhook rotator end to end", () => {
       const own = await asJob(call.data.token).rotation.job.start.mutate();
       expect(own.secret).toBe(call.data.secret);
       // In driver mode the answer is the outcome: callback calls are refused.
-      const refused = await jobRefusal(asJob(call.data.token).rotation.job.complete.mutate());
+      const refused = await httpRefusal(asJob(call.data.token).rotation.job.complete.mutate());
       expect(refused.errorCode).toBe("INVALID_STATUS");
       return 503;
     };
@@ -275,7 +255,7 @@ describe("webhook rotator end to end", () => {
     ).toBe(2);
     expect(held).toHaveLength(4);
     for (const token of [...held, "cfj_not-a-real-token", "cft_a-person-token-shape"]) {
-      expect((await jobRefusal(asJob(token).rotation.job.start.mutate())).errorCode).toBe(
+      expect((await httpRefusal(asJob(token).rotation.job.start.mutate())).errorCode).toBe(
         "UNAUTHORIZED",
       );
     }
