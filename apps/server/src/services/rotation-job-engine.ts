@@ -1,7 +1,6 @@
 /**
- * Runs rotation jobs (SPEC §11): core's job machine (`applyJobEvent`) decides every
- * transition; this module executes the actions it returns and each phase's step, with the
- * rotator of the job (rotators/rotator.ts).
+ * Runs rotation jobs' steps (SPEC §11), each with the job's rotator (rotators/rotator.ts);
+ * core's job machine decides every transition and rotation-transitions.ts runs its actions.
  *
  * Every step commits in a transaction that locks the secret's row, then the job's row (always
  * in that order: the operators' calls do the same), and checks the caller still holds the
@@ -26,31 +25,26 @@
  * unknown (the machine's revertImpossible).
  */
 import {
-  applyJobEvent,
-  backoffDelay,
   failureEvent,
   invalidStatus,
   isCofferError,
   JOB_PHASES,
   jobTokenLookupHash,
   mintJobToken,
-  TARGET_STATE_UNKNOWN,
   type JobEvent,
   type JobPhase,
 } from "@coffer/core";
-import { SYSTEM, SYSTEM_META } from "../audit/audit-log.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import type { JobChange, JobRow } from "../stores/rotation-job-store.js";
 import type { RotatorRow } from "../stores/rotation-store.js";
 import type { SecretRow } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
-import { scheduleOf } from "./rotation-policy-service.js";
+import { RotationTransitions } from "./rotation-transitions.js";
 import { ROTATION_ACTOR, RotationVersions } from "./rotation-versions.js";
 import { rotatorFailure, type Rotator, type RotatorAction } from "./rotators/rotator.js";
 import { builtInRotators, type RotatorRegistry } from "./rotators/rotators.js";
 import { secretUri } from "./secret-view.js";
-import { feedChange } from "./secret-write-batch.js";
 
 export { ROTATION_ACTOR };
 
@@ -115,6 +109,7 @@ const PHASE_ACTION: Partial<Record<JobPhase, RotatorAction>> = {
 
 export class RotationJobEngine {
   readonly versions: RotationVersions;
+  readonly transitions: RotationTransitions;
   readonly #rotators: RotatorRegistry;
   readonly #callbackTimeoutMs: number;
   readonly #dueListeners = new Set<() => void>();
@@ -125,6 +120,7 @@ export class RotationJobEngine {
     private readonly options: RotationEngineOptions = {},
   ) {
     this.versions = new RotationVersions(deps, stores);
+    this.transitions = new RotationTransitions(deps, stores, this.versions, options);
     this.#rotators = options.rotators ?? builtInRotators;
     this.#callbackTimeoutMs = options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS;
   }
@@ -166,109 +162,15 @@ export class RotationJobEngine {
     return row;
   }
 
-  /**
-   * Applies `event` to `job` (locked by the caller, as is `secret`), runs the actions core
-   * returns, and saves the job. `change` adds to what the transition sets.
-   */
-  async apply(
+  /** Applies `event` to `job` (see RotationTransitions.apply). */
+  apply(
     tx: Queryable,
     job: JobRow,
     secret: SecretRow,
     event: JobEvent,
     change: Partial<JobChange> = {},
   ): Promise<JobRow> {
-    const outcome = applyJobEvent(job.phase, event);
-    const now = this.deps.now();
-    const next: JobRow = {
-      ...job,
-      ...change,
-      phase: outcome.phase,
-      state: outcome.state,
-      step: outcome.step ?? job.step,
-      updated_at: now,
-    };
-    if (outcome.phase !== job.phase) {
-      // A new phase runs at once (a backoff sets its own time below) and starts its count of
-      // revert errors afresh; a callback rotator's wait ends unless the change renews it.
-      if (!("next_attempt_at" in change)) next.next_attempt_at = now;
-      if (!("callback_deadline" in change)) next.callback_deadline = null;
-      next.revert_errors = 0;
-    }
-    for (const action of outcome.actions) {
-      switch (action) {
-        case "discardPending":
-          await this.versions.discardPending(tx, job, secret);
-          break;
-        case "promotePending":
-          await this.#promotePending(tx, job, secret, now);
-          break;
-        case "promotePrevious":
-          await this.#promotePrevious(tx, job, secret);
-          break;
-        case "scheduleBackoff":
-          next.next_attempt_at = new Date(now.getTime() + backoffDelay(job.attempt, this.options));
-          next.lease_owner = null;
-          next.lease_until = null;
-          break;
-        case "nextAttempt":
-          next.attempt = job.attempt + 1;
-          break;
-        case "resetAttempts":
-          next.attempt = 1;
-          break;
-        case "recordTargetUnknown":
-          next.error = TARGET_STATE_UNKNOWN;
-          break;
-        case "notifySucceeded":
-        case "notifyFailed":
-          // An earlier attempt's error stays in the step log, not on a job that succeeded.
-          if (action === "notifySucceeded") next.error = null;
-          // The change feed and the audit event are the hooks §12's automations will read.
-          await this.deps.changes.notify(
-            tx,
-            feedChange(
-              this.deps.org,
-              secret,
-              action === "notifySucceeded" ? "rotation.succeeded" : "rotation.failed",
-              action === "notifySucceeded" ? job.pending_version : secret.current_version,
-            ),
-          );
-          await this.stores.audit.record(tx, SYSTEM, SYSTEM_META, {
-            action: action === "notifySucceeded" ? "rotation.succeeded" : "rotation.failed",
-            resource: secretUri(this.deps.org, secret.owner, secret.name),
-            details: {
-              job: job.id,
-              version: job.pending_version,
-              ...(action === "notifyFailed" ? { error: next.error } : {}),
-            },
-          });
-          break;
-        case "reopenJob":
-          // The caller checked, with the secret's row locked, that no other job is active.
-          next.ended_at = null;
-          next.error = null;
-          next.token_lookup = null;
-          next.lease_owner = null;
-          next.lease_until = null;
-          break;
-        case "endJob":
-          // Counted when the transition is made: a transaction failing after it (rare) too.
-          this.deps.metrics.rotationJobsEnded.inc({ state: outcome.state, mode: job.mode });
-          next.ended_at = now;
-          next.lease_owner = null;
-          next.lease_until = null;
-          next.token_lookup = null;
-          next.callback_deadline = null;
-          break;
-        // The reverting phases' step puts the target back; a replay is the caller's next step.
-        case "revertTarget":
-        case "rollbackTarget":
-        case "replayStep":
-          break;
-      }
-    }
-    await this.stores.rotationJobs.save(tx, job.id, next);
-    return next;
+    return this.transitions.apply(tx, job, secret, event, change);
   }
 
   /**
@@ -479,43 +381,6 @@ export class RotationJobEngine {
         },
       },
     };
-  }
-
-  /**
-   * promotePending: pending → current, current → previous, the change-feed notice and the
-   * policy's anchor; the audit event is notifySucceeded's, in this same transaction.
-   */
-  async #promotePending(tx: Queryable, job: JobRow, secret: SecretRow, now: Date): Promise<void> {
-    const version = job.pending_version;
-    if (version === null || secret.pending_version !== version) {
-      throw invalidStatus("the job's pending version is no longer pending");
-    }
-    await this.stores.secrets.makeCurrent(tx, secret.id, version, ROTATION_ACTOR);
-    await this.deps.changes.notify(tx, feedChange(this.deps.org, secret, "stage", version));
-    const policy = await this.stores.rotation.policy(tx, secret.id);
-    if (policy) {
-      await this.stores.rotation.markRotated(tx, secret.id, now, scheduleOf(policy).next(now));
-    }
-  }
-
-  /**
-   * promotePrevious (rollback): previous → current and the old current → previous, with the
-   * audit event `rotation.rolled_back` and the change-feed notice, in this transaction.
-   */
-  async #promotePrevious(tx: Queryable, job: JobRow, secret: SecretRow): Promise<void> {
-    if (secret.previous_version === null || secret.current_version !== job.pending_version) {
-      throw invalidStatus("the secret's stages moved since the job: it cannot be rolled back");
-    }
-    await this.stores.secrets.rollback(tx, secret.id, ROTATION_ACTOR);
-    await this.deps.changes.notify(
-      tx,
-      feedChange(this.deps.org, secret, "stage", secret.previous_version),
-    );
-    await this.stores.audit.record(tx, SYSTEM, SYSTEM_META, {
-      action: "rotation.rolled_back",
-      resource: secretUri(this.deps.org, secret.owner, secret.name),
-      details: { job: job.id, from: secret.current_version, to: secret.previous_version },
-    });
   }
 
   async #logStep(
