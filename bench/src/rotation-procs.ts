@@ -143,7 +143,7 @@ export async function startGateway(options: {
 
 export interface LoadProc {
   pid: number;
-  /** Stops the load and returns what autocannon counted. */
+  /** Stops the load and returns what it counted. */
   stop(): Promise<LoadResult>;
 }
 

@@ -3,7 +3,7 @@
  * process of its own (`apps/server/dist/main.js`, product defaults unless said):
  * 1. Latency: one server, the standalone gateway (its own process) injecting a secret into
  *    requests to a local upstream (its own process), and a steady load through the gateway
- *    (autocannon, its own process, LOAD_RATE requests/s). ROTATIONS times: `rotation.run` with
+ *    (an evenly paced load, its own process, LOAD_RATE requests/s). ROTATIONS times: `rotation.run` with
  *    the `random` rotator, then the time until the upstream first sees a value it had not seen
  *    (it keeps hashes, never values). Split: run → the job's `finishedAt` (succeeded, the
  *    server's clock, same machine) → the upstream; and run → the job's first step starting
