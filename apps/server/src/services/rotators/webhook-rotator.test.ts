@@ -170,6 +170,7 @@ describe("webhook rotator end to end", () => {
   it("callback mode: the receiver drives create, set and test, then completes", async () => {
     await rotating("cb", "callback");
     let done: Promise<unknown> = Promise.resolve();
+    let completions: string[] = [];
     handle = (call) => {
       // Answer the start call at once; drive the job after it (as a real receiver would).
       const job = asJob(call.data.token);
@@ -178,7 +179,12 @@ describe("webhook rotator end to end", () => {
         const started = await job.rotation.job.addPending.mutate();
         target = started.pending!;
         await job.rotation.job.heartbeat.mutate();
-        await job.rotation.job.complete.mutate();
+        // Twice at once: one completes, the other finds the job ended (its token dead).
+        const both = await Promise.allSettled([
+          job.rotation.job.complete.mutate(),
+          job.rotation.job.complete.mutate(),
+        ]);
+        completions = both.map((r) => r.status);
       })();
       return Promise.resolve(202);
     };
@@ -195,6 +201,11 @@ describe("webhook rotator end to end", () => {
     ]);
     expect(await reveal("cb")).toBe(target);
     expect(calls.map((c) => c.type)).toEqual(["rotation.start"]);
+    expect(completions.sort()).toEqual(["fulfilled", "rejected"]);
+    const promotions = await suite.server.deps.db.query(
+      "SELECT 1 FROM audit_events WHERE action = 'rotation.succeeded' AND resource LIKE '%/cb'",
+    );
+    expect(promotions).toHaveLength(1);
   });
 
   it("callback mode: updatePending, then fail: reverted, retried, and the token dies", async () => {
