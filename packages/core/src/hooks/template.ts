@@ -47,9 +47,13 @@ export const RESERVED_HOOK_HEADERS: readonly string[] = [
 
 /** An HTTP field name (RFC 9110 token). */
 const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
-/** What no header value may hold: controls other than tab (CR, LF and NUL among them). */
+/**
+ * What no header value may hold: controls other than tab (CR, LF and NUL among them), and
+ * characters past U+00FF (a header value is bytes; fetch would throw on them mid-send).
+ */
 // eslint-disable-next-line no-control-regex
-const HEADER_VALUE_FORBIDDEN_RE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const HEADER_VALUE_FORBIDDEN_RE = /[\u0000-\u0008\u000a-\u001f\u007f\u0100-\uffff]/;
+const FORBIDDEN_TEXT = "a character no header may hold (CR, LF, NUL, a control, or past U+00FF)";
 
 export interface HookTemplateInput {
   url: string;
@@ -94,7 +98,7 @@ function compileHeader(name: string, value: string): HookTemplatePart[] {
     throw invalidRequest(`header "${name}" is longer than 8 KiB`, { field });
   }
   if (HEADER_VALUE_FORBIDDEN_RE.test(value)) {
-    throw invalidRequest(`header "${name}" holds a control character (CR, LF, NUL, …)`, {
+    throw invalidRequest(`header "${name}" holds ${FORBIDDEN_TEXT}`, {
       field,
     });
   }
@@ -222,7 +226,7 @@ function renderHeader(
     const value = valueOf(part);
     if (HEADER_VALUE_FORBIDDEN_RE.test(value)) {
       throw unprocessable(
-        `header "${name}" would hold a control character (CR, LF, NUL, …) from ${templateText(part)}; nothing was sent`,
+        `header "${name}" would hold ${FORBIDDEN_TEXT} from ${templateText(part)}; nothing was sent`,
         { field: `headers.${name}`, header: name, template: templateText(part) },
       );
     }
