@@ -43,9 +43,16 @@ export * from "./api/principals.js";
 export * from "./api/secrets.js";
 export * from "./api/tokens.js";
 export * from "./api/rotation.js";
+export * from "./api/hooks.js";
 
 export * from "./rotation/backoff.js";
 export * from "./rotation/job-machine.js";
 export * from "./rotation/schedule.js";
 
 export * from "./webhooks/standard-webhooks.js";
+
+export * from "./hooks/hook-template.js";
+export { jsonStringContent } from "./hooks/json-body.js";
+export * from "./hooks/redact.js";
+export * from "./hooks/template.js";
+export * from "./hooks/url-template.js";

@@ -18,9 +18,23 @@ export type TemplatePart = { kind: "text"; text: string } | { kind: "ref"; ref: 
 const MAX_TEMPLATE_LENGTH = 1024 * 1024;
 
 export function parseTemplate(text: string): TemplatePart[] {
+  return scanTemplate(text, (whole): TemplatePart => ({
+    kind: "ref",
+    ref: readTemplateRef(whole),
+  }));
+}
+
+/**
+ * The scanner under parseTemplate and the hooks' grammar (hooks/hook-template.ts): literal
+ * text, `$${` as a literal `${`, and each `${…}` (closing brace included) handed to `read`.
+ */
+export function scanTemplate<P>(
+  text: string,
+  read: (whole: string) => P,
+): ({ kind: "text"; text: string } | P)[] {
   if (text.length > MAX_TEMPLATE_LENGTH)
     throw new ReferenceSyntaxError("template longer than 1 MiB", "", 0);
-  const parts: TemplatePart[] = [];
+  const parts: ({ kind: "text"; text: string } | P)[] = [];
   let literal = "";
   let i = 0;
   while (i < text.length) {
@@ -31,10 +45,10 @@ export function parseTemplate(text: string): TemplatePart[] {
       const close = text.indexOf("}", i + 2);
       if (close === -1)
         throw new ReferenceSyntaxError('"${" is never closed by "}"', text.slice(i), 0);
-      const ref = readRef(text.slice(i, close + 1));
+      const part = read(text.slice(i, close + 1));
       if (literal !== "") parts.push({ kind: "text", text: literal });
       literal = "";
-      parts.push({ kind: "ref", ref });
+      parts.push(part);
       i = close + 1;
     } else {
       const next = text.indexOf("$", i + 1);
@@ -47,7 +61,8 @@ export function parseTemplate(text: string): TemplatePart[] {
   return parts;
 }
 
-function readRef(whole: string): TemplateRef {
+/** Reads one `${…}` (braces included) as a reference, or says where and why it is wrong. */
+export function readTemplateRef(whole: string): TemplateRef {
   const body = whole.slice(2, -1);
   const segments = body.split("/");
   if (body === "" || segments.length > 3) {

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { MIN_REDACTED_LENGTH, redact } from "./redact.js";
+
+describe("redact", () => {
+  // [what, text, values, expected]
+  const cases: [string, string, string[], string][] = [
+    ["every occurrence", "a fake-tok b fake-tok", ["fake-tok"], "a [REDACTED] b [REDACTED]"],
+    [
+      "the longer of two overlapping values whole",
+      "x fake-token-long y",
+      ["fake", "fake-token-long"],
+      "x [REDACTED] y",
+    ],
+    [
+      "a value inside another, alone",
+      "fake and fake-token-long",
+      ["fake-token-long", "fake"],
+      "[REDACTED] and [REDACTED]",
+    ],
+    [
+      "its JSON-escaped form (a body echoed back)",
+      '{"echo":"fa\\"ke\\\\v"}',
+      ['fa"ke\\v'],
+      '{"echo":"[REDACTED]"}',
+    ],
+    [
+      "its percent-encoded form (a URL echoed back)",
+      "GET /x?k=fake%20v%2F1",
+      ["fake v/1"],
+      "GET /x?k=[REDACTED]",
+    ],
+    [
+      "each line of a multi-line value",
+      "line: fake-line-two!",
+      ["fake-line-one\nfake-line-two"],
+      "line: [REDACTED]!",
+    ],
+    [
+      "values that look like patterns, literally",
+      "a.b* (fake) a-b",
+      ["a.b*", "(fake)"],
+      "[REDACTED] [REDACTED] a-b",
+    ],
+    [
+      `nothing shorter than ${MIN_REDACTED_LENGTH} characters`,
+      "abc abcd",
+      ["abc", "", "abcd"],
+      "abc [REDACTED]",
+    ],
+    ["nothing when no value is given", "fake-tok", [], "fake-tok"],
+    ["never the marker it wrote", "fake-REDA", ["fake-REDA", "REDACTED]"], "[REDACTED]"],
+  ];
+  it.each(cases)("replaces %s", (_what, text, values, expected) => {
+    expect(redact(text, values)).toBe(expected);
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * Redaction of rendered values from what a receiver sent back (SPEC §12's delivery log). A
+ * receiver may echo a value as it was sent: plain (a header), JSON-escaped (the body) or
+ * percent-encoded (the URL), so each of these forms is redacted, and each line of a multi-line
+ * value (as GitHub Actions masks each line).
+ *
+ * Forms shorter than MIN_REDACTED_LENGTH characters are left alone: redacting every "a" or
+ * "42" in a response would shred it and, by where the marks fall, tell more about the value
+ * than it hides. A secret that short is no secret; the server may refuse such values in hooks.
+ *
+ * One pass, longest form first at each position, so a value holding another is redacted whole
+ * and the marker is never searched again. Redact before cutting a body to its first 4 KiB, or
+ * the cut may leave the start of a value that no longer matches.
+ */
+export const REDACTED = "[REDACTED]";
+export const MIN_REDACTED_LENGTH = 4;
+
+function formsOf(value: string): string[] {
+  const forms = [value, JSON.stringify(value).slice(1, -1), ...value.split(/\r?\n/)];
+  try {
+    forms.push(encodeURIComponent(value));
+  } catch {
+    // Not well-formed Unicode: it could not have been percent-encoded either.
+  }
+  return forms;
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** `text` with every occurrence of each value (in the forms above) replaced by `[REDACTED]`. */
+export function redact(text: string, values: readonly string[]): string {
+  const forms = [...new Set(values.flatMap(formsOf))]
+    .filter((form) => form.length >= MIN_REDACTED_LENGTH)
+    .sort((a, b) => b.length - a.length);
+  if (forms.length === 0) return text;
+  const pattern = new RegExp(forms.map(escapeRegExp).join("|"), "g");
+  return text.replace(pattern, REDACTED);
+}
