@@ -26236,13 +26236,13 @@ var DecodedURL = class extends URL {
 // ../../node_modules/.pnpm/@actions+http-client@4.0.1/node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
-var __awaiter = function(thisArg, _arguments, P4, generator) {
+var __awaiter = function(thisArg, _arguments, P5, generator) {
   function adopt(value) {
-    return value instanceof P4 ? value : new P4(function(resolve) {
+    return value instanceof P5 ? value : new P5(function(resolve) {
       resolve(value);
     });
   }
-  return new (P4 || (P4 = Promise))(function(resolve, reject) {
+  return new (P5 || (P5 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -26865,13 +26865,13 @@ var HttpClient = class {
 var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
 
 // ../../node_modules/.pnpm/@actions+http-client@4.0.1/node_modules/@actions/http-client/lib/auth.js
-var __awaiter2 = function(thisArg, _arguments, P4, generator) {
+var __awaiter2 = function(thisArg, _arguments, P5, generator) {
   function adopt(value) {
-    return value instanceof P4 ? value : new P4(function(resolve) {
+    return value instanceof P5 ? value : new P5(function(resolve) {
       resolve(value);
     });
   }
-  return new (P4 || (P4 = Promise))(function(resolve, reject) {
+  return new (P5 || (P5 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -26916,13 +26916,13 @@ var BearerCredentialHandler = class {
 };
 
 // ../../node_modules/.pnpm/@actions+core@3.0.1/node_modules/@actions/core/lib/oidc-utils.js
-var __awaiter3 = function(thisArg, _arguments, P4, generator) {
+var __awaiter3 = function(thisArg, _arguments, P5, generator) {
   function adopt(value) {
-    return value instanceof P4 ? value : new P4(function(resolve) {
+    return value instanceof P5 ? value : new P5(function(resolve) {
       resolve(value);
     });
   }
-  return new (P4 || (P4 = Promise))(function(resolve, reject) {
+  return new (P5 || (P5 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -27005,13 +27005,13 @@ var OidcClient = class _OidcClient {
 // ../../node_modules/.pnpm/@actions+core@3.0.1/node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
-var __awaiter4 = function(thisArg, _arguments, P4, generator) {
+var __awaiter4 = function(thisArg, _arguments, P5, generator) {
   function adopt(value) {
-    return value instanceof P4 ? value : new P4(function(resolve) {
+    return value instanceof P5 ? value : new P5(function(resolve) {
       resolve(value);
     });
   }
-  return new (P4 || (P4 = Promise))(function(resolve, reject) {
+  return new (P5 || (P5 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -27303,13 +27303,13 @@ var platform = os3.platform();
 var arch = os3.arch();
 
 // ../../node_modules/.pnpm/@actions+core@3.0.1/node_modules/@actions/core/lib/core.js
-var __awaiter5 = function(thisArg, _arguments, P4, generator) {
+var __awaiter5 = function(thisArg, _arguments, P5, generator) {
   function adopt(value) {
-    return value instanceof P4 ? value : new P4(function(resolve) {
+    return value instanceof P5 ? value : new P5(function(resolve) {
       resolve(value);
     });
   }
-  return new (P4 || (P4 = Promise))(function(resolve, reject) {
+  return new (P5 || (P5 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -28573,6 +28573,122 @@ var rotationJobInputs = {
     reason: { type: "string", minLength: 1, maxLength: MAX_FAILURE_REASON_LENGTH },
     retryable: { type: "boolean" }
   }, ["reason"]))
+};
+
+// ../../packages/core/dist/hooks/url-template.js
+var MAX_HOOK_URL_LENGTH = 2048;
+
+// ../../packages/core/dist/hooks/template.js
+var MAX_HOOK_HEADERS = 32;
+var MAX_HOOK_HEADER_VALUE_BYTES = 8 * 1024;
+var MAX_HOOK_BODY_BYTES = 64 * 1024;
+var MAX_HOOK_RENDERED_BODY_BYTES = 1024 * 1024;
+
+// ../../packages/core/dist/api/hooks.js
+var HOOK_EVENT_TYPES = [
+  "secret.created",
+  "secret.version.created",
+  "secret.promoted",
+  "secret.disabled",
+  "secret.enabled",
+  "secret.deletion_scheduled",
+  "secret.deleted",
+  "secret.restored",
+  "rotation.succeeded",
+  "rotation.failed",
+  "rotation.missed",
+  "token.expiring",
+  "token.expired",
+  "audit.verify_failed",
+  "hook.disabled"
+];
+var MAX_HOOK_ALLOWED_SECRETS = 32;
+var ownedRefSchema = {
+  type: "string",
+  pattern: `^(${PRINCIPAL_NAME_SOURCE}/)?${SECRET_NAME_SOURCE}$`,
+  maxLength: 168
+};
+var ownedNameSchema = {
+  type: "string",
+  pattern: `^${SECRET_NAME_SOURCE}$`,
+  maxLength: 128
+};
+var deliveryIdSchema = { type: "string", pattern: "^dlv_[0-9A-Za-z]{16}$" };
+var eventTypeSchema = { type: "string", enum: [...HOOK_EVENT_TYPES] };
+var urlSchema = { type: "string", minLength: 8, maxLength: MAX_HOOK_URL_LENGTH };
+var headersSchema2 = {
+  type: "object",
+  maxProperties: MAX_HOOK_HEADERS,
+  propertyNames: { type: "string", minLength: 1, maxLength: 256 },
+  additionalProperties: { type: "string", maxLength: MAX_HOOK_HEADER_VALUE_BYTES }
+};
+var bodySchema2 = { type: "string", minLength: 1, maxLength: MAX_HOOK_BODY_BYTES };
+var P4 = PRINCIPAL_NAME_SOURCE;
+var S3 = SECRET_NAME_SOURCE;
+var secretPatternSchema = {
+  type: "string",
+  pattern: `^(secret://${P4}/${P4}/(${S3}|\\*)|(${P4}/)?${S3}|${P4}/\\*)$`,
+  maxLength: 256
+};
+var allowSecretsSchema = {
+  type: "array",
+  maxItems: MAX_HOOK_ALLOWED_SECRETS,
+  uniqueItems: true,
+  items: secretPatternSchema
+};
+var hookRef = objectSchema({ hook: ownedRefSchema }, ["hook"]);
+var hookInputs = {
+  create: compileSchema(objectSchema({
+    name: ownedNameSchema,
+    owner: principalNameSchema,
+    description: descriptionSchema,
+    url: urlSchema,
+    headers: headersSchema2,
+    body: bodySchema2,
+    allowSecrets: allowSecretsSchema,
+    signingSecret: secretRefSchema
+  }, ["name", "url"])),
+  /** Fields left out stay as they are (an update naming none changes nothing). */
+  update: compileSchema(objectSchema({
+    hook: ownedRefSchema,
+    description: descriptionSchema,
+    url: urlSchema,
+    headers: headersSchema2,
+    body: { anyOf: [bodySchema2, { type: "null" }] },
+    allowSecrets: allowSecretsSchema,
+    signingSecret: secretRefSchema,
+    enabled: { type: "boolean" }
+  }, ["hook"])),
+  list: compileSchema(objectSchema({ owner: principalNameSchema, ...pageSchema }, [])),
+  /** get, delete. */
+  ref: compileSchema(hookRef),
+  test: compileSchema(objectSchema({ hook: ownedRefSchema, event: eventTypeSchema }, ["hook"]))
+};
+var automationInputs = {
+  create: compileSchema(objectSchema({
+    name: ownedNameSchema,
+    owner: principalNameSchema,
+    description: descriptionSchema,
+    on: {
+      type: "array",
+      minItems: 1,
+      maxItems: HOOK_EVENT_TYPES.length,
+      uniqueItems: true,
+      items: eventTypeSchema
+    },
+    match: scopeResourceSchema,
+    hook: ownedRefSchema
+  }, ["name", "on", "match", "hook"])),
+  list: compileSchema(objectSchema({ owner: principalNameSchema, hook: ownedRefSchema, ...pageSchema }, [])),
+  /** delete. */
+  ref: compileSchema(objectSchema({ automation: ownedRefSchema }, ["automation"]))
+};
+var deliveryInputs = {
+  list: compileSchema(objectSchema({ hook: ownedRefSchema, failed: { type: "boolean" }, ...pageSchema }, [])),
+  redeliver: compileSchema(objectSchema({ delivery: deliveryIdSchema }, ["delivery"]))
+};
+var usedByInputs = {
+  secret: compileSchema(objectSchema({ secret: secretRefSchema }, ["secret"]))
 };
 
 // ../../node_modules/.pnpm/@trpc+server@11.25.2_@types+express@5.0.6_typescript@5.9.3/node_modules/@trpc/server/dist/observable-kpFFzvou.mjs
