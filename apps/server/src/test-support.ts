@@ -190,3 +190,13 @@ export const httpRefusal = (promise: Promise<unknown>): Promise<CofferError> =>
     if (!shape) throw error;
     return new CofferError(shape.errorCode, shape.message, shape.details);
   });
+
+/**
+ * A logger at `debug` that keeps every line in memory, for tests that prove no value, key or
+ * token reaches the server's log (`text()`: all of it so far).
+ */
+export function capturedLogger() {
+  const lines: string[] = [];
+  const log = createLogger({ logLevel: "debug" }, { write: (line: string) => lines.push(line) });
+  return { log, text: () => lines.join("") };
+}

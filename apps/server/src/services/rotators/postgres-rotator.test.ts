@@ -9,7 +9,7 @@ import { pgClusterUnavailable, refusal, startPgCluster, type PgCluster } from "@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RotationExecutor } from "../../jobs/rotation-executor.js";
-import { callerAs, serverForSuite } from "../../test-support.js";
+import { callerAs, capturedLogger, serverForSuite } from "../../test-support.js";
 
 const unavailable = pgClusterUnavailable();
 const FIRST_PASSWORD = "fake-first-password-canary-4Tq";
@@ -17,8 +17,11 @@ const FIRST_PASSWORD = "fake-first-password-canary-4Tq";
 describe.skipIf(unavailable !== undefined)(
   `postgres rotator end to end${unavailable ? ` (skipped: ${unavailable})` : ""}`,
   () => {
-    // A jitter of 0: a retry is due at once.
-    const suite = serverForSuite("pglite", { rotation: { random: () => 0 } });
+    // A jitter of 0: a retry is due at once. Every log line is kept (see the last test).
+    const logs = capturedLogger();
+    const suite = serverForSuite("pglite", { rotation: { random: () => 0 }, log: logs.log });
+    /** Every password the tests saw, for the last test. */
+    const passwords = new Set<string>([FIRST_PASSWORD]);
     let cluster: PgCluster;
     let admin: ReturnType<typeof callerAs>;
     let runner: RotationExecutor;
@@ -28,8 +31,16 @@ describe.skipIf(unavailable !== undefined)(
       for (let i = 0; i < 20 && (await runner.tick()) > 0; i++);
     };
     const latest = async (secret: string) => (await admin.rotation.jobs({ secret })).items[0]!;
-    const reveal = async (secret: string, stage?: "previous" | "pending") =>
-      (await admin.secret.reveal(stage ? { secret, stage } : { secret })).value;
+    const reveal = async (secret: string, stage?: "previous" | "pending") => {
+      const { value } = await admin.secret.reveal(stage ? { secret, stage } : { secret });
+      passwords.add(value);
+      if (value.startsWith("{")) {
+        for (const field of Object.values(JSON.parse(value) as Record<string, string>)) {
+          if (field.length >= 8) passwords.add(field); // the password, not `app_1`
+        }
+      }
+      return value;
+    };
 
     async function sql(text: string): Promise<void> {
       const client = new pg.Client({ connectionString: cluster.url() });
@@ -175,6 +186,14 @@ describe.skipIf(unavailable !== undefined)(
       const failed = await latest(name);
       expect(failed).toMatchObject({ state: "failed", mode: "dryRun" });
       expect(failed.error).toContain(name);
+    });
+
+    it("never logs a password or the admin connection string, failures included", () => {
+      const text = logs.text();
+      expect(text).toContain("a rotation step failed"); // the failing cases above were logged
+      for (const password of [...passwords, cluster.password]) {
+        expect(text).not.toContain(password);
+      }
     });
   },
 );

@@ -11,7 +11,13 @@ import { createHmac } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RotationExecutor } from "../../jobs/rotation-executor.js";
-import { callerAs, httpCaller, httpRefusal, serverForSuite } from "../../test-support.js";
+import {
+  callerAs,
+  capturedLogger,
+  httpCaller,
+  httpRefusal,
+  serverForSuite,
+} from "../../test-support.js";
 import { createWebhookClient } from "../../webhooks/outbound.js";
 import { startReceiver, type Receiver, type Received } from "../../webhooks/test-receiver.js";
 import { builtInRotators } from "./rotators.js";
@@ -35,9 +41,13 @@ function verified(request: Received, key: string): boolean {
 }
 
 describe("webhook rotator end to end", () => {
+  // Every log line is kept, and every value, key and token the tests saw (see the last test).
+  const logs = capturedLogger();
+  const seen = new Set<string>();
   const suite = serverForSuite("pglite", {
     env: { COFFER_HOOK_ALLOW_CIDRS: "127.0.0.1/32" },
     rotation: { random: () => 0 },
+    log: logs.log,
   });
   let admin: ReturnType<typeof callerAs>;
   let runner: RotationExecutor;
@@ -53,7 +63,11 @@ describe("webhook rotator end to end", () => {
     for (let i = 0; i < 20 && (await runner.tick()) > 0; i++);
   };
   const latest = async (secret: string) => (await admin.rotation.jobs({ secret })).items[0]!;
-  const reveal = async (secret: string) => (await admin.secret.reveal({ secret })).value;
+  const reveal = async (secret: string) => {
+    const { value } = await admin.secret.reveal({ secret });
+    seen.add(value);
+    return value;
+  };
 
   /** A secret on a webhook rotator of that mode, named after the test. */
   async function rotating(name: string, mode: "driver" | "callback") {
@@ -95,6 +109,7 @@ describe("webhook rotator end to end", () => {
     receiver = await startReceiver((res, request) => {
       const call = JSON.parse(request.body.toString("utf8")) as Call;
       calls.push(call);
+      seen.add(call.data.token);
       handle(call).then(
         (status) => res.writeHead(status).end(),
         () => res.writeHead(500).end(),
@@ -270,6 +285,13 @@ describe("webhook rotator end to end", () => {
         "UNAUTHORIZED",
       );
     }
+  });
+
+  it("never logs a value, the signing key or a job token, failures included", async () => {
+    seen.add(await reveal("hook_drv_webhook_signing_key"));
+    const text = logs.text();
+    expect(text).toContain("a rotation step failed"); // the failing cases above were logged
+    for (const secret of seen) expect(text).not.toContain(secret);
   });
 });
 
