@@ -33,6 +33,12 @@ const rotationJobRouter = router({
     .mutation(({ ctx }) => ctx.services.rotationCallbacks.heartbeat(ctx.jobToken, ctx.meta)),
 });
 
+/** An operator's call on a secret's job (`write` on the secret): run, test, cancel, retry, rollback. */
+const jobOperator = (call: "run" | "test" | "cancel" | "retry" | "rollback") =>
+  authedProcedure
+    .input(input(rotationInputs.secret, "rotation"))
+    .mutation(({ ctx, input }) => ctx.services.rotationJobs[call](ctx.actor, ctx.meta, input));
+
 export const rotationRouter = router({
   configure: authedProcedure
     .input(input(rotationInputs.configure, "rotation policy"))
@@ -47,21 +53,11 @@ export const rotationRouter = router({
     .mutation(({ ctx, input }) =>
       ctx.services.rotationPolicies.setAuto(ctx.actor, ctx.meta, input),
     ),
-  run: authedProcedure
-    .input(input(rotationInputs.secret, "rotation"))
-    .mutation(({ ctx, input }) => ctx.services.rotationJobs.run(ctx.actor, ctx.meta, input)),
-  test: authedProcedure
-    .input(input(rotationInputs.secret, "rotation"))
-    .mutation(({ ctx, input }) => ctx.services.rotationJobs.test(ctx.actor, ctx.meta, input)),
-  cancel: authedProcedure
-    .input(input(rotationInputs.secret, "rotation"))
-    .mutation(({ ctx, input }) => ctx.services.rotationJobs.cancel(ctx.actor, ctx.meta, input)),
-  retry: authedProcedure
-    .input(input(rotationInputs.secret, "rotation"))
-    .mutation(({ ctx, input }) => ctx.services.rotationJobs.retry(ctx.actor, ctx.meta, input)),
-  rollback: authedProcedure
-    .input(input(rotationInputs.secret, "rotation"))
-    .mutation(({ ctx, input }) => ctx.services.rotationJobs.rollback(ctx.actor, ctx.meta, input)),
+  run: jobOperator("run"),
+  test: jobOperator("test"),
+  cancel: jobOperator("cancel"),
+  retry: jobOperator("retry"),
+  rollback: jobOperator("rollback"),
   jobs: authedProcedure
     .input(input(rotationInputs.jobs, "rotation jobs listing"))
     .query(({ ctx, input }) => ctx.services.rotationJobs.jobs(ctx.actor, input)),
