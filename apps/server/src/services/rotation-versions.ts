@@ -50,30 +50,51 @@ export class RotationVersions {
 
   /** The value of `version` of the secret; null when there is no such live version. */
   async open(tx: Queryable, secret: SecretRow, version: number | null): Promise<string | null> {
-    if (version === null) return null;
-    const [row] = await this.stores.secrets.reveal(tx, [
-      { owner: secret.owner, name: secret.name, version, stage: null },
-    ]);
-    if (!row || row.v_version === null || row.v_protection_key_id === null) return null;
-    await this.stores.keys.ensureLoaded(row.v_protection_key_id, tx);
-    return this.deps.keyring.open(
-      {
-        protectionKeyId: row.v_protection_key_id,
-        wrappedDataKey: row.v_wrapped_data_key!,
-        ciphertext: row.v_ciphertext!,
-      },
-      versionContext(this.deps.org, secret, row.v_version),
-    );
+    return (await this.#openAll(tx, secret, [version]))[0]!;
   }
 
-  /** The secret's current, previous and the job's pending value. */
+  /** The secret's current, previous and the job's pending value, read in one query. */
   async values(tx: Queryable, secret: SecretRow, job: JobRow): Promise<RotationValues> {
     const pending = job.pending_version === secret.pending_version ? job.pending_version : null;
-    return {
-      current: await this.open(tx, secret, secret.current_version),
-      previous: await this.open(tx, secret, secret.previous_version),
-      pending: await this.open(tx, secret, pending),
-    };
+    const [current, previous, pendingValue] = await this.#openAll(tx, secret, [
+      secret.current_version,
+      secret.previous_version,
+      pending,
+    ]);
+    return { current: current!, previous: previous!, pending: pendingValue! };
+  }
+
+  /** The values of these versions (null where none is asked or none lives), in one query. */
+  async #openAll(
+    tx: Queryable,
+    secret: SecretRow,
+    versions: readonly (number | null)[],
+  ): Promise<(string | null)[]> {
+    const out: (string | null)[] = versions.map(() => null);
+    const asked = versions.flatMap((version, at) => (version === null ? [] : [{ version, at }]));
+    if (asked.length === 0) return out;
+    const rows = await this.stores.secrets.reveal(
+      tx,
+      asked.map(({ version }) => ({
+        owner: secret.owner,
+        name: secret.name,
+        version,
+        stage: null,
+      })),
+    );
+    for (const row of rows) {
+      if (row.v_version === null || row.v_protection_key_id === null) continue;
+      await this.stores.keys.ensureLoaded(row.v_protection_key_id, tx);
+      out[asked[Number(row.i) - 1]!.at] = this.deps.keyring.open(
+        {
+          protectionKeyId: row.v_protection_key_id,
+          wrappedDataKey: row.v_wrapped_data_key!,
+          ciphertext: row.v_ciphertext!,
+        },
+        versionContext(this.deps.org, secret, row.v_version),
+      );
+    }
+    return out;
   }
 
   /**
