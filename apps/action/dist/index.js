@@ -28345,8 +28345,10 @@ var secretInputs = {
   delete: compileSchema(objectSchema({
     secret: secretRefSchema,
     recoveryDays: { type: "integer", minimum: MIN_RECOVERY_DAYS, maximum: MAX_RECOVERY_DAYS },
-    force: { type: "boolean" }
+    force: { type: "boolean" },
+    acknowledgeUsedBy: { type: "boolean" }
   }, ["secret"])),
+  disable: compileSchema(objectSchema({ secret: secretRefSchema, acknowledgeUsedBy: { type: "boolean" } }, ["secret"])),
   description: compileSchema(objectSchema({ secret: secretRefSchema, description: descriptionSchema }, [
     "secret",
     "description"

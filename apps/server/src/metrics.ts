@@ -13,6 +13,10 @@ export interface Metrics {
   rotationJobsEnded: Counter<"state" | "mode">;
   /** Where the active rotation jobs gauge reads its count, set once the stores exist. */
   rotationJobsActive: { count?: () => Promise<number> };
+  /** Hook delivery attempts by outcome (`delivered`, `retrying`, `failed`). */
+  hookAttempts: Counter<"outcome">;
+  /** Where the delivery backlog gauges read, set once the stores exist. */
+  hookBacklog: { read?: () => Promise<{ pending: number; oldest: Date | null }> };
 }
 
 export function createMetrics(): Metrics {
@@ -25,6 +29,30 @@ export function createMetrics(): Metrics {
     registers: [registry],
     async collect() {
       if (rotationJobsActive.count) this.set(await rotationJobsActive.count());
+    },
+  });
+  const hookBacklog: Metrics["hookBacklog"] = {};
+  // Both gauges from one query per scrape: the depth's collect reads, the age's uses it.
+  let backlog: Promise<{ pending: number; oldest: Date | null }> | undefined;
+  new Gauge({
+    name: "coffer_hook_deliveries_pending",
+    help: "Hook deliveries waiting for an attempt (queue depth), across replicas",
+    registers: [registry],
+    async collect() {
+      backlog = hookBacklog.read?.();
+      if (backlog) this.set((await backlog).pending);
+    },
+  });
+  new Gauge({
+    name: "coffer_hook_oldest_pending_seconds",
+    help: "Age of the oldest hook delivery not delivered yet (0 when none waits)",
+    registers: [registry],
+    async collect() {
+      const read = backlog ?? hookBacklog.read?.();
+      backlog = undefined;
+      if (!read) return;
+      const { oldest } = await read;
+      this.set(oldest === null ? 0 : Math.max(0, (Date.now() - oldest.getTime()) / 1000));
     },
   });
   return {
@@ -66,5 +94,12 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     rotationJobsActive,
+    hookAttempts: new Counter({
+      name: "coffer_hook_delivery_attempts_total",
+      help: "Hook delivery attempts by outcome (delivered, retrying, failed)",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    hookBacklog,
   };
 }

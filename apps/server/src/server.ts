@@ -18,6 +18,7 @@ import { createApp } from "./http/app.js";
 import { coreJobs, JobRunner } from "./jobs/jobs.js";
 import { RotationExecutor } from "./jobs/rotation-executor.js";
 import { rotationScheduleJob } from "./jobs/rotation-schedule.js";
+import { HookWorker, type HookWorkerOptions } from "./hooks/hook-worker.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { ProtectionKeyStore } from "./stores/key-store.js";
@@ -37,6 +38,8 @@ export interface CofferServer {
   jobs: JobRunner;
   /** Drives rotation jobs (started with the jobs). */
   rotation: RotationExecutor;
+  /** Delivers hook events (started with the jobs). */
+  hooks: HookWorker;
   /** Printed once, on the first start only. */
   adminToken?: string;
   /** Set when this start created the root key file. */
@@ -53,6 +56,8 @@ export interface StartOptions {
   jobs?: boolean;
   /** The rotation engine's knobs: rotators by kind, callback timeout, backoff jitter. */
   rotation?: RotationEngineOptions;
+  /** The hook worker's knobs (lease, poll, batch) and the retry jitter's source. */
+  hooks?: HookWorkerOptions & { random?: () => number };
 }
 
 export async function startServer(
@@ -96,13 +101,18 @@ export async function startServer(
   // Webhook rotators (and §12's hooks) call out through one client that refuses private
   // addresses unless COFFER_HOOK_ALLOW_CIDRS names them.
   const webhooks = createWebhookClient({ allowCidrs: config.hookAllowCidrs });
-  const services = createServices(deps, stores, {
-    ...options.rotation,
-    rotators: options.rotation?.rotators ?? {
-      ...builtInRotators,
-      webhook: webhookRotator(webhooks, deps.now),
+  const services = createServices(
+    deps,
+    stores,
+    {
+      ...options.rotation,
+      rotators: options.rotation?.rotators ?? {
+        ...builtInRotators,
+        webhook: webhookRotator(webhooks, deps.now),
+      },
     },
-  });
+    { client: webhooks, ...(options.hooks?.random ? { random: options.hooks.random } : {}) },
+  );
   const app = await createApp(deps, services, new Authenticator(deps, stores));
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -117,9 +127,13 @@ export async function startServer(
     leaseMs: config.rotationLeaseMs,
   });
   deps.metrics.rotationJobsActive.count = () => stores.rotationJobs.activeCount(db);
+  const hooks = new HookWorker(deps, stores, services.hookAttempts, options.hooks);
+  services.deliveries.onDue = () => hooks.wake();
+  deps.metrics.hookBacklog.read = () => stores.deliveries.backlog(db);
   if (options.jobs !== false) {
     jobs.start();
     rotation.start();
+    hooks.start();
   }
   const { port } = server.address() as AddressInfo;
   const result: CofferServer = {
@@ -128,9 +142,11 @@ export async function startServer(
     services,
     jobs,
     rotation,
+    hooks,
     async close() {
       jobs.stop();
       await rotation.stop();
+      await hooks.stop();
       // Subscriptions end first: their streams would otherwise hold the server open.
       await changes.close();
       await credentialCache.close();

@@ -8,6 +8,7 @@ import { EventEmitter } from "node:events";
 import type { SecretChange } from "@coffer/core";
 import type { Database, Queryable } from "../db/database.js";
 import type { Logger } from "../logger.js";
+import { outboxFromPayloads } from "../stores/delivery-store.js";
 
 /** What travels through NOTIFY: the public change plus what access checks need. */
 export interface FeedChange extends SecretChange {
@@ -81,9 +82,15 @@ export class ChangeFeed {
     return this.#channel;
   }
 
-  /** Announces a change from inside its transaction: delivered when (and if) it commits. */
+  /**
+   * Announces a change from inside its transaction: delivered when (and if) it commits. The
+   * same payload goes into the hooks' outbox (SPEC §12), in the same statement.
+   */
   async notify(tx: Queryable, change: FeedChange): Promise<void> {
-    await tx.query("SELECT pg_notify($1, $2)", [this.#channel, changePayload(change)]);
+    await tx.query(`WITH outbox AS (${outboxFromPayloads(2)}) SELECT pg_notify($1, $2[1])`, [
+      this.#channel,
+      [changePayload(change)],
+    ]);
   }
 
   /**
@@ -120,6 +127,12 @@ export class ChangeFeed {
       this.#events.off("change", listener);
       stop.removeEventListener("abort", onStop);
     }
+  }
+
+  /** Calls `listener` on every change heard (this replica's and others'); returns the undo. */
+  onChange(listener: (change: FeedChange) => void): () => void {
+    this.#events.on("change", listener);
+    return () => this.#events.off("change", listener);
   }
 
   async close(): Promise<void> {

@@ -69,7 +69,7 @@ describe.each(ENGINES)("jobs on %s", (engine) => {
     const notified = async () =>
       (
         await suite.server.deps.db.query<{ resource: string }>(
-          "SELECT resource FROM notifications WHERE kind = 'token.expiring'",
+          "SELECT payload->>'resource' AS resource FROM hook_outbox WHERE payload->>'type' = 'token.expiring'",
         )
       ).map((r) => r.resource);
     clock.offsetMs += events.periodMs;

@@ -3,7 +3,9 @@
  * job's advisory lock without waiting and runs it only if no replica has within the period.
  * - purge secrets whose recovery window has passed;
  * - disable expired tokens, and delete tokens disabled for over 7 days;
- * - raise an expiry event 3 days before a token expires (not for tokens living under 3 days);
+ * - raise `token.expiring` 3 days before a token expires (not for tokens living under 3 days),
+ *   and `token.expired` when it does (hook events, SPEC §12); `secret.deleted` for purged secrets;
+ * - forget hook deliveries ended over 30 days ago;
  * - link new audit events into the hash chain (every few seconds);
  * - on embedded PostgreSQL, keep the planner's statistics current and dead rows reclaimed
  *   (see embedded-statistics.ts).
@@ -17,6 +19,10 @@ import type { Services } from "../services/services.js";
 import { jobStore, type JobStore } from "../stores/job-store.js";
 import { createStores, type Stores } from "../stores/stores.js";
 import { DAY_MS } from "../time.js";
+import { secretEvent, tokenEvent } from "../hooks/hook-events.js";
+
+/** How long the delivery log keeps an ended delivery (its attempts and event go with it). */
+export const DELIVERY_LOG_DAYS = 30;
 
 export interface Job {
   name: string;
@@ -31,7 +37,7 @@ const lockOf = (name: string): number =>
 
 export function coreJobs(
   deps: Deps,
-  stores: Pick<Stores, "secrets" | "credentials" | "jobs" | "audit"> = createStores(deps),
+  stores: Pick<Stores, "secrets" | "credentials" | "audit" | "deliveries"> = createStores(deps),
 ): Job[] {
   const statistics = new EmbeddedStatistics(deps.db);
   const embedded: Job[] =
@@ -56,6 +62,10 @@ export function coreJobs(
       periodMs: deps.config.jobIntervalMs,
       async run(tx, now) {
         const purged = await stores.secrets.purgeDeleted(tx, deps.org, now);
+        await stores.deliveries.enqueue(
+          tx,
+          purged.map((s) => secretEvent("secret.deleted", { ...s, ownerKind: s.owner_kind }, null)),
+        );
         await stores.audit.record(
           tx,
           SYSTEM,
@@ -71,7 +81,11 @@ export function coreJobs(
       name: "expire-and-purge-tokens",
       periodMs: deps.config.jobIntervalMs,
       async run(tx, now) {
-        await stores.credentials.expireTokens(tx, now);
+        const expired = await stores.credentials.expireTokens(tx, now);
+        await stores.deliveries.enqueue(
+          tx,
+          expired.map((t) => tokenEvent("token.expired", t)),
+        );
         await stores.credentials.purgeUses(tx, now);
         const purged = await stores.credentials.purgeTokens(
           tx,
@@ -91,7 +105,17 @@ export function coreJobs(
       async run(tx, now) {
         const soon = new Date(now.getTime() + 3 * DAY_MS);
         const due = await stores.credentials.expiringTokens(tx, now, soon);
-        for (const t of due) await stores.jobs.notifyTokenExpiring(tx, t.owner, t.id, t.expires_at);
+        await stores.deliveries.enqueue(
+          tx,
+          due.map((t) => tokenEvent("token.expiring", t)),
+        );
+      },
+    },
+    {
+      name: "purge-hook-deliveries",
+      periodMs: deps.config.jobIntervalMs,
+      async run(tx, now) {
+        await stores.deliveries.purge(tx, new Date(now.getTime() - DELIVERY_LOG_DAYS * DAY_MS));
       },
     },
   ];

@@ -4,6 +4,7 @@ import { accessKeyRouter } from "./access-keys.js";
 import { auditRouter } from "./audit.js";
 import { keyRouter, randomRouter } from "./keys.js";
 import { grantRouter } from "./grants.js";
+import { automationRouter, deliveryRouter, hookRouter } from "./hooks.js";
 import { oidcRouter } from "./oidc.js";
 import { teamRouter, userRouter } from "./principals.js";
 import { rotationRouter, rotatorRouter } from "./rotation.js";
@@ -23,6 +24,9 @@ export const appRouter = router({
   random: randomRouter,
   rotation: rotationRouter,
   rotator: rotatorRouter,
+  hook: hookRouter,
+  automation: automationRouter,
+  deliveries: deliveryRouter,
 });
 
 export type AppRouter = typeof appRouter;

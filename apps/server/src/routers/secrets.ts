@@ -1,4 +1,4 @@
-import { secretInputs as s, type SecretChange } from "@coffer/core";
+import { secretInputs as s, usedByInputs, type SecretChange } from "@coffer/core";
 import { can } from "../access.js";
 import { secretResource } from "../services/secret-lookup.js";
 import { authedProcedure, router } from "../trpc.js";
@@ -51,7 +51,7 @@ export const secretRouter = router({
     .input(input(s.secret))
     .mutation(({ ctx, input }) => ctx.services.secretWriter.rollback(ctx.actor, ctx.meta, input)),
   disable: authedProcedure
-    .input(input(s.secret))
+    .input(input(s.disable))
     .mutation(({ ctx, input }) =>
       ctx.services.secretWriter.setEnabled(ctx.actor, ctx.meta, input, false),
     ),
@@ -79,4 +79,8 @@ export const secretRouter = router({
   whereUsed: authedProcedure
     .input(input(s.secret))
     .query(({ ctx, input }) => ctx.services.secretReader.whereUsed(ctx.actor, input)),
+  /** The hooks, automations and rotators that name the secret (SPEC §12). */
+  usedBy: authedProcedure
+    .input(input(usedByInputs.secret))
+    .query(({ ctx, input }) => ctx.services.hooks.usedBy(ctx.actor, input)),
 });

@@ -12,6 +12,7 @@ import { decodeIdCursor, encodeIdCursor } from "./cursors.js";
 import type { Stores } from "../stores/stores.js";
 import { addressOf, missing, secretResource } from "./secret-lookup.js";
 import { secretUri } from "./secret-view.js";
+import { auditVerifyFailedEvent } from "../hooks/hook-events.js";
 
 export interface AuditEventView {
   id: number;
@@ -29,7 +30,7 @@ export interface AuditEventView {
 export class AuditService {
   constructor(
     private readonly deps: Pick<Deps, "db" | "org">,
-    private readonly stores: Pick<Stores, "audit" | "secrets">,
+    private readonly stores: Pick<Stores, "audit" | "secrets" | "deliveries">,
     private readonly chain: AuditChain,
   ) {}
 
@@ -85,6 +86,17 @@ export class AuditService {
 
   async verify(actor: Actor, input: VerifyAuditInput = {}): Promise<AuditVerification> {
     requireAccess(actor, { kind: "org" }, "manage");
-    return this.chain.verify(input.expectHead);
+    const result = await this.chain.verify(input.expectHead);
+    if (!result.ok) {
+      // Admins' hooks hear of it (SPEC §12 `audit.verify_failed`); the problems name events
+      // by sequence number, never a value.
+      const event = auditVerifyFailedEvent({
+        checked: result.checked,
+        problems: result.problems.slice(0, 10),
+        head: result.head,
+      });
+      await this.deps.db.transaction((tx) => this.stores.deliveries.enqueue(tx, [event]));
+    }
+    return result;
   }
 }

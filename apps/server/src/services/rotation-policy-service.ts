@@ -35,7 +35,7 @@ import type { SecretRow, SecretStore } from "../stores/secret-store.js";
 import type { Stores } from "../stores/stores.js";
 import type { AuditedResult } from "./audited.js";
 import { changeOnSecret, requirePolicy, writableSecret } from "./rotation-secret.js";
-import { requireRotator, rotatorAddress, rotatorRef } from "./rotator-access.js";
+import { ownedAddress, ownedRef, requireOwned } from "./owned-access.js";
 import { secretUri } from "./secret-view.js";
 
 /** The schedule a stored policy keeps (`every` as milliseconds, written back as `90d`). */
@@ -92,9 +92,9 @@ export class RotationPolicyService {
       const generator = input.generate ?? {};
       // Options that can make no value (every character excluded…) are refused now, not at 3 am.
       generateRandomSecret(generator);
-      const address = rotatorAddress(input.rotator, actor);
+      const address = ownedAddress("rotator", input.rotator, actor);
       const found = await this.stores.rotation.rotator(tx, address.owner, address.name, "share");
-      const rotator = requireRotator(actor, this.deps.org, address, found, "read");
+      const rotator = requireOwned("rotator", actor, this.deps.org, address, found, "read");
       if (rotator.kind === "postgres" && (input.targets?.length ?? 0) > 1) {
         throw invalidRequest(
           "a postgres rotator sets one password: name one target (the JSON key that holds it) or none (the whole value is the password)",
@@ -124,7 +124,7 @@ export class RotationPolicyService {
       return {
         result: await this.#view(tx, secret),
         details: {
-          rotator: rotatorRef(rotator),
+          rotator: ownedRef(rotator),
           [schedule.kind]: schedule.text,
           auto: input.auto ?? true,
           replaced: before !== undefined,

@@ -7,15 +7,9 @@
  * rotator acts for its owner). Deleting a rotator that a policy uses is refused, naming the
  * secrets that use it (those the caller may list; the others are counted).
  */
-import { randomBytes } from "node:crypto";
 import {
-  forbidden,
-  heldLevel,
-  includes,
   invalidRequest,
   invalidStatus,
-  notFound,
-  parseSecretRef,
   type CreateRotatorInput,
   type ListRotatorsInput,
   type RotatorPage,
@@ -28,26 +22,25 @@ import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import type { RotatorConfig, RotatorRow } from "../stores/rotation-store.js";
 import type { Stores } from "../stores/stores.js";
-import { audited, auditFailure } from "./audited.js";
+import { audited } from "./audited.js";
 import { decodeSecretCursor, encodeSecretCursor } from "./cursors.js";
 import {
-  requireRotator,
-  rotatorAddress,
-  rotatorAuditResource,
-  rotatorRef,
-  rotatorResource,
-  type RotatorAddress,
-} from "./rotator-access.js";
+  ownedAddress,
+  ownedAuditResource,
+  ownedRef,
+  ownedResource,
+  requireOwned,
+  type OwnedAddress,
+} from "./owned-access.js";
+import { namedSecret } from "./named-secret.js";
 import { rightsOf, type PrincipalRights } from "./principal-rights.js";
-import { missing, ownerKind, secretResource } from "./secret-lookup.js";
+import { ownerKind, secretResource } from "./secret-lookup.js";
 import type { SecretWriter } from "./secret-writer.js";
+import { SigningSecrets } from "./signing-secrets.js";
 
 const MAX_PAGE = 500;
 /** How many of the secrets using a rotator its refused delete names. */
 const MAX_NAMED_USERS = 20;
-/** Standard Webhooks: `whsec_` and a base64 key of 24 to 64 bytes. */
-const SIGNING_KEY_BYTES = 32;
-const SIGNING_SECRET_SUFFIX = "_webhook_signing_key";
 
 export class RotatorService {
   constructor(
@@ -56,8 +49,12 @@ export class RotatorService {
       Stores,
       "rotation" | "secrets" | "principals" | "grants" | "audit"
     >,
-    private readonly secretWriter: Pick<SecretWriter, "create">,
-  ) {}
+    secretWriter: Pick<SecretWriter, "create">,
+  ) {
+    this.#signing = new SigningSecrets(deps, stores, secretWriter);
+  }
+
+  readonly #signing: SigningSecrets;
 
   async create(actor: Actor, meta: RequestMeta, input: CreateRotatorInput): Promise<RotatorView> {
     const owner = input.owner ?? actor.defaultOwner;
@@ -65,12 +62,15 @@ export class RotatorService {
       throw invalidRequest("a rotator needs an owner: this token has none, so name one");
     }
     const address = { owner, name: input.name };
-    const resource = rotatorAuditResource(address);
+    const resource = ownedAuditResource("rotator", address);
     // A webhook rotator without a signing secret gets one first (its own audited create):
     // the rotator's transaction below then checks it like any named secret.
     const signingSecret =
       input.kind === "webhook" && input.webhook?.signingSecret === undefined
-        ? await this.#makeSigningSecret(actor, meta, address, resource)
+        ? await this.#signing.make(actor, meta, "rotator", address, resource, async (q) => {
+            await this.#ownerRights(q, actor, owner);
+            if (await this.stores.rotation.rotator(q, owner, input.name)) throw exists(address);
+          })
         : undefined;
     return audited(this.deps, this.stores, actor, meta, "rotator.create", resource, async (tx) => {
       const rights = await this.#ownerRights(tx, actor, owner);
@@ -93,7 +93,7 @@ export class RotatorService {
     const limit = Math.min(input.limit ?? 100, MAX_PAGE);
     const owners = (await this.stores.rotation.owners(this.deps.db))
       .filter((o) => input.owner === undefined || o.owner === input.owner)
-      .filter((o) => can(actor, rotatorResource(this.deps.org, o.owner, o.owner_kind), "read"))
+      .filter((o) => can(actor, ownedResource(this.deps.org, o.owner, o.owner_kind), "read"))
       .map((o) => o.owner);
     if (owners.length === 0) return { items: [], nextCursor: null };
     const after = input.cursor === undefined ? null : decodeSecretCursor(input.cursor);
@@ -104,9 +104,9 @@ export class RotatorService {
   }
 
   async get(actor: Actor, input: RotatorRefInput): Promise<RotatorView> {
-    const address = rotatorAddress(input.rotator, actor);
+    const address = ownedAddress("rotator", input.rotator, actor);
     const row = await this.stores.rotation.rotator(this.deps.db, address.owner, address.name);
-    return toView(requireRotator(actor, this.deps.org, address, row, "read"));
+    return toView(requireOwned("rotator", actor, this.deps.org, address, row, "read"));
   }
 
   remove(
@@ -114,20 +114,20 @@ export class RotatorService {
     meta: RequestMeta,
     input: RotatorRefInput,
   ): Promise<{ rotator: string; deleted: true }> {
-    const address = rotatorAddress(input.rotator, actor);
-    const resource = rotatorAuditResource(address);
+    const address = ownedAddress("rotator", input.rotator, actor);
+    const resource = ownedAuditResource("rotator", address);
     return audited(this.deps, this.stores, actor, meta, "rotator.delete", resource, async (tx) => {
       const found = await this.stores.rotation.rotator(tx, address.owner, address.name, "update");
-      const row = requireRotator(actor, this.deps.org, address, found, "manage");
+      const row = requireOwned("rotator", actor, this.deps.org, address, found, "manage");
       const ids = await this.stores.rotation.secretsUsing(tx, row.id, MAX_NAMED_USERS + 1);
       if (ids.length > 0) throw await this.#inUse(tx, actor, address, ids);
       await this.stores.rotation.removeRotator(tx, row.id);
-      return { result: { rotator: rotatorRef(address), deleted: true as const } };
+      return { result: { rotator: ownedRef(address), deleted: true as const } };
     });
   }
 
   /** INVALID_STATUS naming the secrets that use the rotator (those the caller may list). */
-  async #inUse(tx: Queryable, actor: Actor, address: RotatorAddress, ids: readonly number[]) {
+  async #inUse(tx: Queryable, actor: Actor, address: OwnedAddress, ids: readonly number[]) {
     const names = await this.stores.secrets.namesOf(tx, ids.slice(0, MAX_NAMED_USERS));
     const kinds = new Map<string, "user" | "team">();
     for (const n of names) kinds.set(n.owner, await ownerKind(this.stores.principals, tx, n.owner));
@@ -141,8 +141,8 @@ export class RotatorService {
     const others =
       hidden > 0 ? `${visible.length > 0 ? " and " : ""}${hidden}${more} other secret(s)` : "";
     return invalidStatus(
-      `rotator ${rotatorRef(address)} is in use by ${visible.join(", ")}${others}: configure their rotation with another rotator first`,
-      { rotator: rotatorRef(address), secrets: visible, others: hidden },
+      `rotator ${ownedRef(address)} is in use by ${visible.join(", ")}${others}: configure their rotation with another rotator first`,
+      { rotator: ownedRef(address), secrets: visible, others: hidden },
     );
   }
 
@@ -152,7 +152,7 @@ export class RotatorService {
    */
   async #ownerRights(tx: Queryable, actor: Actor, owner: string): Promise<PrincipalRights> {
     const kind = await ownerKind(this.stores.principals, tx, owner);
-    requireAccess(actor, rotatorResource(this.deps.org, owner, kind), "manage", {
+    requireAccess(actor, ownedResource(this.deps.org, owner, kind), "manage", {
       hideExistence: false,
     });
     return rightsOf(this.stores, tx, owner);
@@ -184,10 +184,6 @@ export class RotatorService {
     return {};
   }
 
-  /**
-   * A secret a rotator names (`NAME` is the owner's): it must exist, the caller must be able
-   * to read it (else it is not found, as anywhere), and so must the owner. Stored as OWNER/NAME.
-   */
   async #secretFor(
     tx: Queryable,
     actor: Actor,
@@ -195,62 +191,22 @@ export class RotatorService {
     ref: string,
     field: string,
   ): Promise<string> {
-    const uri = parseSecretRef(ref, { org: this.deps.org, defaultOwner: owner.name });
-    if (uri.org !== this.deps.org) throw notFound(`no org "${uri.org}" here`);
-    if (uri.version !== undefined) {
-      throw invalidRequest(`${field} names a secret, not one of its versions`, { field });
-    }
-    const row = await this.stores.secrets.find(tx, uri.owner, uri.name);
-    if (!row) throw missing(this.deps.org, uri.owner, uri.name);
-    const resource = secretResource(this.deps.org, row.owner, row.owner_kind, row.name);
-    requireAccess(actor, resource, "read");
-    if (!includes(heldLevel(owner.principal, resource, owner.grants), "read")) {
-      throw forbidden(
-        `the rotator's owner ${owner.name} cannot read ${row.owner}/${row.name} (${field}); share it with ${owner.name} or name another secret`,
-        { field, reason: "owner-cannot-read" },
-      );
-    }
+    const row = await namedSecret(
+      this.deps.org,
+      this.stores,
+      tx,
+      actor,
+      owner,
+      ref,
+      field,
+      "rotator",
+    );
     return `${row.owner}/${row.name}`;
-  }
-
-  /**
-   * A fresh Standard Webhooks key in a new secret of the owner; its OWNER/NAME. What would
-   * refuse the rotator is checked first (and audited as the rotator's refusal), so that a
-   * refused rotator leaves no secret behind.
-   */
-  async #makeSigningSecret(
-    actor: Actor,
-    meta: RequestMeta,
-    address: RotatorAddress,
-    resource: string,
-  ): Promise<string> {
-    const secret = `${address.owner}/${address.name}${SIGNING_SECRET_SUFFIX}`;
-    try {
-      await this.#ownerRights(this.deps.db, actor, address.owner);
-      if (await this.stores.rotation.rotator(this.deps.db, address.owner, address.name)) {
-        throw exists(address);
-      }
-      if (address.name.length + SIGNING_SECRET_SUFFIX.length > 128) {
-        throw invalidRequest(
-          "the rotator's name is too long to name its signing secret after it: give webhook.signingSecret",
-          { field: "signingSecret" },
-        );
-      }
-    } catch (error) {
-      await auditFailure(this.deps, this.stores, actor, meta, "rotator.create", resource, error);
-      throw error;
-    }
-    await this.secretWriter.create(actor, meta, {
-      secret,
-      value: `whsec_${randomBytes(SIGNING_KEY_BYTES).toString("base64")}`,
-      description: `Standard Webhooks signing key of rotator ${rotatorRef(address)}`,
-    });
-    return secret;
   }
 }
 
-const exists = (address: RotatorAddress) =>
-  invalidStatus(`rotator ${rotatorRef(address)} already exists`, { rotator: rotatorRef(address) });
+const exists = (address: OwnedAddress) =>
+  invalidStatus(`rotator ${ownedRef(address)} already exists`, { rotator: ownedRef(address) });
 
 function toView(row: RotatorRow): RotatorView {
   const config = row.config;

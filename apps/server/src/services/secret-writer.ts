@@ -14,6 +14,7 @@ import {
   type CreateSecretInput,
   type DeleteSecretInput,
   type DescriptionInput,
+  type DisableSecretInput,
   type Level,
   type MoveStageInput,
   type ProtectionKeyChangeInput,
@@ -33,6 +34,7 @@ import type { RotationJobEngine } from "./rotation-job-engine.js";
 import { requireNoActiveJob } from "./rotation-job-service.js";
 import { addressOf, missing, secretResource } from "./secret-lookup.js";
 import { secretUri, toMeta, versionContext, type SecretMeta } from "./secret-view.js";
+import { inUse, inUseError, usedBy } from "./secret-used-by.js";
 import {
   feedChange,
   scheduled,
@@ -54,7 +56,7 @@ export class SecretWriter {
     >,
     private readonly stores: Pick<
       Stores,
-      "secrets" | "principals" | "keys" | "audit" | "rotationJobs"
+      "secrets" | "principals" | "keys" | "audit" | "rotationJobs" | "hooks" | "rotation"
     >,
     /** Scheduling a deletion cancels the secret's active rotation job (SPEC §11). */
     private readonly rotation?: RotationJobEngine,
@@ -136,12 +138,15 @@ export class SecretWriter {
   async setEnabled(
     actor: Actor,
     meta: RequestMeta,
-    input: SecretInput,
+    input: DisableSecretInput,
     enabled: boolean,
   ): Promise<SecretMeta> {
     const action = enabled ? "secret.enable" : "secret.disable";
     return this.#change(actor, meta, input.secret, "write", action, async (tx, row) => {
       if (row.status === "pending_deletion") throw scheduled(this.deps.org, row);
+      if (!enabled && input.acknowledgeUsedBy !== true) {
+        await this.#refuseInUse(tx, actor, row, "disable");
+      }
       await this.stores.secrets.setStatus(
         tx,
         row.id,
@@ -170,6 +175,7 @@ export class SecretWriter {
       "manage",
       "secret.delete",
       async (tx, row) => {
+        if (input.acknowledgeUsedBy !== true) await this.#refuseInUse(tx, actor, row, "delete");
         if (input.force) {
           await this.stores.secrets.remove(tx, this.deps.org, row.id);
           await this.#announce(tx, row, "delete", null);
@@ -300,6 +306,17 @@ export class SecretWriter {
     if (!job || !this.rotation || !acceptedJobEvents(job.phase).includes("cancel")) return;
     await this.rotation.apply(tx, job, row, { type: "cancel" });
     return job.id;
+  }
+
+  /** Refuses (INVALID_STATUS, naming them) while hooks, automations or rotators name the secret. */
+  async #refuseInUse(
+    tx: Queryable,
+    actor: Actor,
+    row: SecretRow,
+    doing: "delete" | "disable",
+  ): Promise<void> {
+    const view = await usedBy(this.deps.org, this.stores, tx, actor, row);
+    if (inUse(view)) throw inUseError(view, doing);
   }
 
   async #requireVersion(tx: Queryable, row: SecretRow, version: number): Promise<void> {

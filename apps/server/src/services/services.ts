@@ -20,6 +20,11 @@ import { SecretReader } from "./secret-reader.js";
 import { SecretWriter } from "./secret-writer.js";
 import { TokenService } from "./token-service.js";
 import { TrustPolicyService } from "./trust-policy-service.js";
+import { HookAttempts } from "../hooks/hook-attempt.js";
+import type { WebhookClient } from "../webhooks/outbound.js";
+import { createWebhookClient } from "../webhooks/outbound.js";
+import { DeliveryService } from "./delivery-service.js";
+import { HookService } from "./hook-service.js";
 
 export interface Services {
   secretReader: SecretReader;
@@ -40,18 +45,39 @@ export interface Services {
   /** The rotator's side of a job (rotation.job.*, job tokens). */
   rotationCallbacks: RotationJobCallbacks;
   auditChain: AuditChain;
+  hooks: HookService;
+  deliveries: DeliveryService;
+  /** One attempt of a hook delivery (the hook worker and `hook.test` use it). */
+  hookAttempts: HookAttempts;
+}
+
+export interface HookOptions {
+  /** The outbound client (default: one refusing private addresses but COFFER_HOOK_ALLOW_CIDRS). */
+  client?: WebhookClient;
+  /** The retry jitter's source, in [0, 1) (tests fix it). */
+  random?: () => number;
 }
 
 export function createServices(
   deps: Deps,
   stores: Stores,
   rotation: RotationEngineOptions = {},
+  hookOptions: HookOptions = {},
 ): Services {
   const auditChain = new AuditChain(deps);
   const rotationEngine = new RotationJobEngine(deps, stores, rotation);
   const secretWriter = new SecretWriter(deps, stores, rotationEngine);
+  const secretReader = new SecretReader(deps, stores);
+  const hooks = new HookService(deps, stores, secretWriter);
+  const hookAttempts = new HookAttempts(
+    deps,
+    stores,
+    secretReader,
+    hookOptions.client ?? createWebhookClient({ allowCidrs: deps.config.hookAllowCidrs }),
+    hookOptions.random,
+  );
   return {
-    secretReader: new SecretReader(deps, stores),
+    secretReader,
     secretWriter,
     principals: new PrincipalService(deps, stores),
     grants: new GrantService(deps, stores),
@@ -67,5 +93,8 @@ export function createServices(
     rotationJobs: new RotationJobService(deps, stores, rotationEngine),
     rotationCallbacks: new RotationJobCallbacks(deps, stores, rotationEngine),
     auditChain,
+    hooks,
+    deliveries: new DeliveryService(deps, stores, hooks, hookAttempts),
+    hookAttempts,
   };
 }

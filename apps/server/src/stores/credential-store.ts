@@ -118,6 +118,15 @@ const credentialQuery = (table: "tokens" | "access_keys", where: string): string
 const TOKENS_QUERY = credentialQuery("tokens", "t.hash = ANY($1::text[])");
 const ACCESS_KEY_QUERY = credentialQuery("access_keys", "t.id = $1");
 
+/** A token whose expiry is near or past, as its events name it (never its hash). */
+export interface ExpiryRow {
+  id: string;
+  name: string;
+  kind: "personal" | "shared";
+  owner: string | null;
+  expires_at: Date;
+}
+
 export const credentialStore = {
   /** Tokens by the hashes of their texts (many requests' lookups at once). */
   tokensByHash(
@@ -263,9 +272,11 @@ export const credentialStore = {
   },
 
   /** Tokens past their expiry become disabled (then purged with the others). */
-  async expireTokens(q: Queryable, now: Date): Promise<void> {
-    await q.query(
-      "UPDATE tokens SET disabled_at = expires_at WHERE disabled_at IS NULL AND expires_at <= $1",
+  /** Disables the tokens past their expiry; returns them (for `token.expired`). */
+  expireTokens(q: Queryable, now: Date): Promise<ExpiryRow[]> {
+    return q.query<ExpiryRow>(
+      `UPDATE tokens SET disabled_at = expires_at WHERE disabled_at IS NULL AND expires_at <= $1
+       RETURNING id, name, kind, owner, expires_at`,
       [now],
     );
   },
@@ -283,16 +294,12 @@ export const credentialStore = {
    * Marks the live tokens that expire between `now` and `soon` (and lived 3 days or more) as
    * told about, once; returns them.
    */
-  expiringTokens(
-    q: Queryable,
-    now: Date,
-    soon: Date,
-  ): Promise<{ id: string; owner: string | null; expires_at: Date }[]> {
-    return q.query<{ id: string; owner: string | null; expires_at: Date }>(
+  expiringTokens(q: Queryable, now: Date, soon: Date): Promise<ExpiryRow[]> {
+    return q.query<ExpiryRow>(
       `UPDATE tokens SET expiry_event_at = $1
            WHERE disabled_at IS NULL AND expiry_event_at IS NULL AND expires_at > $1 AND expires_at <= $2
              AND expires_at - created_at >= interval '3 days'
-           RETURNING id, owner, expires_at`,
+           RETURNING id, name, kind, owner, expires_at`,
       [now, soon],
     );
   },

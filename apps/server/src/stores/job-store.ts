@@ -1,6 +1,6 @@
 /**
- * The job store: when each background job last ran (`job_runs`) and the notifications jobs
- * raise (`notifications`). The only module that names these tables.
+ * The job store: when each background job last ran (`job_runs`); the only module that names
+ * this table.
  */
 import type { Queryable } from "../db/database.js";
 
@@ -18,19 +18,6 @@ export const jobStore = {
       `INSERT INTO job_runs (job, last_run_at) VALUES ($1, $2)
          ON CONFLICT (job) DO UPDATE SET last_run_at = EXCLUDED.last_run_at`,
       [job, at],
-    );
-  },
-
-  /** A token of `subject` expires soon. */
-  async notifyTokenExpiring(
-    q: Queryable,
-    subject: string | null,
-    tokenId: string,
-    expiresAt: Date,
-  ): Promise<void> {
-    await q.query(
-      "INSERT INTO notifications (kind, subject, resource, details) VALUES ('token.expiring', $1, $2, $3)",
-      [subject, `token:${tokenId}`, JSON.stringify({ expiresAt: expiresAt.toISOString() })],
     );
   },
 };

@@ -154,6 +154,16 @@ export const rotationStore = {
     );
   },
 
+  /** Rotators whose settings name `ref` (OWNER/NAME) as their admin secret or signing key. */
+  rotatorsNaming(q: Queryable, ref: string): Promise<RotatorRow[]> {
+    return q.query<RotatorRow>(
+      `SELECT ${ROTATOR_COLUMNS} FROM rotators r ${joinOwner("p", "r.owner")}
+       WHERE r.config->>'adminSecret' = $1 OR r.config->>'signingSecret' = $1
+       ORDER BY r.owner, r.name`,
+      [ref],
+    );
+  },
+
   async removeRotator(q: Queryable, id: number): Promise<void> {
     await q.query("DELETE FROM rotators WHERE id = $1", [id]);
   },

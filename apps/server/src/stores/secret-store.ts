@@ -6,6 +6,7 @@
 import type { SecretStatus } from "@coffer/core";
 import type { Queryable } from "../db/database.js";
 import { insertAuditRowsSql } from "../audit/audit-log.js";
+import { outboxFromPayloads } from "./delivery-store.js";
 import { grantStore, joinOwner } from "./principal-store.js";
 
 export interface SecretRow {
@@ -52,6 +53,7 @@ export interface SealedVersion {
 
 export interface RemovedSecret {
   owner: string;
+  owner_kind: "user" | "team";
   name: string;
   uri: string;
 }
@@ -82,7 +84,8 @@ const PRUNABLE = `v.secret_id = $1 AND v.version <= m.last_version - m.max_versi
  * and the pruning, in one statement: the secret's row (locked by the caller) stays locked for
  * fewer round trips. Values are hex (one encoding on both engines). The change feed's NOTIFYs,
  * one per version in order, ride in the UPDATE's RETURNING (a data-modifying CTE always runs
- * to the end, a plain SELECT one may be skipped); they are delivered on commit. The DELETE
+ * to the end, a plain SELECT one may be skipped); they are delivered on commit. The same
+ * payloads go into the hooks' outbox (delivery-store.ts). The DELETE
  * sees the versions as they were before this statement: see putVersions for the rest.
  */
 const PUT_VERSIONS = `
@@ -92,6 +95,8 @@ const PUT_VERSIONS = `
     FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) AS n(version, key_id, wrapped, cipher, by)
   ), logged AS (
     ${insertAuditRowsSql(7)}
+  ), outbox AS (
+    ${outboxFromPayloads(14)}
   ), moved AS (
     UPDATE secrets SET current_version = $8, previous_version = $9::int, pending_version = $10::int,
       last_version = $11, updated_at = now(), updated_by = $12
@@ -123,8 +128,8 @@ const INSERT_SECRETS = `
   SELECT ${SECRET_COLUMNS} FROM made s ${joinOwner("p", "s.owner")}`;
 
 /**
- * The first versions of new secrets, their audit events and the change feed's NOTIFYs (in
- * order), in one statement: the NOTIFYs are the main SELECT, which always runs; the inserts are
+ * The first versions of new secrets, their audit events, the change feed's NOTIFYs (in
+ * order) and the hooks' outbox rows, in one statement: the NOTIFYs are the main SELECT, which always runs; the inserts are
  * data-modifying CTEs, which always run to the end.
  */
 const FIRST_VERSIONS = `
@@ -135,6 +140,8 @@ const FIRST_VERSIONS = `
       AS n(secret_id, key_id, wrapped, cipher, by)
   ), logged AS (
     ${insertAuditRowsSql(6)}
+  ), outbox AS (
+    ${outboxFromPayloads(8)}
   )
   SELECT count(pg_notify($7, p.payload)) AS notified FROM unnest($8::text[]) AS p(payload)`;
 
@@ -187,8 +194,9 @@ async function removeWhere(
   where: string,
   params: readonly unknown[],
 ): Promise<RemovedSecret[]> {
-  const rows = await tx.query<{ owner: string; name: string }>(
-    `DELETE FROM secrets WHERE ${where} RETURNING owner, name`,
+  const rows = await tx.query<{ owner: string; owner_kind: "user" | "team"; name: string }>(
+    `WITH gone AS (DELETE FROM secrets WHERE ${where} RETURNING owner, name)
+     SELECT g.owner, p.kind AS owner_kind, g.name FROM gone g ${joinOwner("p", "g.owner")}`,
     params,
   );
   const removed = rows.map((r) => ({ ...r, uri: secretUri(org, r.owner, r.name) }));

@@ -7,6 +7,8 @@
 import { AuditStore } from "../audit/audit-store.js";
 import type { Deps } from "../deps.js";
 import { credentialStore, type CredentialStore } from "./credential-store.js";
+import { deliveryStore, type DeliveryStore } from "./delivery-store.js";
+import { hookStore, type HookStore } from "./hook-store.js";
 import { jobStore, type JobStore } from "./job-store.js";
 import { orgStore, type OrgStore, type ProtectionKeyStore } from "./key-store.js";
 import {
@@ -31,7 +33,7 @@ export interface Stores {
   credentials: CredentialStore;
   /** audit_events, audit_chain_head (home: audit/) */
   audit: AuditStore;
-  /** job_runs, notifications */
+  /** job_runs */
   jobs: JobStore;
   /** protection_keys (with the keyring's cache) */
   keys: ProtectionKeyStore;
@@ -43,6 +45,10 @@ export interface Stores {
   rotation: RotationStore;
   /** rotation_jobs, rotation_job_steps */
   rotationJobs: RotationJobStore;
+  /** hooks, automations */
+  hooks: HookStore;
+  /** hook_outbox, hook_events, hook_deliveries, hook_delivery_attempts */
+  deliveries: DeliveryStore;
 }
 
 export function createStores(deps: Pick<Deps, "db" | "keyring" | "protectionKeys">): Stores {
@@ -58,5 +64,7 @@ export function createStores(deps: Pick<Deps, "db" | "keyring" | "protectionKeys
     trustPolicies: trustPolicyStore,
     rotation: rotationStore,
     rotationJobs: rotationJobStore,
+    hooks: hookStore,
+    deliveries: deliveryStore,
   };
 }

@@ -24,7 +24,6 @@ const OWNERS: Record<string, string> = {
   audit_events: "audit/",
   audit_chain_head: "audit/",
   job_runs: "stores/job-store.ts",
-  notifications: "stores/job-store.ts",
   protection_keys: "stores/key-store.ts",
   org: "stores/key-store.ts",
   oidc_trust_policies: "stores/trust-policy-store.ts",
@@ -32,6 +31,12 @@ const OWNERS: Record<string, string> = {
   rotation_policies: "stores/rotation-store.ts",
   rotation_jobs: "stores/rotation-job-store.ts",
   rotation_job_steps: "stores/rotation-job-store.ts",
+  hooks: "stores/hook-store.ts",
+  automations: "stores/hook-store.ts",
+  hook_outbox: "stores/delivery-store.ts",
+  hook_events: "stores/delivery-store.ts",
+  hook_deliveries: "stores/delivery-store.ts",
+  hook_delivery_attempts: "stores/delivery-store.ts",
 };
 
 /**
@@ -70,9 +75,11 @@ function migrationTables(): Set<string> {
     .filter((f) => f.endsWith(".sql"))
     .map((f) => readFileSync(path.join(dir, f), "utf8"))
     .join("\n");
-  return new Set(
-    [...sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?([a-z_][a-z0-9_]*)/g)].map((m) => m[1]!),
+  const created = [...sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?([a-z_][a-z0-9_]*)/g)];
+  const dropped = new Set(
+    [...sql.matchAll(/DROP TABLE (?:IF EXISTS )?([a-z_][a-z0-9_]*)/g)].map((m) => m[1]!),
   );
+  return new Set(created.map((m) => m[1]!).filter((table) => !dropped.has(table)));
 }
 
 const owns = (owner: string, file: string): boolean =>

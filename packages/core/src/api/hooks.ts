@@ -103,7 +103,7 @@ export interface UpdateHookInput {
   body?: string | null;
   allowSecrets?: string[];
   signingSecret?: string;
-  /** True re-enables a hook disabled after failures (or a 410). */
+  /** False disables the hook (`manual`); true re-enables one disabled (failures, a 410 or by hand). */
   enabled?: boolean;
 }
 export interface ListHooksInput {
@@ -260,8 +260,8 @@ export interface HookView {
   /** Names the signing key's secret; never the key. */
   signingSecret: string;
   enabled: boolean;
-  /** Why the hook was disabled (`gone`: a 410; `failing`: 72 h of failures). */
-  disabledReason: "gone" | "failing" | null;
+  /** Why the hook was disabled (`gone`: a 410; `failing`: 72 h of failures; `manual`). */
+  disabledReason: "gone" | "failing" | "manual" | null;
   disabledAt: string | null;
   createdAt: string;
   createdBy: string;
@@ -333,7 +333,9 @@ export interface DeliveryPage {
 /** Who names a secret (SPEC §12); deleting or disabling it needs these acknowledged. */
 export interface SecretUsedByView {
   secret: string;
-  hooks: { ref: string; via: "template" | "allowSecrets" | "signingSecret" }[];
+  hooks: { ref: string; via: "template" | "signingSecret" }[];
   automations: { ref: string; hook: string }[];
-  rotators: { ref: string; via: "policy" | "adminSecret" | "signingSecret" }[];
+  rotators: { ref: string; via: "adminSecret" | "signingSecret" }[];
+  /** Dependents the caller may not see, counted (they still need acknowledging). */
+  others: number;
 }

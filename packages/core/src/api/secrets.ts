@@ -62,6 +62,15 @@ export interface MoveStageInput extends SecretInput {
 export interface DeleteSecretInput extends SecretInput {
   recoveryDays?: number;
   force?: boolean;
+  /**
+   * Deletes a secret that hooks, automations or rotators name (SPEC §12, `secret.usedBy`):
+   * without it, such a delete is refused with INVALID_STATUS naming them.
+   */
+  acknowledgeUsedBy?: boolean;
+}
+export interface DisableSecretInput extends SecretInput {
+  /** As for delete: disabling a secret in use is refused unless acknowledged. */
+  acknowledgeUsedBy?: boolean;
 }
 export interface DescriptionInput extends SecretInput {
   description: string;
@@ -131,9 +140,13 @@ export const secretInputs = {
         secret: secretRefSchema,
         recoveryDays: { type: "integer", minimum: MIN_RECOVERY_DAYS, maximum: MAX_RECOVERY_DAYS },
         force: { type: "boolean" },
+        acknowledgeUsedBy: { type: "boolean" },
       },
       ["secret"],
     ),
+  ),
+  disable: compileSchema<DisableSecretInput>(
+    objectSchema({ secret: secretRefSchema, acknowledgeUsedBy: { type: "boolean" } }, ["secret"]),
   ),
   description: compileSchema<DescriptionInput>(
     objectSchema({ secret: secretRefSchema, description: descriptionSchema }, [

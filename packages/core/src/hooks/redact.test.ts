@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MIN_REDACTED_LENGTH, redact } from "./redact.js";
+import { MIN_REDACTED_LENGTH, redact, redactHead } from "./redact.js";
 
 describe("redact", () => {
   // [what, text, values, expected]
@@ -52,5 +52,18 @@ describe("redact", () => {
   ];
   it.each(cases)("replaces %s", (_what, text, values, expected) => {
     expect(redact(text, values)).toBe(expected);
+  });
+});
+
+describe("redactHead", () => {
+  const value = "fake-secret-value-0042";
+  it("redacts the start of a value left at the end of a cut text", () => {
+    const text = `ok ${value} then ${value.slice(0, 9)}`;
+    expect(redactHead(text, [value], true)).toBe("ok [REDACTED] then [REDACTED]");
+  });
+  it("leaves the end alone when the text was not cut, and short overlaps always", () => {
+    const text = `then ${value.slice(0, 9)}`;
+    expect(redactHead(text, [value], false)).toBe(text);
+    expect(redactHead("x fa", [value], true)).toBe("x fa");
   });
 });

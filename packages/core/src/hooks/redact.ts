@@ -36,3 +36,29 @@ export function redact(text: string, values: readonly string[]): string {
   const pattern = new RegExp(forms.map(escapeRegExp).join("|"), "g");
   return text.replace(pattern, REDACTED);
 }
+
+/**
+ * `redact` for a text cut short (the first 4 KiB of a response): a value the cut split leaves
+ * its start at the very end, which `redact` cannot recognise; that tail is redacted too.
+ */
+export function redactHead(text: string, values: readonly string[], cut: boolean): string {
+  const out = redact(text, values);
+  if (!cut) return out;
+  const forms = [...new Set(values.flatMap(formsOf))].filter(
+    (form) => form.length >= MIN_REDACTED_LENGTH,
+  );
+  let longest = 0;
+  for (const form of forms) {
+    for (
+      let k = Math.min(form.length - 1, out.length);
+      k > Math.max(longest, MIN_REDACTED_LENGTH - 1);
+      k--
+    ) {
+      if (out.endsWith(form.slice(0, k))) {
+        longest = k;
+        break;
+      }
+    }
+  }
+  return longest === 0 ? out : out.slice(0, out.length - longest) + REDACTED;
+}

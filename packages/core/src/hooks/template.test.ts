@@ -42,13 +42,13 @@ const URL_BASE = "https://hooks.example.test";
 describe("compileHookTemplate", () => {
   it("lists the secrets and variables its templates name, once each", () => {
     const compiled = compileHookTemplate({
-      url: `${URL_BASE}/v1/\${event.type}?key=\${TOKEN}`,
+      url: `${URL_BASE}/v1/\${event.type}`,
       headers: { Authorization: "Bearer ${ml/openai_key}", "X-Event": "${event.id}" },
       body: '{"token": "${TOKEN}", "${secret.uri}": ["${ml/db/password}", "${event.type}"]}',
     });
     expect(compiled.secrets.map(formatTemplateRef)).toStrictEqual([
-      "${TOKEN}",
       "${ml/openai_key}",
+      "${TOKEN}",
       "${ml/db/password}",
     ]);
     expect(compiled.variables).toStrictEqual(["event.type", "event.id", "secret.uri"]);
@@ -90,6 +90,8 @@ describe("compileHookTemplate", () => {
     ["a dot segment", { url: `${URL_BASE}/a/../b` }, "url", /\. or \.\. segments/],
     ["too long a URL", { url: `${URL_BASE}/${"a".repeat(2048)}` }, "url", /longer than 2048/],
     ["a bad reference in the path", { url: `${URL_BASE}/\${Bad/x}` }, "url", /owner "Bad"/],
+    ["a secret in the path", { url: `${URL_BASE}/\${ml/team}/x` }, "url", /never goes in a URL/],
+    ["a secret in the query", { url: `${URL_BASE}/x?k=\${TOKEN}` }, "url", /never goes in a URL/],
     [
       "a templated header name",
       { url: URL_BASE, headers: { "X-${NAME}": "v" } },
@@ -207,7 +209,7 @@ describe("compileHookTemplate", () => {
     ["a plain URL and no body", { url: `${URL_BASE}:8443/hook` }],
     [
       "templates in path and query",
-      { url: `${URL_BASE}/t/\${ml/team}/x?e=\${event.type}&k=\${TOKEN}` },
+      { url: `${URL_BASE}/t/\${hook.name}/x?e=\${event.type}&s=\${secret.uri}` },
     ],
     ["a port, no path", { url: "http://127.0.0.1:9000" }],
     [
@@ -249,22 +251,27 @@ describe("renderHookRequest", () => {
 
   it("mixes event variables and secret references in every place", () => {
     const ctx = context(
-      { "${ml/team}": "ml team/α" },
-      { "event.type": "secret.version.created", "event.id": "evt_fake01", "hook.name": "notify" },
+      {},
+      {
+        "event.type": "secret.version.created",
+        "event.id": "evt_fake01",
+        "hook.name": "notify",
+        "secret.uri": "secret://o/ml team/α",
+      },
     );
     const out = render(
       {
-        url: `${URL_BASE}/t/\${ml/team}/e?type=\${event.type}&k=\${TOKEN}&missing=\${token.name}`,
+        url: `${URL_BASE}/t/\${secret.uri}/e?type=\${event.type}&missing=\${token.name}`,
         headers: {
           Authorization: "Bearer ${ml/openai_key}",
           "X-Event": "${event.id} by ${hook.name}",
         },
-        body: '{"key": "${ml/db/password}", "id": "${event.id}", "n": 1, "lit": "$${TOKEN}"}',
+        body: '{"key": "${ml/db/password}", "k": "${TOKEN}", "id": "${event.id}", "n": 1, "lit": "$${TOKEN}"}',
       },
       ctx,
     );
     expect(out.url).toBe(
-      `${URL_BASE}/t/ml%20team%2F%CE%B1/e?type=secret.version.created&k=fake-token-0001&missing=`,
+      `${URL_BASE}/t/secret%3A%2F%2Fo%2Fml%20team%2F%CE%B1/e?type=secret.version.created&missing=`,
     );
     expect(out.headers).toStrictEqual({
       Authorization: "Bearer sk-fake-openai-0002",
@@ -272,18 +279,18 @@ describe("renderHookRequest", () => {
     });
     expect(JSON.parse(out.body!)).toStrictEqual({
       key: "fake-pw-0003",
+      k: "fake-token-0001",
       id: "evt_fake01",
       n: 1,
       lit: "${TOKEN}",
     });
     expect(out.renderedValues.sort()).toStrictEqual(
-      ["ml team/α", "fake-token-0001", "sk-fake-openai-0002", "fake-pw-0003"].sort(),
+      ["fake-token-0001", "sk-fake-openai-0002", "fake-pw-0003"].sort(),
     );
     expect(out.secretsUsed.map((use) => use.ref)).toStrictEqual([
-      "${ml/team}",
-      "${TOKEN}",
       "${ml/openai_key}",
       "${ml/db/password}",
+      "${TOKEN}",
     ]);
   });
 
@@ -343,11 +350,11 @@ describe("renderHookRequest", () => {
     );
     expectCofferError(headerError, "UNPROCESSABLE_ENTITY");
     for (const dots of [".", ".."]) {
-      const ctx = context({ "${TOKEN}": dots });
-      const error = thrownBy(() => render({ url: `${URL_BASE}/api/\${TOKEN}/x` }, ctx));
+      const ctx = context({}, { "token.name": dots });
+      const error = thrownBy(() => render({ url: `${URL_BASE}/api/\${token.name}/x` }, ctx));
       expect(expectCofferError(error, "UNPROCESSABLE_ENTITY").details["field"]).toBe("url");
       // In the query a dot is only data.
-      expect(render({ url: `${URL_BASE}/api?q=\${TOKEN}` }, ctx).url).toBe(
+      expect(render({ url: `${URL_BASE}/api?q=\${token.name}` }, ctx).url).toBe(
         `${URL_BASE}/api?q=${dots}`,
       );
     }
@@ -361,15 +368,16 @@ describe("renderHookRequest", () => {
       "a/../../b",
       "%2e%2e",
     ]) {
-      const ctx = context({ "${TOKEN}": value });
-      for (const url of [`${URL_BASE}/p/\${TOKEN}`, `${URL_BASE}/p?v=\${TOKEN}&w=1`]) {
+      const ctx = context({}, { "token.name": value });
+      for (const url of [`${URL_BASE}/p/\${token.name}`, `${URL_BASE}/p?v=\${token.name}&w=1`]) {
         const out = new URL(render({ url }, ctx).url);
         expect(out.origin, `${url} ← ${value}`).toBe(URL_BASE);
         expect(out.hash).toBe("");
       }
     }
     const query = new URL(
-      render({ url: `${URL_BASE}/p?v=\${TOKEN}&w=1` }, context({ "${TOKEN}": "a&w=2" })).url,
+      render({ url: `${URL_BASE}/p?v=\${token.name}&w=1` }, context({}, { "token.name": "a&w=2" }))
+        .url,
     );
     expect(query.searchParams.getAll("v")).toStrictEqual(["a&w=2"]);
     expect(query.searchParams.getAll("w")).toStrictEqual(["1"]);

@@ -1,7 +1,11 @@
 /**
  * A hook's URL (SPEC §12): scheme, host and port are fixed text, so a rendered value can never
- * choose where a delivery goes; the path and the query may hold templates, whose values are
- * percent-encoded (as a path segment, or as a query value).
+ * choose where a delivery goes; the path and the query may hold event variables
+ * (`${event.type}`), whose values are percent-encoded.
+ *
+ * A secret template is refused anywhere in the URL (a choice where the SPEC is silent): URLs
+ * end up in access logs, proxies and browser histories, and house rule says no value goes in
+ * a URL. A secret goes in a header or the body.
  */
 import { invalidRequest, unprocessable } from "../errors.js";
 import { parseHookTemplate, type HookTemplatePart } from "./hook-template.js";
@@ -62,6 +66,13 @@ export function compileUrl(text: string): CompiledUrl {
   }
   const origin = parseOrigin(text.slice(0, start));
   const parsed = parseHookTemplate(text.slice(start));
+  const secret = parsed.find((part) => part.kind === "ref");
+  if (secret !== undefined) {
+    throw refuse(
+      "a secret never goes in a URL (servers and proxies log URLs): send it in a header or the body",
+      { reason: "secret-in-url" },
+    );
+  }
   let place: UrlPlace = "path";
   const parts = parsed.map((part) => {
     const here = { ...part, place };
