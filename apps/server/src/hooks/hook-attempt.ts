@@ -2,7 +2,8 @@
  * One attempt of one delivery (SPEC §12), for the replica holding its lease: render the hook's
  * templates for the event (secrets read with the hook owner's rights now, each rendering
  * audited as a reveal by `hook:OWNER/NAME`), sign and send, then record the attempt and the
- * delivery's next state in one transaction, only if the lease is still ours.
+ * delivery's next state (and the hook's, after a failure) atomically, only if the lease is
+ * still ours.
  *
  * Nothing is sent when rendering fails (a secret the hook may not use or its owner may no
  * longer read, a header that would hold CR or LF): the attempt fails with the reason and is
@@ -11,6 +12,7 @@
  * rendered request.
  */
 import { performance } from "node:perf_hooks";
+import { LRUCache } from "lru-cache";
 import {
   CofferError,
   compileHookTemplate,
@@ -47,6 +49,11 @@ export type HookAttemptStores = Pick<
 
 /** While the signing secret's current version is this young, the previous key signs too. */
 const SIGNING_OVERLAP_MS = 24 * 3_600_000;
+/**
+ * Signing keys are kept this long once read (a burst of deliveries reads them once); a new
+ * key is in use within this time, and the previous one still signs beside it meanwhile.
+ */
+const SIGNING_KEYS_TTL_MS = 2_000;
 
 interface Prepared {
   url: string;
@@ -76,6 +83,8 @@ const messageOf = (error: unknown): string =>
   error instanceof CofferError ? error.message : "an internal error (see the server's log)";
 
 export class HookAttempts {
+  readonly #signingKeys = new LRUCache<string, string[]>({ max: 1_000, ttl: SIGNING_KEYS_TTL_MS });
+
   constructor(
     private readonly deps: HookAttemptDeps,
     private readonly stores: HookAttemptStores,
@@ -84,9 +93,12 @@ export class HookAttempts {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** Runs one attempt of a delivery leased to `owner`; returns whether its outcome was kept. */
-  async run(row: DeliveryRow, owner: string): Promise<boolean> {
-    const hook = await this.stores.hooks.hookById(this.deps.db, row.hook_id);
+  /**
+   * Runs one attempt of a delivery leased to `owner` (with its hook, when the caller read it
+   * already); returns whether its outcome was kept.
+   */
+  async run(row: DeliveryRow, owner: string, loaded?: HookRow): Promise<boolean> {
+    const hook = loaded ?? (await this.stores.hooks.hookById(this.deps.db, row.hook_id));
     if (!hook) return false; // deleted meanwhile: its deliveries went with it
     const attempt = row.attempts + 1;
     const startedAt = this.deps.now();
@@ -150,20 +162,26 @@ export class HookAttempts {
       request: { url: hook.url, headers: hook.headers, body: hook.body },
       secretsUsed: prepared?.secretsUsed ?? row.secrets_used,
     };
-    const kept = await this.deps.db.transaction(async (tx) => {
-      if (!(await this.stores.deliveries.recordAttempt(tx, row.id, owner, outcome, now))) {
+    const record = async (q: Queryable): Promise<boolean> => {
+      if (!(await this.stores.deliveries.recordAttempt(q, row.id, owner, outcome, now))) {
         return false;
       }
-      if (delivered) await this.stores.hooks.succeeded(tx, hook.id);
-      else if (gone) await this.disable(tx, hook, "gone", now);
+      if (delivered) {
+        if (hook.failing_since !== null) await this.stores.hooks.succeeded(q, hook.id);
+      } else if (gone) await this.disable(q, hook, "gone", now);
       else if (hook.enabled) {
-        const since = await this.stores.hooks.failed(tx, hook.id, now);
+        const since = await this.stores.hooks.failed(q, hook.id, now);
         if (now.getTime() - since.getTime() >= FAILING_DISABLES_AFTER_MS) {
-          await this.disable(tx, hook, "failing", now);
+          await this.disable(q, hook, "failing", now);
         }
       }
       return true;
-    });
+    };
+    // A success on a hook that was not failing is one statement; anything more, a transaction.
+    const kept =
+      delivered && hook.failing_since === null
+        ? await record(this.deps.db)
+        : await this.deps.db.transaction(record);
     if (kept) {
       this.deps.metrics.hookAttempts.inc({
         outcome: state === "pending" ? "retrying" : state,
@@ -201,7 +219,11 @@ export class HookAttempts {
       secret: (ref) => values.get(formatTemplateRef(ref))!,
       vars: eventVariables(event, hook.name),
     });
-    const keys = await this.#signingKeys(hook);
+    let keys = this.#signingKeys.get(hook.signing_secret);
+    if (keys === undefined) {
+      keys = await this.#readSigningKeys(hook);
+      this.#signingKeys.set(hook.signing_secret, keys);
+    }
     return {
       url: rendered.url,
       headers: rendered.headers,
@@ -257,7 +279,7 @@ export class HookAttempts {
    * The keys to sign with: the signing secret's current value, and its previous one while the
    * current is under a day old (receivers switch keys within that day: two signatures meanwhile).
    */
-  async #signingKeys(hook: HookRow): Promise<string[]> {
+  async #readSigningKeys(hook: HookRow): Promise<string[]> {
     const slash = hook.signing_secret.indexOf("/");
     const owner = hook.signing_secret.slice(0, slash);
     const name = hook.signing_secret.slice(slash + 1);

@@ -28,7 +28,7 @@ import type { Deps } from "../deps.js";
 import { rightsOf, type PrincipalRights } from "../services/principal-rights.js";
 import { secretResource } from "../services/secret-lookup.js";
 import type { DeliveryRow, EventRow, NewDelivery } from "../stores/delivery-store.js";
-import type { FiringAutomation } from "../stores/hook-store.js";
+import type { FiringAutomation, HookRow } from "../stores/hook-store.js";
 import type { Stores } from "../stores/stores.js";
 import type { HookAttempts } from "./hook-attempt.js";
 import { newDeliveryId, newEventId, outboxEvent, type OutboxEvent } from "./hook-events.js";
@@ -104,7 +104,13 @@ export class HookWorker {
       const taken = await this.#dispatch();
       const free = this.#concurrency - this.#inflight.size;
       const claimed = free > 0 ? await this.#claim(Math.min(free, this.#batch)) : [];
-      for (const row of claimed) this.#start(row);
+      if (claimed.length > 0) {
+        const hookIds = [...new Set(claimed.map((row) => row.hook_id))];
+        const hooks = new Map(
+          (await this.stores.hooks.hooksByIds(this.deps.db, hookIds)).map((h) => [Number(h.id), h]),
+        );
+        for (const row of claimed) this.#start(row, hooks.get(Number(row.hook_id)));
+      }
       const more =
         taken === this.#batch || (claimed.length === Math.min(free, this.#batch) && free > 0);
       if (!more && !this.#again) return;
@@ -112,9 +118,9 @@ export class HookWorker {
     }
   }
 
-  #start(row: DeliveryRow): void {
+  #start(row: DeliveryRow, hook: HookRow | undefined): void {
     const run = this.attempts
-      .run(row, this.owner)
+      .run(row, this.owner, hook)
       .then(() => undefined)
       .catch((err: unknown) =>
         this.deps.log.error({ err, delivery: row.id }, "a hook delivery could not be recorded"),

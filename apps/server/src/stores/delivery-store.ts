@@ -210,31 +210,26 @@ export const deliveryStore = {
     outcome: AttemptOutcome,
     now: Date,
   ): Promise<boolean> {
-    const updated = await q.query(
-      `UPDATE hook_deliveries SET attempts = $3, state = $4, next_attempt_at = $5, request = $6,
-           secrets_used = $7, lease_owner = NULL, lease_until = NULL,
-           ended_at = CASE WHEN $4 = 'pending' THEN NULL ELSE $8::timestamptz END
-       WHERE id = $1 AND lease_owner = $2 AND state = 'pending' RETURNING id`,
+    const a = outcome.attempt;
+    // One statement: the attempt is written only if the delivery's row was (lease still held).
+    const rows = await q.query(
+      `WITH kept AS (
+         UPDATE hook_deliveries SET attempts = $3, state = $4, next_attempt_at = $5, request = $6,
+             secrets_used = $7, lease_owner = NULL, lease_until = NULL,
+             ended_at = CASE WHEN $4 = 'pending' THEN NULL ELSE $8::timestamptz END
+         WHERE id = $1 AND lease_owner = $2 AND state = 'pending' RETURNING id)
+       INSERT INTO hook_delivery_attempts (delivery_id, attempt, started_at, duration_ms, status, error,
+           response_headers, response_body)
+       SELECT id, $3, $9, $10, $11, $12, $13, $14 FROM kept RETURNING delivery_id`,
       [
         id,
         owner,
-        outcome.attempt.attempt,
+        a.attempt,
         outcome.state,
         outcome.nextAttemptAt,
         outcome.request === null ? null : JSON.stringify(outcome.request),
         JSON.stringify(outcome.secretsUsed),
         now,
-      ],
-    );
-    if (updated.length === 0) return false;
-    const a = outcome.attempt;
-    await q.query(
-      `INSERT INTO hook_delivery_attempts (delivery_id, attempt, started_at, duration_ms, status, error,
-           response_headers, response_body)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        id,
-        a.attempt,
         a.started_at,
         a.duration_ms,
         a.status,
@@ -243,7 +238,7 @@ export const deliveryStore = {
         a.response_body,
       ],
     );
-    return true;
+    return rows.length > 0;
   },
 
   /** Ends a hook's pending deliveries as failed (the hook was disabled or deleted). */

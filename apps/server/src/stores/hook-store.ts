@@ -133,6 +133,13 @@ export const hookStore = {
     return row;
   },
 
+  hooksByIds(q: Queryable, ids: readonly number[]): Promise<HookRow[]> {
+    return q.query<HookRow>(
+      `SELECT ${HOOK_COLUMNS} FROM hooks h ${joinOwner("p", "h.owner")} WHERE h.id = ANY($1::bigint[])`,
+      [[...ids]],
+    );
+  },
+
   async hookById(q: Queryable, id: number, lock = false): Promise<HookRow | undefined> {
     const [row] = await q.query<HookRow>(
       `SELECT ${HOOK_COLUMNS} FROM hooks h ${joinOwner("p", "h.owner")} WHERE h.id = $1${lock ? " FOR UPDATE OF h" : ""}`,
