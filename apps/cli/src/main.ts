@@ -5,6 +5,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerAdmin } from "./commands/admin.js";
+import { registerAutomation } from "./commands/automation.js";
+import { registerDeliveries } from "./commands/deliveries.js";
+import { registerHook } from "./commands/hook.js";
 import { registerLogin } from "./commands/login.js";
 import { registerOidc } from "./commands/oidc.js";
 import { registerRotationCommands } from "./commands/rotation.js";
@@ -35,6 +38,9 @@ export function buildProgram(cli: Cli): Command {
   registerAdmin(program, cli);
   registerOidc(program, cli);
   registerRotationCommands(program, cli);
+  registerHook(program, cli);
+  registerAutomation(program, cli);
+  registerDeliveries(program, cli);
   registerRun(program, cli);
   return program;
 }

@@ -58,17 +58,20 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts one; the caller logs `coffer` in as it needs (flag, stdin, …). */
+/**
+ * Starts one; the caller logs `coffer` in as it needs (flag, stdin, …). `env` adds to the
+ * server's configuration (COFFER_HOOK_ALLOW_CIDRS, …).
+ */
 export async function startTestServer(
   prefix: string,
-  options: Omit<StartOptions, "log"> = {},
+  { env, ...options }: Omit<StartOptions, "log"> & { env?: Record<string, string> } = {},
 ): Promise<TestServer> {
   const homeDir = await tempDir(prefix);
   const dataDir = path.join(homeDir.dir, "server");
   try {
     const server = await startServer(
       readConfig(
-        { COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent" },
+        { COFFER_PORT: "0", COFFER_DATA_DIR: dataDir, COFFER_LOG_LEVEL: "silent", ...env },
         dataDir,
       ),
       { ...options, log: createLogger({ logLevel: "silent" }) },

@@ -1,8 +1,13 @@
-/** `coffer secret …`: add, ls, get, describe, rotate, rollback, rm, restore, disable, enable, import, export. */
+/**
+ * `coffer secret …`: add, ls, get, describe, rotate, rollback, rm, restore, disable, enable,
+ * used-by, import, export.
+ */
+import { toCofferError } from "@coffer/client";
+import type { SecretUsedByView } from "@coffer/core";
 import type { Command } from "commander";
 import { listAllSecrets, secretRef, type Cli } from "../context.js";
-import { UsageError } from "../errors.js";
-import { json, table } from "../output.js";
+import { CliError, UsageError } from "../errors.js";
+import { json, table, type Io } from "../output.js";
 import { readValue } from "../value-source.js";
 import { generateOptions, withGenerateOptions, type GenerateFlags } from "./generate-options.js";
 import { registerTransfer } from "./secret-transfer.js";
@@ -24,6 +29,49 @@ async function valueOrGenerate(
   if (source === undefined)
     throw new UsageError("a value is needed: VALUE, @FILE, - (stdin) or --generate", form);
   return { value: await readValue(source, cli.stdin) };
+}
+
+type Dependents = Omit<SecretUsedByView, "secret">;
+
+/** The hooks, automations and rotators naming a secret, one a line, indented. */
+function printDependents(write: Io["out"], d: Dependents): void {
+  for (const h of d.hooks)
+    write(`  hook ${h.ref} (${h.via === "signingSecret" ? "its signing key" : "a template"})\n`);
+  for (const a of d.automations) write(`  automation ${a.ref} (fires ${a.hook})\n`);
+  for (const r of d.rotators)
+    write(
+      `  rotator ${r.ref} (${r.via === "signingSecret" ? "its signing key" : "admin secret"})\n`,
+    );
+  if (d.others > 0) write(`  ${d.others} more you cannot see\n`);
+}
+
+/**
+ * Runs a delete or disable; when the server refuses it because hooks, automations or rotators
+ * name the secret, shows them and runs it again acknowledging them: at once with --yes, after
+ * a "y" on a terminal. Without either, the server's refusal stands.
+ */
+async function acknowledgingUse<T>(
+  cli: Cli,
+  doing: "Delete" | "Disable",
+  yes: boolean | undefined,
+  call: (acknowledgeUsedBy: boolean) => Promise<T>,
+): Promise<T> {
+  try {
+    return await call(false);
+  } catch (error) {
+    const refusal = toCofferError(error);
+    if (refusal.errorCode !== "INVALID_STATUS" || refusal.details["reason"] !== "secret-in-use")
+      throw error;
+    if (!yes && !cli.io.stdinIsTty) throw error;
+    cli.io.err("It is used by:\n");
+    printDependents((t) => cli.io.err(t), refusal.details as unknown as Dependents);
+    if (!yes) {
+      const answer = await cli.io.askHidden(`${doing} it anyway? [y/N] `);
+      if (!/^y(es)?$/i.test(answer.trim()))
+        throw new CliError(`not ${doing === "Delete" ? "deleted" : "disabled"}`);
+    }
+    return call(true);
+  }
 }
 
 export function registerSecret(program: Command, cli: Cli): void {
@@ -190,7 +238,7 @@ export function registerSecret(program: Command, cli: Cli): void {
     .option("--owner <owner>", "the owner of NAME")
     .option("--recovery-days <n>", "days before it is gone (7 to 30)")
     .option("--now", "delete at once, without recovery")
-    .option("--yes", "confirm --now")
+    .option("--yes", "confirm --now, and delete even if hooks, automations or rotators use it")
     .action(
       async (
         name: string,
@@ -205,11 +253,14 @@ export function registerSecret(program: Command, cli: Cli): void {
           throw new UsageError("--recovery-days takes a number of days from 7 to 30", form);
         }
         const { client } = await cli.connect();
-        const done = await client.secret.delete.mutate({
-          secret: secretRef(name, opts.owner),
-          ...(opts.now ? { force: true } : {}),
-          ...(opts.recoveryDays !== undefined ? { recoveryDays: Number(opts.recoveryDays) } : {}),
-        });
+        const done = await acknowledgingUse(cli, "Delete", opts.yes, (acknowledgeUsedBy) =>
+          client.secret.delete.mutate({
+            secret: secretRef(name, opts.owner),
+            ...(opts.now ? { force: true } : {}),
+            ...(opts.recoveryDays !== undefined ? { recoveryDays: Number(opts.recoveryDays) } : {}),
+            ...(acknowledgeUsedBy ? { acknowledgeUsedBy } : {}),
+          }),
+        );
         if ("deleted" in done) cli.io.err(`Deleted ${done.uri}\n`);
         else
           cli.io.err(
@@ -223,22 +274,44 @@ export function registerSecret(program: Command, cli: Cli): void {
     ["disable", "refuse reads until enabled again"],
     ["enable", "allow reads again"],
   ] as const) {
-    secret
+    const command = secret
       .command(`${verb} <name>`)
       .description(description)
-      .option("--owner <owner>", "the owner of NAME")
-      .action(async (name: string, opts: { owner?: string }) => {
-        const { client } = await cli.connect();
-        const input = { secret: secretRef(name, opts.owner) };
-        const meta =
-          verb === "restore"
-            ? await client.secret.restore.mutate(input)
-            : verb === "disable"
-              ? await client.secret.disable.mutate(input)
-              : await client.secret.enable.mutate(input);
-        cli.io.err(`${meta.uri} is ${meta.status}\n`);
-      });
+      .option("--owner <owner>", "the owner of NAME");
+    if (verb === "disable")
+      command.option("--yes", "disable even if hooks, automations or rotators use it");
+    command.action(async (name: string, opts: { owner?: string; yes?: boolean }) => {
+      const { client } = await cli.connect();
+      const input = { secret: secretRef(name, opts.owner) };
+      const meta =
+        verb === "restore"
+          ? await client.secret.restore.mutate(input)
+          : verb === "disable"
+            ? await acknowledgingUse(cli, "Disable", opts.yes, (acknowledgeUsedBy) =>
+                client.secret.disable.mutate({
+                  ...input,
+                  ...(acknowledgeUsedBy ? { acknowledgeUsedBy } : {}),
+                }),
+              )
+            : await client.secret.enable.mutate(input);
+      cli.io.err(`${meta.uri} is ${meta.status}\n`);
+    });
   }
+
+  secret
+    .command("used-by <name>")
+    .description("the hooks, automations and rotators that name a secret")
+    .option("--owner <owner>", "the owner of NAME")
+    .option("--json", "print JSON")
+    .action(async (name: string, opts: { owner?: string; json?: boolean }) => {
+      const { client } = await cli.connect();
+      const view = await client.secret.usedBy.query({ secret: secretRef(name, opts.owner) });
+      if (opts.json) return json(cli.io, view);
+      const none =
+        view.hooks.length + view.automations.length + view.rotators.length + view.others === 0;
+      cli.io.out(none ? `Nothing uses ${view.secret}\n` : `${view.secret} is used by:\n`);
+      printDependents((t) => cli.io.out(t), view);
+    });
 
   registerTransfer(secret, cli);
 }
