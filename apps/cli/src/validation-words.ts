@@ -43,6 +43,15 @@ const FIELD_WORDS: Record<string, string> = {
   mode: "--mode",
   maxAttempts: "--max-attempts",
   excludeCharacters: "--exclude-characters",
+  allowSecrets: "--allow-secret",
+  match: "--match",
+  on: "--on",
+  headers: "--header",
+  body: "--body",
+  hook: "--hook",
+  automation: "NAME",
+  delivery: "ID",
+  event: "--event",
 };
 
 /** A pattern's opening → the form it stands for. */

@@ -79,25 +79,26 @@ export class HookService {
     }
     const address = { owner, name: input.name };
     const resource = ownedAuditResource("hook", address);
-    // Checked before a signing secret is made for it, so that a refused hook leaves none.
-    compileHookTemplate(input);
+    const fields = {
+      description: input.description ?? "",
+      url: input.url,
+      headers: input.headers ?? {},
+      body: input.body ?? null,
+      allowSecrets: input.allowSecrets ?? [],
+      enabled: true,
+    };
+    // Everything but the key is checked before a signing secret is made for the hook, so that
+    // a refused hook leaves none behind.
     const signingSecret =
       input.signingSecret ??
       (await this.#signing.make(actor, meta, "hook", address, resource, async (q) => {
-        await this.#ownerRights(q, actor, owner);
+        const rights = await this.#ownerRights(q, actor, owner);
         if (await this.stores.hooks.hook(q, owner, input.name)) throw hookExists(address);
+        await this.#settings(q, actor, rights, { ...fields, signingSecret: undefined });
       }));
     return audited(this.deps, this.stores, actor, meta, "hook.create", resource, async (tx) => {
       const rights = await this.#ownerRights(tx, actor, owner);
-      const settings = await this.#settings(tx, actor, rights, {
-        description: input.description ?? "",
-        url: input.url,
-        headers: input.headers ?? {},
-        body: input.body ?? null,
-        allowSecrets: input.allowSecrets ?? [],
-        signingSecret,
-        enabled: true,
-      });
+      const settings = await this.#settings(tx, actor, rights, { ...fields, signingSecret });
       const row = await this.stores.hooks.insertHook(tx, owner, input.name, settings);
       if (!row) throw hookExists(address);
       return { result: toHookView(row), details: { url: originOf(row.url) } };
@@ -348,7 +349,10 @@ export class HookService {
     tx: Queryable,
     actor: Actor,
     owner: PrincipalRights,
-    s: Omit<HookSettings, "secretRefs" | "at" | "by">,
+    s: Omit<HookSettings, "secretRefs" | "at" | "by" | "signingSecret"> & {
+      /** Undefined: checked later (a key not made yet). */
+      signingSecret: string | undefined;
+    },
     allowCleared = false,
   ): Promise<HookSettings> {
     const compiled = compileHookTemplate(s);
@@ -377,21 +381,24 @@ export class HookService {
       }
       secretRefs.push(`${row.owner}/${row.name}`);
     }
-    const signing = await namedSecret(
-      this.deps.org,
-      this.stores,
-      tx,
-      actor,
-      owner,
-      s.signingSecret,
-      "signingSecret",
-      "hook",
-    );
+    const signing =
+      s.signingSecret === undefined
+        ? undefined
+        : await namedSecret(
+            this.deps.org,
+            this.stores,
+            tx,
+            actor,
+            owner,
+            s.signingSecret,
+            "signingSecret",
+            "hook",
+          );
     return {
       ...s,
       allowSecrets,
       secretRefs: [...new Set(secretRefs)],
-      signingSecret: `${signing.owner}/${signing.name}`,
+      signingSecret: signing === undefined ? "" : `${signing.owner}/${signing.name}`,
       at: this.deps.now(),
       by: actor.label,
     };

@@ -3,13 +3,16 @@
  * their creator names none: a fresh `whsec_` key in a new secret of the owner's, named after
  * the thing (`OWNER/NAME_webhook_signing_key`, `OWNER/NAME_hook_signing_key`), created with the
  * caller's rights and audited like any secret. What would refuse the thing is checked first
- * (and audited as its refusal), so that a refused one leaves no secret behind.
+ * (and audited as its refusal), so that a refused one leaves no secret behind. A key of that
+ * name already there (left by a deleted thing of the same name) is used again: its receivers
+ * keep the key they have; the thing's own checks then apply to it as to any named secret.
  */
 import { invalidRequest, mintWebhookSecret } from "@coffer/core";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import { auditFailure, type AuditedDeps, type AuditedStores } from "./audited.js";
 import { ownedRef, type OwnedAddress } from "./owned-access.js";
+import type { Stores } from "../stores/stores.js";
 import type { SecretWriter } from "./secret-writer.js";
 
 const SUFFIX = { rotator: "_webhook_signing_key", hook: "_hook_signing_key" } as const;
@@ -18,7 +21,7 @@ const FIELD = { rotator: "webhook.signingSecret", hook: "signingSecret" } as con
 export class SigningSecrets {
   constructor(
     private readonly deps: AuditedDeps,
-    private readonly stores: AuditedStores,
+    private readonly stores: AuditedStores & Pick<Stores, "secrets">,
     private readonly secretWriter: Pick<SecretWriter, "create">,
   ) {}
 
