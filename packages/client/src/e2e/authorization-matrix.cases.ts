@@ -210,6 +210,10 @@ export const VARIANTS = {
   "hook.test (personal)":                            [U,   U,      U,       A,     N,        N,       N],
   "automation.create (personal)":                    [U,   U,      U,       A,     F,        F,       F],
   "automation.delete (personal)":                    [U,   U,      U,       A,     N,        N,       N],
+  // A team hook naming the member's personal secret, in a template or as its signing key:
+  // those who may make team hooks but not read the secret are told it does not exist.
+  "hook.create (another's secret)":                  [U,   U,      U,       F,     N,        N,       F],
+  "hook.create (signed with another's secret)":      [U,   U,      U,       F,     N,        N,       F],
   "deliveries.list (personal hook)":                 [U,   U,      U,       A,     N,        N,       N],
   "deliveries.redeliver (personal)":                 [U,   U,      U,       A,     N,        N,       N],
   // Every hook's deliveries at once: filtered to the hooks the caller may read.

@@ -670,6 +670,22 @@ const SCENARIOS: Record<CaseId, Scenario> = {
     const automation = await createAutomation(mia.client, mia.name, MIA_HOOK);
     return { call: (as) => as.automation.delete.mutate({ automation }) };
   },
+  "hook.create (another's secret)": () =>
+    Promise.resolve({
+      call: (as) =>
+        as.hook.create.mutate({
+          name: fresh(),
+          owner: TEAM,
+          url: HOOK_URL,
+          headers: { "X-Key": `\${${DIARY}}` },
+          allowSecrets: [DIARY],
+        }),
+    }),
+  "hook.create (signed with another's secret)": () =>
+    Promise.resolve({
+      call: (as) =>
+        as.hook.create.mutate({ name: fresh(), owner: TEAM, url: HOOK_URL, signingSecret: DIARY }),
+    }),
   "deliveries.list (personal hook)": () =>
     Promise.resolve({ call: (as) => as.deliveries.list.query({ hook: MIA_HOOK }) }),
   "deliveries.redeliver (personal)": redeliverNew("personal"),
