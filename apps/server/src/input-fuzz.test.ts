@@ -38,7 +38,17 @@ const FRESH_TEAM = "fuzz-new-team";
 const FRESH_SECRET = "fuzz_new_secret";
 const FRESH_POLICY = "fuzz-new-policy";
 const FRESH_ROTATOR = "fuzz_new_rotator";
-const FRESH = new Set([FRESH_USER, FRESH_TEAM, FRESH_SECRET, FRESH_POLICY, FRESH_ROTATOR]);
+const FRESH_HOOK = "fuzz_new_hook";
+const FRESH_AUTOMATION = "fuzz_new_automation";
+const FRESH = new Set([
+  FRESH_USER,
+  FRESH_TEAM,
+  FRESH_SECRET,
+  FRESH_POLICY,
+  FRESH_ROTATOR,
+  FRESH_HOOK,
+  FRESH_AUTOMATION,
+]);
 let fresh = 0;
 
 function freshNames(input: unknown): unknown {
@@ -110,6 +120,30 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
     await c("oidc.createPolicy", policy("fuzz-policy"));
     await c("rotator.create", { name: "fuzz_rotator", kind: "random" });
     const idToken = await issuer.sign({ ...githubClaims(), aud: AUDIENCE });
+    // Hooks point at a closed port on loopback, which this server refuses (no
+    // COFFER_HOOK_ALLOW_CIDRS): a test delivery fails at once and nothing is sent.
+    await c("secret.create", {
+      secret: "fuzz_hook_key",
+      value: `whsec_${Buffer.from("fake-fuzz-signing-key").toString("base64")}`,
+    });
+    const hook = {
+      description: "fake hook",
+      url: "http://127.0.0.1:9/fuzz/${event.type}?v=${secret.version}",
+      headers: { "X-Key": "Bearer ${fuzz_secret}" },
+      body: '{"event": "${event.type}", "key": "${fuzz_secret}"}',
+      allowSecrets: ["fuzz_secret", "admin/*", "secret://default/admin/fuzz_secret"],
+      signingSecret: "fuzz_hook_key",
+    };
+    await c("hook.create", { name: "fuzz_hook", ...hook });
+    await c("hook.create", { name: "fuzz_hook_doomed", url: hook.url });
+    const automation = {
+      description: "fake automation",
+      on: ["secret.created", "secret.version.created"],
+      match: "secret://default/admin/*",
+      hook: "fuzz_hook",
+    };
+    await c("automation.create", { name: "fuzz_automation", ...automation });
+    const delivery = (await c("hook.test", { hook: "fuzz_hook" })) as { id: string };
 
     // ID tokens with bad claims: unsigned ones (the issuer is read before verifying) and ones
     // the trusted issuer signed (their claims reach the audit log).
@@ -181,15 +215,18 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
       "secret.versions": [{ secret: "fuzz_secret" }],
       "secret.moveStage": [{ secret: "fuzz_put", stage: "previous", version: 1 }],
       "secret.rollback": [{ secret: "fuzz_put" }],
-      "secret.disable": [{ secret: "fuzz_put" }],
+      "secret.disable": [{ secret: "fuzz_put", acknowledgeUsedBy: true }],
       "secret.enable": [{ secret: "fuzz_put" }],
-      "secret.delete": [{ secret: "fuzz_put", recoveryDays: 7, force: false }],
+      "secret.delete": [
+        { secret: "fuzz_put", recoveryDays: 7, force: false, acknowledgeUsedBy: true },
+      ],
       "secret.restore": [{ secret: "fuzz_put" }],
       "secret.setDescription": [{ secret: "fuzz_secret", description: "fake description" }],
       "secret.changeProtectionKey": [
         { secret: "fuzz_secret", protectionKeyId: keys.protectionKeys[0]!.id },
       ],
       "secret.whereUsed": [{ secret: "fuzz_secret" }],
+      "secret.usedBy": [{ secret: "fuzz_secret" }],
       "grant.share": [{ resource: "fuzz_secret", subject: "fuzz-user", level: "read" }],
       "grant.unshare": [{ resource: "fuzz_secret", subject: "fuzz-user" }],
       "grant.list": [{ direction: "byMe" }],
@@ -283,6 +320,34 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
           ),
         },
       ],
+      "hook.create": [
+        { name: FRESH_HOOK, owner: "admin", ...hook },
+        { name: FRESH_HOOK, url: "https://hooks.example.test/fuzz" },
+      ],
+      "hook.list": [{ owner: "admin", limit: 10, cursor: cursorOf(["admin", "a"]) }],
+      "hook.get": [{ hook: "fuzz_hook" }],
+      "hook.update": [
+        { hook: "admin/fuzz_hook", ...hook, enabled: true },
+        { hook: "fuzz_hook", body: null },
+      ],
+      "hook.test": [{ hook: "fuzz_hook", event: "token.expiring" }],
+      "hook.delete": [{ hook: "admin/fuzz_hook_doomed" }],
+      "automation.create": [{ name: FRESH_AUTOMATION, owner: "admin", ...automation }],
+      "automation.list": [
+        { owner: "admin", hook: "fuzz_hook", limit: 10, cursor: cursorOf(["admin", "a"]) },
+      ],
+      "automation.delete": [{ automation: "admin/fuzz_automation" }],
+      "deliveries.list": [
+        {
+          hook: "fuzz_hook",
+          failed: true,
+          limit: 10,
+          cursor: Buffer.from(`["2026-01-01T00:00:00.000Z","${delivery.id}"]`).toString(
+            "base64url",
+          ),
+        },
+      ],
+      "deliveries.redeliver": [{ delivery: delivery.id }],
     };
   });
 

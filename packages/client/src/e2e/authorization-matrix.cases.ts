@@ -31,7 +31,8 @@ export const CALLERS = [
 ] as const;
 export type Caller = (typeof CALLERS)[number];
 
-export type Outcome = "allow" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND";
+/** INVALID_STATUS: authorised, then refused for the target's state (a secret in use). */
+export type Outcome = "allow" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "INVALID_STATUS";
 /** One outcome per caller, in the order of CALLERS. */
 export type Row = readonly [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome, Outcome];
 
@@ -53,6 +54,7 @@ const A = "allow";
 const U = "UNAUTHORIZED";
 const F = "FORBIDDEN";
 const N = "NOT_FOUND";
+const I = "INVALID_STATUS";
 
 /** One row per procedure of the router (checked against the router itself at run time). */
 // prettier-ignore
@@ -143,6 +145,24 @@ export const EXPECTED = {
   "rotator.list":                     [U,   U,      U,       A,     A,        A,       A],
   "rotator.get":                      [U,   U,      U,       A,     A,        A,       N],
   "rotator.delete":                   [U,   U,      U,       F,     A,        A,       N],
+  // Hooks and automations of team ml, owned like rotators (SPEC §12): members see them, team
+  // and org admins create, change, test and delete them; a token scoped to one secret is
+  // refused where it names the owner (create) and told the rest does not exist. Listings are
+  // filtered to what the caller may read.
+  "hook.create":                      [U,   U,      U,       F,     A,        A,       F],
+  "hook.list":                        [U,   U,      U,       A,     A,        A,       A],
+  "hook.get":                         [U,   U,      U,       A,     A,        A,       N],
+  "hook.update":                      [U,   U,      U,       F,     A,        A,       N],
+  "hook.delete":                      [U,   U,      U,       F,     A,        A,       N],
+  "hook.test":                        [U,   U,      U,       F,     A,        A,       N],
+  "automation.create":                [U,   U,      U,       F,     A,        A,       F],
+  "automation.list":                  [U,   U,      U,       A,     A,        A,       A],
+  "automation.delete":                [U,   U,      U,       F,     A,        A,       N],
+  // The deliveries of one team hook: seeing them is reading the hook, redelivering changes it.
+  "deliveries.list":                  [U,   U,      U,       A,     A,        A,       N],
+  "deliveries.redeliver":             [U,   U,      U,       F,     A,        A,       N],
+  // Who names ml/model_key (a team hook's template does): `list` on the secret is enough.
+  "secret.usedBy":                    [U,   U,      U,       A,     A,        A,       A],
 } as const satisfies Record<ProcedurePath, Row>;
 
 /**
@@ -181,6 +201,32 @@ export const VARIANTS = {
   // A team secret's policy pointed at the member's personal rotator: those who may write the
   // secret but not read the rotator are told it does not exist.
   "rotation.configure (another's rotator)":          [U,   U,      U,       F,     N,        N,       F],
+  // The member's personal hooks and automations: hers alone, as her rotators; the scoped
+  // token (read on ml/model_key) reaches none of them.
+  "hook.create (personal)":                          [U,   U,      U,       A,     F,        F,       F],
+  "hook.get (personal)":                             [U,   U,      U,       A,     N,        N,       N],
+  "hook.update (personal)":                          [U,   U,      U,       A,     N,        N,       N],
+  "hook.delete (personal)":                          [U,   U,      U,       A,     N,        N,       N],
+  "hook.test (personal)":                            [U,   U,      U,       A,     N,        N,       N],
+  "automation.create (personal)":                    [U,   U,      U,       A,     F,        F,       F],
+  "automation.delete (personal)":                    [U,   U,      U,       A,     N,        N,       N],
+  // A team hook naming the member's personal secret, in a template or as its signing key:
+  // those who may make team hooks but not read the secret are told it does not exist.
+  "hook.create (another's secret)":                  [U,   U,      U,       F,     N,        N,       F],
+  "hook.create (signed with another's secret)":      [U,   U,      U,       F,     N,        N,       F],
+  "deliveries.list (personal hook)":                 [U,   U,      U,       A,     N,        N,       N],
+  "deliveries.redeliver (personal)":                 [U,   U,      U,       A,     N,        N,       N],
+  // Every hook's deliveries at once: filtered to the hooks the caller may read.
+  "deliveries.list (all)":                           [U,   U,      U,       A,     A,        A,       A],
+  // mia/diary, which her personal hook names; the scoped token is narrowed to it.
+  "secret.usedBy (personal)":                        [U,   U,      U,       A,     N,        N,       A],
+  // A team secret a team hook names: deleting or disabling it is decided by rights first, so
+  // those without them learn nothing of its dependents; those with them are refused until
+  // they acknowledge the dependents (acknowledgeUsedBy).
+  "secret.delete (in use)":                          [U,   U,      U,       F,     I,        I,       F],
+  "secret.delete (in use, acknowledged)":            [U,   U,      U,       F,     A,        A,       F],
+  "secret.disable (in use)":                         [U,   U,      U,       F,     I,        I,       F],
+  "secret.disable (in use, acknowledged)":           [U,   U,      U,       F,     A,        A,       F],
 } as const satisfies Record<VariantId, Row>;
 
 export type CaseId = keyof typeof EXPECTED | keyof typeof VARIANTS;

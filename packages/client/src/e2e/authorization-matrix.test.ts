@@ -195,6 +195,74 @@ const DIARY = "mia/diary";
 const TEAM_ROTATOR = `${TEAM}/matrix_rotator`;
 const MIA_ROTATOR = "mia/matrix_rotator";
 
+/** Hooks of team ml and of the member, whose templates name ml/model_key and mia/diary. */
+const TEAM_HOOK = `${TEAM}/matrix_hook`;
+const MIA_HOOK = "mia/matrix_hook";
+/**
+ * Where every hook points: a closed port on loopback, which the server refuses anyway (this
+ * suite's server allows no private target), so a test delivery fails at once, sending nothing.
+ */
+const HOOK_URL = "http://127.0.0.1:9/matrix";
+
+/** Whose a new hook is: team ml's (made by the org admin) or the member's (made by her). */
+type HookOwner = "team" | "personal";
+
+/** A new hook of the owner's, without templates, and the person who made it. */
+async function newHook(owner: HookOwner): Promise<{ hook: string; by: Person }> {
+  const name = fresh();
+  const [by, ownerName] = owner === "team" ? [admin, TEAM] : [mia, mia.name];
+  await by.client.hook.create.mutate({ name, owner: ownerName, url: HOOK_URL });
+  return { hook: `${ownerName}/${name}`, by };
+}
+
+/** A cell redelivering a delivery of a new hook of the owner's: a test event that failed. */
+function redeliverNew(owner: HookOwner): Scenario {
+  return async () => {
+    const { hook, by } = await newHook(owner);
+    const { id: delivery } = await by.client.hook.test.mutate({ hook });
+    return { call: (as) => as.deliveries.redeliver.mutate({ delivery }) };
+  };
+}
+
+/** A cell changing a new hook of the owner's: its description, its deletion or a test event. */
+function onNewHook(owner: HookOwner, change: "update" | "delete" | "test"): Scenario {
+  return async () => {
+    const { hook } = await newHook(owner);
+    return {
+      call: (as) =>
+        change === "update"
+          ? as.hook.update.mutate({ hook, description: "fake description" })
+          : as.hook[change].mutate({ hook }),
+    };
+  };
+}
+
+/** Creates, as `as`, a new automation firing the owner's hook on its secrets' new versions. */
+async function createAutomation(as: CofferClient, owner: string, hook: string): Promise<string> {
+  const name = fresh();
+  await as.automation.create.mutate({
+    name,
+    owner,
+    on: ["secret.version.created"],
+    match: `secret://${ORG}/${owner}/*`,
+    hook,
+  });
+  return `${owner}/${name}`;
+}
+
+/** A team secret that a new team hook names in a header (so deleting it needs acknowledging). */
+async function secretInUse(): Promise<string> {
+  const secret = await teamSecret();
+  await admin.client.hook.create.mutate({
+    name: fresh(),
+    owner: TEAM,
+    url: HOOK_URL,
+    headers: { "X-Key": `\${${secret}}` },
+    allowSecrets: [secret],
+  });
+  return secret;
+}
+
 /** A team secret with a rotation policy. */
 async function rotatedSecret(): Promise<string> {
   const secret = await teamSecret();
@@ -465,6 +533,28 @@ const SCENARIOS: Record<CaseId, Scenario> = {
     await admin.client.rotator.create.mutate({ name, owner: TEAM, kind: "random" });
     return { call: (as) => as.rotator.delete.mutate({ rotator: `${TEAM}/${name}` }) };
   },
+  "hook.create": () =>
+    Promise.resolve({
+      call: (as) => as.hook.create.mutate({ name: fresh(), owner: TEAM, url: HOOK_URL }),
+    }),
+  "hook.list": () => Promise.resolve({ call: (as) => as.hook.list.query({ owner: TEAM }) }),
+  "hook.get": () => Promise.resolve({ call: (as) => as.hook.get.query({ hook: TEAM_HOOK }) }),
+  "hook.update": onNewHook("team", "update"),
+  "hook.delete": onNewHook("team", "delete"),
+  "hook.test": onNewHook("team", "test"),
+  "automation.create": () =>
+    Promise.resolve({ call: (as) => createAutomation(as, TEAM, TEAM_HOOK) }),
+  "automation.list": () =>
+    Promise.resolve({ call: (as) => as.automation.list.query({ owner: TEAM }) }),
+  "automation.delete": async () => {
+    const automation = await createAutomation(admin.client, TEAM, TEAM_HOOK);
+    return { call: (as) => as.automation.delete.mutate({ automation }) };
+  },
+  "deliveries.list": () =>
+    Promise.resolve({ call: (as) => as.deliveries.list.query({ hook: TEAM_HOOK }) }),
+  "deliveries.redeliver": redeliverNew("team"),
+  "secret.usedBy": () =>
+    Promise.resolve({ call: (as) => as.secret.usedBy.query({ secret: MODEL_KEY }) }),
 
   "secret.create (personal)": () => {
     const secret = `${mia.name}/${fresh()}`;
@@ -565,6 +655,65 @@ const SCENARIOS: Record<CaseId, Scenario> = {
       call: (as) => as.rotation.configure.mutate({ secret, rotator: MIA_ROTATOR }),
     };
   },
+  "hook.create (personal)": () =>
+    Promise.resolve({
+      call: (as) => as.hook.create.mutate({ name: fresh(), owner: mia.name, url: HOOK_URL }),
+    }),
+  "hook.get (personal)": () =>
+    Promise.resolve({ call: (as) => as.hook.get.query({ hook: MIA_HOOK }) }),
+  "hook.update (personal)": onNewHook("personal", "update"),
+  "hook.delete (personal)": onNewHook("personal", "delete"),
+  "hook.test (personal)": onNewHook("personal", "test"),
+  "automation.create (personal)": () =>
+    Promise.resolve({ call: (as) => createAutomation(as, mia.name, MIA_HOOK) }),
+  "automation.delete (personal)": async () => {
+    const automation = await createAutomation(mia.client, mia.name, MIA_HOOK);
+    return { call: (as) => as.automation.delete.mutate({ automation }) };
+  },
+  "hook.create (another's secret)": () =>
+    Promise.resolve({
+      call: (as) =>
+        as.hook.create.mutate({
+          name: fresh(),
+          owner: TEAM,
+          url: HOOK_URL,
+          headers: { "X-Key": `\${${DIARY}}` },
+          allowSecrets: [DIARY],
+        }),
+    }),
+  "hook.create (signed with another's secret)": () =>
+    Promise.resolve({
+      call: (as) =>
+        as.hook.create.mutate({ name: fresh(), owner: TEAM, url: HOOK_URL, signingSecret: DIARY }),
+    }),
+  "deliveries.list (personal hook)": () =>
+    Promise.resolve({ call: (as) => as.deliveries.list.query({ hook: MIA_HOOK }) }),
+  "deliveries.redeliver (personal)": redeliverNew("personal"),
+  "deliveries.list (all)": () => Promise.resolve({ call: (as) => as.deliveries.list.query({}) }),
+  "secret.usedBy (personal)": () =>
+    Promise.resolve({ scope: DIARY, call: (as) => as.secret.usedBy.query({ secret: DIARY }) }),
+  "secret.delete (in use)": async () => {
+    const secret = await secretInUse();
+    return { scope: secret, call: (as) => as.secret.delete.mutate({ secret, recoveryDays: 7 }) };
+  },
+  "secret.delete (in use, acknowledged)": async () => {
+    const secret = await secretInUse();
+    return {
+      scope: secret,
+      call: (as) => as.secret.delete.mutate({ secret, recoveryDays: 7, acknowledgeUsedBy: true }),
+    };
+  },
+  "secret.disable (in use)": async () => {
+    const secret = await secretInUse();
+    return { scope: secret, call: (as) => as.secret.disable.mutate({ secret }) };
+  },
+  "secret.disable (in use, acknowledged)": async () => {
+    const secret = await secretInUse();
+    return {
+      scope: secret,
+      call: (as) => as.secret.disable.mutate({ secret, acknowledgeUsedBy: true }),
+    };
+  },
 };
 
 async function scopedTo(secret: string): Promise<CofferClient> {
@@ -638,6 +787,19 @@ beforeAll(async () => {
   await mia.client.secret.create.mutate({ secret: DIARY, value: "fake-diary" });
   await admin.client.rotator.create.mutate({ name: "matrix_rotator", owner: TEAM, kind: "random" });
   await mia.client.rotator.create.mutate({ name: "matrix_rotator", kind: "random" });
+  await admin.client.hook.create.mutate({
+    name: "matrix_hook",
+    owner: TEAM,
+    url: HOOK_URL,
+    headers: { "X-Key": `\${${MODEL_KEY}}` },
+    allowSecrets: [MODEL_KEY],
+  });
+  await mia.client.hook.create.mutate({
+    name: "matrix_hook",
+    url: HOOK_URL,
+    headers: { "X-Key": "${diary}" },
+    allowSecrets: [DIARY],
+  });
   issuer = await startTestIssuer();
   await admin.client.oidc.createPolicy.mutate({ ...trustPolicy("matrix"), issuer: issuer.url });
 
