@@ -26,7 +26,7 @@ import type { Stores } from "../stores/stores.js";
 import { audited } from "./audited.js";
 import { decodeTimeCursor, encodeTimeCursor } from "./cursors.js";
 import type { HookService } from "./hook-service.js";
-import { ownedResource } from "./owned-access.js";
+import { ownedAddress, ownedAuditResource, ownedResource } from "./owned-access.js";
 
 const MAX_PAGE = 200;
 const DELIVERY_ID_RE = /^dlv_[0-9A-Za-z]{16}$/;
@@ -117,13 +117,14 @@ export class DeliveryService {
     const leaseOwner = `test-${newDeliveryId()}`;
     const id = newDeliveryId();
     const type = input.event ?? "secret.version.created";
+    const resource = ownedAuditResource("hook", ownedAddress("hook", input.hook, actor));
     await audited(
       this.deps,
       this.stores,
       actor,
       meta,
       "hook.test",
-      `hook:${input.hook}`,
+      resource,
       async (tx) => {
         const hook = await this.hooks.readable(actor, tx, input.hook, "manage");
         const now = this.deps.now();
