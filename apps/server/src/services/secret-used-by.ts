@@ -76,7 +76,7 @@ export function inUseError(view: SecretUsedByView, doing: "delete" | "disable") 
     ...(view.others > 0 ? [`${view.others} you cannot see`] : []),
   ];
   return invalidStatus(
-    `${view.secret} is used by ${named.join(", ")}: change them first, or ${doing} it anyway with acknowledgeUsedBy (coffer secret ${doing === "delete" ? "rm" : "disable"} asks)`,
+    `${view.secret} is used by ${named.join(", ")}: change them first, or ${doing} it anyway by acknowledging them (acknowledgeUsedBy; coffer secret ${doing === "delete" ? "rm" : "disable"} --yes)`,
     {
       reason: "secret-in-use",
       hooks: view.hooks,
