@@ -118,39 +118,31 @@ export class DeliveryService {
     const id = newDeliveryId();
     const type = input.event ?? "secret.version.created";
     const resource = ownedAuditResource("hook", ownedAddress("hook", input.hook, actor));
-    await audited(
-      this.deps,
-      this.stores,
-      actor,
-      meta,
-      "hook.test",
-      resource,
-      async (tx) => {
-        const hook = await this.hooks.readable(actor, tx, input.hook, "manage");
-        const now = this.deps.now();
-        const eventId = newEventId();
-        await this.stores.deliveries.insertEvents(tx, [
-          {
-            id: eventId,
-            type,
-            resource: null,
-            data: sampleData(type, this.deps.org, hook.owner),
-            at: now,
-          },
-        ]);
-        await this.stores.deliveries.insertDeliveries(
-          tx,
-          [{ id, hookId: hook.id, eventId, messageId: newWebhookMessageId(), redeliveryOf: null }],
-          now,
-          { owner: leaseOwner, until: new Date(now.getTime() + TEST_LEASE_MS) },
-        );
-        return {
-          result: undefined,
-          resource: `hook:${hook.owner}/${hook.name}`,
-          details: { event: type, delivery: id },
-        };
-      },
-    );
+    await audited(this.deps, this.stores, actor, meta, "hook.test", resource, async (tx) => {
+      const hook = await this.hooks.readable(actor, tx, input.hook, "manage");
+      const now = this.deps.now();
+      const eventId = newEventId();
+      await this.stores.deliveries.insertEvents(tx, [
+        {
+          id: eventId,
+          type,
+          resource: null,
+          data: sampleData(type, this.deps.org, hook.owner),
+          at: now,
+        },
+      ]);
+      await this.stores.deliveries.insertDeliveries(
+        tx,
+        [{ id, hookId: hook.id, eventId, messageId: newWebhookMessageId(), redeliveryOf: null }],
+        now,
+        { owner: leaseOwner, until: new Date(now.getTime() + TEST_LEASE_MS) },
+      );
+      return {
+        result: undefined,
+        resource: `hook:${hook.owner}/${hook.name}`,
+        details: { event: type, delivery: id },
+      };
+    });
     const [row] = await this.stores.deliveries.deliveries(this.deps.db, [id]);
     if (row) await this.attempts.run(row, leaseOwner);
     const [view] = await this.#views(await this.stores.deliveries.deliveries(this.deps.db, [id]));
