@@ -34,6 +34,7 @@ import {
 } from "@coffer/test-kit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { killed } from "./test-processes.js";
 import { httpCaller, httpRefusal, POSTGRES_URL } from "./test-support.js";
 import { startReceiver, type Receiver } from "./webhooks/test-receiver.js";
 
@@ -133,12 +134,6 @@ interface Blocker {
   /** Resolves once the runner waits on the lock (inside the step's transaction). */
   waiting: Promise<void>;
   release(): Promise<void>;
-}
-
-async function killed(child: CofferProcess): Promise<void> {
-  child.child.kill("SIGKILL");
-  await eventually("the killed replica's exit", () => (child.alive() ? undefined : true));
-  expect(child.exit()).toMatch(/signal SIGKILL/);
 }
 
 /** Runs `scenario` on `cluster`: the job, the kill, the takeover, and every check after. */
