@@ -34,9 +34,10 @@ export interface OwnEvent {
   audience: Audience;
 }
 
-/** An outbox row understood: the event and who may hear it. */
+/** An outbox row understood: the event, who may hear it, and its place in the outbox. */
 export interface OutboxEvent extends OwnEvent {
   at: Date;
+  seq: number;
 }
 
 export const newEventId = (): string => `evt_${randomString(BASE62, 20)}`;
@@ -89,17 +90,24 @@ export function secretEvent(
 }
 
 /** What an outbox row holds; undefined for a row this server does not understand (logged). */
-export function outboxEvent(payload: unknown, at: Date): OutboxEvent | undefined {
+export function outboxEvent(payload: unknown, at: Date, seq: number): OutboxEvent | undefined {
   if (typeof payload !== "object" || payload === null) return undefined;
   const p = payload as Partial<OwnEvent & FeedChange>;
   if (isEventType(p.type) && p.audience !== undefined && typeof p.data === "object") {
-    return { type: p.type, resource: p.resource ?? null, data: p.data, audience: p.audience, at };
+    return {
+      type: p.type,
+      resource: p.resource ?? null,
+      data: p.data,
+      audience: p.audience,
+      at,
+      seq,
+    };
   }
   if (typeof p.uri === "string" && typeof p.event === "string" && typeof p.owner === "string") {
     const change = p as FeedChange;
     const type = changeType(change);
     if (type === undefined) return undefined;
-    return { ...secretEvent(type, change, change.version), at };
+    return { ...secretEvent(type, change, change.version), at, seq };
   }
   return undefined;
 }

@@ -153,7 +153,7 @@ export class HookWorker {
       if (rows.length === 0) return 0;
       const events: OutboxEvent[] = [];
       for (const row of rows) {
-        const event = outboxEvent(row.payload, row.at);
+        const event = outboxEvent(row.payload, row.at, Number(row.seq));
         if (event) events.push(event);
         else
           this.deps.log.warn({ seq: row.seq }, "dropped an outbox row this server does not read");
@@ -169,6 +169,7 @@ export class HookWorker {
         const hooks = new Set<number>();
         for (const automation of firing) {
           if (automation.type !== event.type || hooks.has(automation.hook_id)) continue;
+          if (event.seq <= Number(automation.after_seq)) continue; // raised before it was made
           if (!matches(automation.match, event) || !hears(automation, event)) continue;
           hooks.add(automation.hook_id);
         }

@@ -123,6 +123,23 @@ describe("hooks end to end", () => {
     expect(receiver.received).toHaveLength(0);
   });
 
+  it("does not fire an automation for an event raised before it was made", async () => {
+    await admin.hook.create({ name: "late", owner: "ml", url: `${receiver.url}/late` });
+    receiver.received.length = 0;
+    await admin.secret.put({ secret: "ml/model", value: "fake-model-v2b" }); // waits in the outbox
+    await admin.automation.create({
+      name: "late",
+      owner: "ml",
+      on: ["secret.version.created"],
+      match: "secret://default/ml/model",
+      hook: "ml/late",
+    });
+    await settle();
+    expect(receiver.received.map((r) => r.url)).toStrictEqual(["/hooks/secret.version.created"]);
+    await admin.automation.delete({ automation: "ml/late" });
+    await admin.hook.delete({ hook: "ml/late" });
+  });
+
   it("retries a 500 after 5 s ± 20 %, honours Retry-After, and redelivers with the same id", async () => {
     answer = (res) => res.writeHead(500).end("fake failure");
     receiver.received.length = 0;

@@ -15,6 +15,10 @@ import { joinHook } from "./hook-store.js";
 export const outboxFromPayloads = (n: number): string =>
   `INSERT INTO hook_outbox (payload) SELECT p.payload::jsonb FROM unnest($${n}::text[]) AS p(payload)`;
 
+/** The outbox's position now: the last sequence number given out (0 before the first). */
+export const OUTBOX_POSITION =
+  "(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM hook_outbox_seq_seq)";
+
 export interface OutboxRow {
   seq: number;
   at: Date;

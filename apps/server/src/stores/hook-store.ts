@@ -4,6 +4,7 @@
  */
 import type { HookEventType } from "@coffer/core";
 import type { Queryable } from "../db/database.js";
+import { OUTBOX_POSITION } from "./delivery-store.js";
 import { joinOwner } from "./principal-store.js";
 
 export type HookDisabledReason = "gone" | "failing" | "manual";
@@ -64,6 +65,8 @@ export interface AutomationRow {
 /** An automation an event may fire, with what the dispatcher needs of its hook. */
 export interface FiringAutomation {
   id: number;
+  /** It hears the outbox's events after this sequence number only. */
+  after_seq: number;
   owner: string;
   owner_kind: "user" | "team";
   match: string;
@@ -239,8 +242,8 @@ export const hookStore = {
     },
   ): Promise<number | undefined> {
     const [row] = await q.query<{ id: number }>(
-      `INSERT INTO automations (owner, name, description, events, match, hook_id, created_at, created_by)
-       VALUES ($1, $2, $3, $4::text[], $5, $6, $7, $8)
+      `INSERT INTO automations (owner, name, description, events, match, hook_id, after_seq, created_at, created_by)
+       VALUES ($1, $2, $3, $4::text[], $5, $6, ${OUTBOX_POSITION}, $7, $8)
        ON CONFLICT (owner, name) DO NOTHING RETURNING id`,
       [a.owner, a.name, a.description, [...a.events], a.match, a.hookId, a.at, a.by],
     );
@@ -302,7 +305,7 @@ export const hookStore = {
   /** The automations on `type` whose hook is enabled (the dispatcher filters the rest). */
   firing(q: Queryable, types: readonly string[]): Promise<(FiringAutomation & { type: string })[]> {
     return q.query<FiringAutomation & { type: string }>(
-      `SELECT t.type, a.id, a.owner, p.kind AS owner_kind, a.match, a.hook_id
+      `SELECT t.type, a.id, a.after_seq, a.owner, p.kind AS owner_kind, a.match, a.hook_id
        FROM unnest($1::text[]) AS t(type)
        JOIN automations a ON t.type = ANY(a.events)
        JOIN hooks h ON h.id = a.hook_id AND h.enabled

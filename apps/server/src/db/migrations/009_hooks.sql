@@ -32,6 +32,8 @@ CREATE INDEX hooks_secret_refs ON hooks USING gin (secret_refs);
 CREATE INDEX hooks_signing_secret ON hooks (signing_secret);
 
 -- An automation: event types + a resource pattern → a hook of the same owner's.
+-- `after_seq`: the outbox's position when it was made; it hears only events raised after it
+-- (an event still waiting in the outbox when the automation is made is not its to hear).
 CREATE TABLE automations (
   id bigserial PRIMARY KEY,
   owner text NOT NULL REFERENCES principals (name),
@@ -40,6 +42,7 @@ CREATE TABLE automations (
   events text[] NOT NULL,
   match text NOT NULL,
   hook_id bigint NOT NULL REFERENCES hooks (id),
+  after_seq bigint NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL,
   created_by text NOT NULL,
   UNIQUE (owner, name)
