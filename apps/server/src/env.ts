@@ -30,6 +30,8 @@ export interface Config {
    * production (a shorter lease lets a second replica replay a step still running).
    */
   rotationLeaseMs: number;
+  /** How long a replica holds a hook delivery it sends (COFFER_HOOK_LEASE_MS). */
+  hookLeaseMs: number;
   /** Failed authentications allowed per client address per minute. */
   authFailuresPerMinute: number;
   /**
@@ -124,6 +126,7 @@ export function readConfig(
     maxTokenTtlDays: int("COFFER_MAX_TOKEN_TTL_DAYS", 365, 1, 3650),
     jobIntervalMs: int("COFFER_JOB_INTERVAL_MS", 60_000, 100, 86_400_000),
     rotationLeaseMs: int("COFFER_ROTATION_LEASE_MS", 30_000, 1_000, 600_000),
+    hookLeaseMs: int("COFFER_HOOK_LEASE_MS", 60_000, 1_000, 600_000),
     authFailuresPerMinute: int("COFFER_AUTH_FAILURES_PER_MINUTE", 20, 1, 100_000),
     trustedProxies: commaList(env["COFFER_TRUSTED_PROXIES"]),
     hookAllowCidrs: commaList(env["COFFER_HOOK_ALLOW_CIDRS"]),

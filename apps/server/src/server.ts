@@ -127,7 +127,10 @@ export async function startServer(
     leaseMs: config.rotationLeaseMs,
   });
   deps.metrics.rotationJobsActive.count = () => stores.rotationJobs.activeCount(db);
-  const hooks = new HookWorker(deps, stores, services.hookAttempts, options.hooks);
+  const hooks = new HookWorker(deps, stores, services.hookAttempts, {
+    leaseMs: config.hookLeaseMs,
+    ...options.hooks,
+  });
   services.deliveries.onDue = () => hooks.wake();
   deps.metrics.hookBacklog.read = () => stores.deliveries.backlog(db);
   if (options.jobs !== false) {

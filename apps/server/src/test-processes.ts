@@ -21,7 +21,7 @@ export async function killed(child: CofferProcess): Promise<void> {
 }
 
 export interface ProcessOptions {
-  /** The hook worker's lease (COFFER_TEST_HOOK_LEASE_MS, read by the child only). */
+  /** The hook worker's lease (COFFER_HOOK_LEASE_MS). */
   hookLeaseMs?: number;
   /** Background jobs and the hook worker; default on. */
   jobs?: boolean;
@@ -77,7 +77,7 @@ export async function processPlace(engine: Engine, env: Record<string, string> =
         env: {
           ...base,
           ...(options.hookLeaseMs
-            ? { COFFER_TEST_HOOK_LEASE_MS: String(options.hookLeaseMs) }
+            ? { COFFER_HOOK_LEASE_MS: String(options.hookLeaseMs) }
             : {}),
           ...(options.jobs === false ? { COFFER_TEST_JOBS: "off" } : {}),
           ...options.env,

@@ -2,7 +2,6 @@
  * A server process for fault tests (test-processes.ts spawns it; the built dist/ is run, as in
  * production): dist/main.js's start, with start options main.js does not read from its
  * environment, set by test-only variables:
- * - COFFER_TEST_HOOK_LEASE_MS: the hook worker's lease (`StartOptions.hooks.leaseMs`);
  * - COFFER_TEST_JOBS=off: no background jobs and no hook worker (events stay in the outbox).
  * It prints what main.js prints (where it listens, a first start's admin token) for spawnCoffer.
  */
@@ -13,14 +12,11 @@ import { startServer } from "../dist/server.js";
 
 const config = readConfig();
 const log = createLogger(config);
-// Test-only switches, deliberately not in env.ts (no operator sets them).
-// eslint-disable-next-line no-restricted-properties
-const lease = process.env["COFFER_TEST_HOOK_LEASE_MS"];
+// A test-only switch, deliberately not in env.ts (no operator sets it).
 const server = await startServer(config, {
   log,
   // eslint-disable-next-line no-restricted-properties
   jobs: process.env["COFFER_TEST_JOBS"] !== "off",
-  ...(lease ? { hooks: { leaseMs: Number(lease) } } : {}),
 });
 process.stderr.write(`Coffer is listening on ${server.url}, test child\n`);
 if (server.adminToken !== undefined) {
