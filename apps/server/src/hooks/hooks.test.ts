@@ -180,6 +180,18 @@ describe("hooks end to end", () => {
     ]);
   });
 
+  it("retries a receiver that does not answer within the timeout", async () => {
+    const held: ServerResponse[] = [];
+    answer = (res) => held.push(res); // never answered while the attempt lasts
+    const sent = await admin.hook.test({ hook: "ml/notify" });
+    expect(sent.state).toBe("pending");
+    expect(sent.attempts[0]?.status).toBeNull();
+    expect(sent.attempts[0]?.error).toMatch(/did not answer within/);
+    expect(sent.nextAttemptAt).not.toBeNull();
+    for (const res of held) res.destroy();
+    answer = (res) => res.writeHead(204).end();
+  });
+
   it("does not follow a redirect", async () => {
     answer = (res) => res.writeHead(302, { location: `${receiver.url}/elsewhere` }).end();
     receiver.received.length = 0;
@@ -292,6 +304,9 @@ describe("hooks end to end", () => {
     expect(everything).not.toContain("fake-team-token");
     expect(everything).not.toContain("fake-ops-token");
     expect(logs.text()).not.toContain("fake-team-token");
+    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
+    expect(metrics).toContain("coffer_hook_delivery_attempts_total");
+    expect(metrics).not.toContain("fake-team-token");
     expect(logs.text()).not.toContain("whsec_");
   });
 });
