@@ -9,7 +9,8 @@
  * - used-by: deleting or disabling a secret a hook names is refused unless acknowledged;
  * - no rendered value in the delivery log, the audit log, errors or the server's log.
  */
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -111,6 +112,28 @@ describe("hooks end to end", () => {
     const audit = await admin.audit.list({ action: "secret.reveal" });
     const reveal = audit.items.find((e) => e.actor === "hook:ml/notify");
     expect(reveal?.resource).toBe("secret://default/ml/TOKEN");
+  });
+
+  it("signs with the new and the previous key for a day after the signing key changes", async () => {
+    const before = await key("ml/notify_hook_signing_key");
+    const after = `whsec_${randomBytes(32).toString("base64")}`;
+    await admin.secret.put({ secret: "ml/notify_hook_signing_key", value: after });
+    await sleep(2_500); // signing keys are kept 2 s once read (hook-attempt.ts)
+    receiver.received.length = 0;
+    await admin.hook.test({ hook: "ml/notify" });
+    const request = receiver.received[0]!;
+    expect(String(request.headers["webhook-signature"]).split(" ")).toHaveLength(2);
+    expect(verified(request, after)).toBe(true);
+    expect(verified(request, before)).toBe(true);
+    clock.offsetMs += 25 * 3_600_000;
+    await sleep(2_500);
+    receiver.received.length = 0;
+    await admin.hook.test({ hook: "ml/notify" });
+    const later = receiver.received[0]!;
+    expect(verified(later, after)).toBe(true);
+    expect(verified(later, before)).toBe(false);
+    await settle(); // the key's own new version is an event of ml/* too
+    receiver.received.length = 0;
   });
 
   it("does not fire for events it does not match, nor for an owner who cannot see them", async () => {
