@@ -76,9 +76,7 @@ export async function processPlace(engine: Engine, env: Record<string, string> =
         expectToken: token === undefined,
         env: {
           ...base,
-          ...(options.hookLeaseMs
-            ? { COFFER_HOOK_LEASE_MS: String(options.hookLeaseMs) }
-            : {}),
+          ...(options.hookLeaseMs ? { COFFER_HOOK_LEASE_MS: String(options.hookLeaseMs) } : {}),
           ...(options.jobs === false ? { COFFER_TEST_JOBS: "off" } : {}),
           ...options.env,
         },
