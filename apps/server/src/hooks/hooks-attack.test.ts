@@ -4,6 +4,7 @@
  * mark when the server is fixed.
  * - a value the 4 KiB response head cuts inside a multi-byte character is kept in the
  *   delivery log up to the cut (the undecodable tail is U+FFFD, which no prefix matches);
+ * - a value echoed in Python's (`\u00e4`) or PHP's (`\/`) default JSON is kept whole;
  * - a hook deleted while its test is in flight: `hook.test` answers nothing at all;
  * - a hook made again after one of its name was deleted: its signing key's secret is left
  *   behind and the new hook is refused (signing-secrets.ts says the key is used again).
@@ -57,6 +58,28 @@ describe("hooks under attack", () => {
       },
     );
   }
+
+  it.fails("redacts a value echoed as Python's and PHP's default JSON escape it", async () => {
+    const value = "fake-pässwörd/with-slash";
+    await admin.secret.create({ secret: "escaped", value });
+    answer = (res, request) => {
+      const { v } = JSON.parse(request.body.toString("utf8")) as { v: string };
+      // json.dumps (ensure_ascii) and json_encode: non-ASCII as \uXXXX, "/" as "\/".
+      const text = JSON.stringify({ v })
+        .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+        .replace(/\//g, "\\/");
+      res.writeHead(200, { "content-type": "application/json" }).end(text);
+    };
+    await admin.hook.create({
+      name: "pyecho",
+      url: `${receiver.url}/pyecho`,
+      body: '{"v": "${escaped}"}',
+      allowSecrets: ["escaped"],
+    });
+    const sent = await admin.hook.test({ hook: "pyecho" });
+    expect(sent.attempts[0]?.status).toBe(200);
+    expect(sent.attempts[0]?.responseBody).toBe('{"v":"[REDACTED]"}');
+  });
 
   it.fails(
     "answers hook.test with an error when the hook is deleted while its test is sent",
