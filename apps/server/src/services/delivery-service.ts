@@ -26,7 +26,7 @@ import type { Stores } from "../stores/stores.js";
 import { audited } from "./audited.js";
 import { decodeTimeCursor, encodeTimeCursor } from "./cursors.js";
 import type { HookService } from "./hook-service.js";
-import { ownedAddress, ownedAuditResource, ownedResource } from "./owned-access.js";
+import { ownedAddress, ownedAuditResource, ownedRef, ownedResource } from "./owned-access.js";
 
 const MAX_PAGE = 200;
 const DELIVERY_ID_RE = /^dlv_[0-9A-Za-z]{16}$/;
@@ -85,8 +85,15 @@ export class DeliveryService {
         ) {
           throw notFound(`delivery ${input.delivery} not found`, { delivery: input.delivery });
         }
-        await this.hooks.readable(actor, tx, `${hook.owner}/${hook.name}`, "manage");
-        if (!hook.enabled) {
+        // Kept from being deleted until the delivery is made (else a NOT_FOUND, not a 500).
+        const locked = await this.hooks.readable(
+          actor,
+          tx,
+          `${hook.owner}/${hook.name}`,
+          "manage",
+          "share",
+        );
+        if (!locked.enabled) {
           throw invalidStatus(`hook ${hook.owner}/${hook.name} is disabled: enable it first`);
         }
         const id = newDeliveryId();
@@ -117,9 +124,10 @@ export class DeliveryService {
     const leaseOwner = `test-${newDeliveryId()}`;
     const id = newDeliveryId();
     const type = input.event ?? "secret.version.created";
-    const resource = ownedAuditResource("hook", ownedAddress("hook", input.hook, actor));
+    const address = ownedAddress("hook", input.hook, actor);
+    const resource = ownedAuditResource("hook", address);
     await audited(this.deps, this.stores, actor, meta, "hook.test", resource, async (tx) => {
-      const hook = await this.hooks.readable(actor, tx, input.hook, "manage");
+      const hook = await this.hooks.readable(actor, tx, input.hook, "manage", "share");
       const now = this.deps.now();
       const eventId = newEventId();
       await this.stores.deliveries.insertEvents(tx, [
@@ -146,7 +154,11 @@ export class DeliveryService {
     const [row] = await this.stores.deliveries.deliveries(this.deps.db, [id]);
     if (row) await this.attempts.run(row, leaseOwner);
     const [view] = await this.#views(await this.stores.deliveries.deliveries(this.deps.db, [id]));
-    return view!;
+    if (view === undefined) {
+      const ref = ownedRef(address);
+      throw notFound(`hook ${ref} was deleted during its test`, { hook: ref });
+    }
+    return view;
   }
 
   async #readableHooks(actor: Actor): Promise<number[]> {

@@ -160,15 +160,19 @@ export class HookService {
     return toHookView(await this.readable(actor, this.deps.db, input.hook, "read"));
   }
 
-  /** The hook `ref` names, if the caller holds `level` on it (NOT_FOUND below `list`). */
+  /**
+   * The hook `ref` names, if the caller holds `level` on it (NOT_FOUND below `list`); with
+   * `share`, kept from being deleted until `q` ends (something is made for it).
+   */
   async readable(
     actor: Actor,
     q: Queryable,
     ref: string,
     level: "read" | "manage",
+    lock?: "share",
   ): Promise<HookRow> {
     const address = ownedAddress("hook", ref, actor);
-    const row = await this.stores.hooks.hook(q, address.owner, address.name);
+    const row = await this.stores.hooks.hook(q, address.owner, address.name, lock);
     return requireOwned("hook", actor, this.deps.org, address, row, level);
   }
 

@@ -7,7 +7,7 @@
  * name already there (left by a deleted thing of the same name) is used again: its receivers
  * keep the key they have; the thing's own checks then apply to it as to any named secret.
  */
-import { invalidRequest, mintWebhookSecret } from "@coffer/core";
+import { CofferError, invalidRequest, mintWebhookSecret } from "@coffer/core";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import { auditFailure, type AuditedDeps, type AuditedStores } from "./audited.js";
@@ -55,11 +55,26 @@ export class SigningSecrets {
       );
       throw error;
     }
-    await this.secretWriter.create(actor, meta, {
-      secret,
-      value: mintWebhookSecret(),
-      description: `Standard Webhooks signing key of ${kind} ${ownedRef(address)}`,
-    });
+    const name = `${address.name}${SUFFIX[kind]}`;
+    const exists = async () =>
+      (await this.stores.secrets.find(this.deps.db, address.owner, name, true)) !== undefined;
+    if (await exists()) return secret;
+    try {
+      await this.secretWriter.create(actor, meta, {
+        secret,
+        value: mintWebhookSecret(),
+        description: `Standard Webhooks signing key of ${kind} ${ownedRef(address)}`,
+      });
+    } catch (error) {
+      // Made meanwhile by a call like this one (two creates at once): use it, as above; the
+      // thing's own transaction then refuses the one that comes second.
+      if (!(
+        error instanceof CofferError &&
+        error.errorCode === "INVALID_STATUS" &&
+        (await exists())
+      ))
+        throw error;
+    }
     return secret;
   }
 }

@@ -224,7 +224,11 @@ async function readHead(body: AsyncIterable<Buffer>): Promise<string> {
     size += chunk.length;
     if (size >= BODY_HEAD_BYTES) break; // leaving the loop destroys the rest of the body
   }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, BODY_HEAD_BYTES));
+  // `stream`: a character the cut splits is left out, not turned into U+FFFD (which would
+  // hide the start of a value cut there from redaction).
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, BODY_HEAD_BYTES), {
+    stream: true,
+  });
 }
 
 /** A client with its own guarded Agent; build one per process and reuse it. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MIN_REDACTED_LENGTH, redact, redactHead } from "./redact.js";
+import { MIN_REDACTED_LENGTH, REDACTED, redact, redactHead } from "./redact.js";
 
 describe("redact", () => {
   // [what, text, values, expected]
@@ -65,5 +65,18 @@ describe("redactHead", () => {
     const text = `then ${value.slice(0, 9)}`;
     expect(redactHead(text, [value], false)).toBe(text);
     expect(redactHead("x fa", [value], true)).toBe("x fa");
+  });
+});
+
+describe("redact, as other JSON encoders write a value", () => {
+  const value = "fake-pässwörd/with-slash-😀";
+  it.each([
+    ["Python's ensure_ascii", '{"v": "fake-p\\u00e4ssw\\u00f6rd/with-slash-\\ud83d\\ude00"}'],
+    ["upper-case hex", '{"v": "fake-p\\u00E4ssw\\u00F6rd/with-slash-\\uD83D\\uDE00"}'],
+    ["PHP's json_encode", '{"v":"fake-p\\u00e4ssw\\u00f6rd\\/with-slash-\\ud83d\\ude00"}'],
+    ["JavaScript with escaped slashes", '{"v":"fake-pässwörd\\/with-slash-😀"}'],
+  ])("redacts %s", (_, echoed) => {
+    expect(redact(echoed, [value])).not.toContain("fake-p");
+    expect(redact(echoed, [value])).toContain(REDACTED);
   });
 });

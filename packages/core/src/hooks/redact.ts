@@ -1,8 +1,8 @@
 /**
  * Redaction of rendered values from what a receiver sent back (SPEC §12's delivery log). A
- * receiver may echo a value as it was sent: plain (a header), JSON-escaped (the body) or
- * percent-encoded (the URL), so each of these forms is redacted, and each line of a multi-line
- * value (as GitHub Actions masks each line).
+ * receiver may echo a value as it was sent: plain (a header), JSON-escaped (the body, as
+ * JavaScript, Python or PHP write JSON) or percent-encoded (the URL), so each of these forms is
+ * redacted, and each line of a multi-line value (as GitHub Actions masks each line).
  *
  * Forms shorter than MIN_REDACTED_LENGTH characters are left alone: redacting every "a" or
  * "42" in a response would shred it and, by where the marks fall, tell more about the value
@@ -15,8 +15,25 @@
 export const REDACTED = "[REDACTED]";
 export const MIN_REDACTED_LENGTH = 4;
 
+/** JSON text with every character past ASCII as `\uXXXX` (Python's `json.dumps` default). */
+const asciiJson = (json: string, upper: boolean): string =>
+  json.replace(/[\u007f-\uffff]/g, (c) => {
+    const hex = c.charCodeAt(0).toString(16).padStart(4, "0");
+    return `\\u${upper ? hex.toUpperCase() : hex}`;
+  });
+
+/**
+ * The ways a JSON encoder may write the value inside a string: as JavaScript does, with
+ * non-ASCII escaped (Python, lower or upper hex), and each of those with `/` as `\/` (PHP).
+ */
+function jsonForms(value: string): string[] {
+  const json = JSON.stringify(value).slice(1, -1);
+  const escaped = [json, asciiJson(json, false), asciiJson(json, true)];
+  return [...escaped, ...escaped.map((form) => form.replaceAll("/", "\\/"))];
+}
+
 function formsOf(value: string): string[] {
-  const forms = [value, JSON.stringify(value).slice(1, -1), ...value.split(/\r?\n/)];
+  const forms = [value, ...jsonForms(value), ...value.split(/\r?\n/)];
   try {
     forms.push(encodeURIComponent(value));
   } catch {
