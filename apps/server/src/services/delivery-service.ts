@@ -46,13 +46,13 @@ export class DeliveryService {
 
   async list(actor: Actor, input: ListDeliveriesInput): Promise<DeliveryPage> {
     const limit = Math.min(input.limit ?? 50, MAX_PAGE);
+    const before =
+      input.cursor === undefined ? null : decodeTimeCursor(input.cursor, DELIVERY_ID_RE);
     const hookIds =
       input.hook !== undefined
         ? [(await this.hooks.readable(actor, this.deps.db, input.hook, "read")).id]
         : await this.#readableHooks(actor);
     if (hookIds.length === 0) return { items: [], nextCursor: null };
-    const before =
-      input.cursor === undefined ? null : decodeTimeCursor(input.cursor, DELIVERY_ID_RE);
     const rows = await this.stores.deliveries.page(
       this.deps.db,
       hookIds,

@@ -149,9 +149,9 @@ export class HookService {
 
   async list(actor: Actor, input: ListHooksInput): Promise<HookPage> {
     const limit = Math.min(input.limit ?? 100, MAX_PAGE);
+    const after = input.cursor === undefined ? null : decodeSecretCursor(input.cursor);
     const owners = await this.#readableOwners(actor, "hooks", input.owner);
     if (owners.length === 0) return { items: [], nextCursor: null };
-    const after = input.cursor === undefined ? null : decodeSecretCursor(input.cursor);
     const rows = await this.stores.hooks.hookPage(this.deps.db, owners, after, limit + 1);
     return page(rows, limit, toHookView);
   }
@@ -260,13 +260,13 @@ export class HookService {
 
   async listAutomations(actor: Actor, input: ListAutomationsInput): Promise<AutomationPage> {
     const limit = Math.min(input.limit ?? 100, MAX_PAGE);
+    const after = input.cursor === undefined ? null : decodeSecretCursor(input.cursor);
     const owners = await this.#readableOwners(actor, "automations", input.owner);
     if (owners.length === 0) return { items: [], nextCursor: null };
     const hookId =
       input.hook === undefined
         ? null
         : (await this.readable(actor, this.deps.db, input.hook, "read")).id;
-    const after = input.cursor === undefined ? null : decodeSecretCursor(input.cursor);
     const rows = await this.stores.hooks.automationPage(
       this.deps.db,
       owners,
