@@ -294,7 +294,12 @@ export class HookAttempts {
         `the hook's signing secret ${hook.signing_secret} is missing, disabled or scheduled for deletion; nothing was sent`,
       );
     }
-    const young = this.deps.now().getTime() - current.updated_at.getTime() < SIGNING_OVERLAP_MS;
+    // When the current version was made: the previous key signs too for a day after.
+    const made = (await this.stores.secrets.versions(this.deps.db, current.id)).find(
+      (v) => v.version === current.v_version,
+    )?.created_at;
+    const young =
+      made !== undefined && this.deps.now().getTime() - made.getTime() < SIGNING_OVERLAP_MS;
     const opened: string[] = [];
     for (const row of young ? rows : [current]) {
       if (row.v_version === null || row.v_protection_key_id === null) continue;
