@@ -12,8 +12,10 @@
  *   concurrently (hook-attempt.ts); an attempt whose replica died is taken over once its lease
  *   ends, and sent again with the same `webhook-id` (at least once; duplicates only so).
  *
- * Woken by every change this replica hears on the change feed (its own and other replicas'),
- * and by a poll for what the feed does not carry (retries coming due, events of their own).
+ * Woken by the changes this replica hears on the change feed (its own and other replicas'),
+ * 10 ms after the first of a burst (one dispatch for all), and by a poll for what the feed does
+ * not carry (retries coming due, events of their own); a change alone reads only the outbox,
+ * and claims deliveries only when it made some.
  */
 import {
   BASE62,
@@ -48,6 +50,8 @@ export interface HookWorkerOptions {
 
 /** Rounds of dispatch-and-claim one tick makes while work remains. */
 const MAX_ROUNDS_PER_TICK = 50;
+/** How long a heard change waits for others before the outbox is read (one transaction for all). */
+const CHANGE_DELAY_MS = 10;
 
 export class HookWorker {
   readonly owner: string;
@@ -59,6 +63,11 @@ export class HookWorker {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
+  /** Deliveries may be due: the next round claims. */
+  #claimWanted = true;
+  #changeTimer: NodeJS.Timeout | undefined;
+  /** The last claim could not take all that was due (slots or batch full). */
+  #saturated = false;
   #unlisten: (() => void) | undefined;
 
   constructor(
@@ -76,19 +85,44 @@ export class HookWorker {
 
   /** Dispatches the outbox and starts the due deliveries' attempts; one tick at a time. */
   tick(): Promise<void> {
+    this.#claimWanted = true;
+    return this.#run();
+  }
+
+  #run(): Promise<void> {
     this.#running ??= this.#rounds().finally(() => {
       this.#running = undefined;
     });
     return this.#running;
   }
 
-  /** Something may be waiting: tick now (or once more, if a tick runs). */
-  wake(): void {
+  /**
+   * Something may be waiting: tick now (or once more, if a tick runs). `due`: deliveries may
+   * be due (a poll, a redelivery, a freed slot), so look for them too; otherwise (a change heard)
+   * only the outbox is read, and deliveries are claimed if it made some.
+   */
+  wake(due = true): void {
+    if (due) this.#claimWanted = true;
     if (this.#running) {
       this.#again = true;
       return;
     }
-    this.tick().catch((err: unknown) => this.deps.log.error({ err }, "the hook worker failed"));
+    this.#run().catch((err: unknown) => this.deps.log.error({ err }, "the hook worker failed"));
+  }
+
+  /**
+   * A change was heard: tick within CHANGE_DELAY_MS, once for all the changes heard meanwhile
+   * (a burst of writes costs one dispatch transaction, not one each).
+   */
+  #changed(): void {
+    if (this.#changeTimer !== undefined) return;
+    this.#changeTimer = setTimeout(() => {
+      this.#changeTimer = undefined;
+      // Heard while a tick runs: wait for its end, then the delay again (a flood of writes
+      // gets one dispatch per delay, never a dispatch loop competing with the writes).
+      if (this.#running) this.#running.finally(() => this.#changed()).catch(() => undefined);
+      else this.wake(false);
+    }, CHANGE_DELAY_MS);
   }
 
   /** Resolves once every attempt started so far has ended (tests, shutdown). */
@@ -101,9 +135,14 @@ export class HookWorker {
   async #rounds(): Promise<void> {
     for (let i = 0; i < MAX_ROUNDS_PER_TICK; i++) {
       this.#again = false;
-      const taken = await this.#dispatch();
+      const { taken, made } = await this.#dispatch();
       const free = this.#concurrency - this.#inflight.size;
-      const claimed = free > 0 ? await this.#claim(Math.min(free, this.#batch)) : [];
+      const look = made > 0 || this.#claimWanted;
+      this.#claimWanted = false;
+      const claimed = free > 0 && look ? await this.#claim(Math.min(free, this.#batch)) : [];
+      // Every slot taken, or a full claim: more may be due once a slot frees.
+      this.#saturated = free <= 0 || claimed.length === Math.min(free, this.#batch);
+      if (free > 0 && this.#saturated) this.#claimWanted = true;
       if (claimed.length > 0) {
         const hookIds = [...new Set(claimed.map((row) => row.hook_id))];
         const hooks = new Map(
@@ -111,8 +150,7 @@ export class HookWorker {
         );
         for (const row of claimed) this.#start(row, hooks.get(Number(row.hook_id)));
       }
-      const more =
-        taken === this.#batch || (claimed.length === Math.min(free, this.#batch) && free > 0);
+      const more = taken === this.#batch || this.#claimWanted;
       if (!more && !this.#again) return;
       if (this.#inflight.size >= this.#concurrency && !this.#again) return;
     }
@@ -128,7 +166,7 @@ export class HookWorker {
       .finally(() => {
         this.#inflight.delete(run);
         // A slot came free: more may be due.
-        if (this.#timer) this.wake();
+        if (this.#timer && this.#saturated) this.wake();
       });
     this.#inflight.add(run);
   }
@@ -146,11 +184,14 @@ export class HookWorker {
     );
   }
 
-  /** Moves outbox rows into deliveries; returns how many rows it took. */
-  async #dispatch(): Promise<number> {
+  /** Moves outbox rows into deliveries; returns how many rows it took and deliveries it made. */
+  async #dispatch(): Promise<{ taken: number; made: number }> {
+    // A look first, outside a transaction: with no automation anywhere the outbox stays empty,
+    // and a write-heavy server should pay one cheap statement per delay, not a transaction.
+    if (!(await this.stores.deliveries.outboxWaiting(this.deps.db))) return { taken: 0, made: 0 };
     return this.deps.db.transaction(async (tx) => {
       const rows = await this.stores.deliveries.takeOutbox(tx, this.#batch);
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return { taken: 0, made: 0 };
       const events: OutboxEvent[] = [];
       for (const row of rows) {
         const event = outboxEvent(row.payload, row.at, Number(row.seq));
@@ -160,7 +201,7 @@ export class HookWorker {
       }
       const types = [...new Set(events.map((e) => e.type))];
       const firing = types.length === 0 ? [] : await this.stores.hooks.firing(tx, types);
-      if (firing.length === 0) return rows.length;
+      if (firing.length === 0) return { taken: rows.length, made: 0 };
       const hears = await this.#audience(tx, firing);
       const now = this.deps.now();
       const kept: EventRow[] = [];
@@ -194,7 +235,7 @@ export class HookWorker {
       }
       await this.stores.deliveries.insertEvents(tx, kept);
       await this.stores.deliveries.insertDeliveries(tx, deliveries, now);
-      return rows.length;
+      return { taken: rows.length, made: deliveries.length };
     });
   }
 
@@ -233,7 +274,7 @@ export class HookWorker {
 
   start(): void {
     if (this.#timer) return;
-    this.#unlisten = this.deps.changes.onChange(() => this.wake());
+    this.#unlisten = this.deps.changes.onChange(() => this.#changed());
     this.#timer = setInterval(() => this.wake(), this.#intervalMs);
     this.#timer.unref();
     this.wake();
@@ -244,6 +285,8 @@ export class HookWorker {
     this.#unlisten = undefined;
     clearInterval(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#changeTimer);
+    this.#changeTimer = undefined;
     await this.settled();
   }
 }

@@ -64,6 +64,17 @@ describe.each(ENGINES)("jobs on %s", (engine) => {
       name: "short",
       expiresInSeconds: 2 * 86_400,
     });
+    // Someone listens (without an automation anywhere, no event is kept: see delivery-store.ts).
+    await suite.server.services.hooks.create(suite.admin, META, {
+      name: "expiry",
+      url: "https://hooks.example.test/expiry",
+    });
+    await suite.server.services.hooks.createAutomation(suite.admin, META, {
+      name: "expiry",
+      on: ["token.expiring"],
+      match: "*",
+      hook: "expiry",
+    });
     const runner = new JobRunner(suite.server.deps, suite.server.services);
     const events = job("token-expiry-events");
     const notified = async () =>

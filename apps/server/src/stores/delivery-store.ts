@@ -6,18 +6,16 @@
  */
 import type { DeliveryState, HookEventType } from "@coffer/core";
 import type { Queryable } from "../db/database.js";
-import { joinHook } from "./hook-store.js";
+import { ANY_AUTOMATION, joinHook } from "./hook-store.js";
 
 /**
  * A CTE member that writes one outbox row per JSON text of the `text[]` parameter `$n` (the
- * change feed's payloads): the change and its outbox rows are one statement.
+ * change feed's payloads): the change and its outbox rows are one statement. While no
+ * automation exists anywhere, nothing is written: no one could hear it, and an automation
+ * made later hears only events raised after it (so writes cost nothing more without hooks).
  */
 export const outboxFromPayloads = (n: number): string =>
-  `INSERT INTO hook_outbox (payload) SELECT p.payload::jsonb FROM unnest($${n}::text[]) AS p(payload)`;
-
-/** The outbox's position now: the last sequence number given out (0 before the first). */
-export const OUTBOX_POSITION =
-  "(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM hook_outbox_seq_seq)";
+  `INSERT INTO hook_outbox (payload) SELECT p.payload::jsonb FROM unnest($${n}::text[]) AS p(payload) WHERE ${ANY_AUTOMATION}`;
 
 export interface OutboxRow {
   seq: number;
@@ -109,9 +107,14 @@ export const deliveryStore = {
   async enqueue(q: Queryable, payloads: readonly object[]): Promise<void> {
     if (payloads.length === 0) return;
     await q.query(
-      "INSERT INTO hook_outbox (payload) SELECT p::jsonb FROM unnest($1::text[]) AS p",
+      `INSERT INTO hook_outbox (payload) SELECT p::jsonb FROM unnest($1::text[]) AS p WHERE ${ANY_AUTOMATION}`,
       [payloads.map((p) => JSON.stringify(p))],
     );
+  },
+
+  /** Whether the outbox holds any row (a look, without taking any). */
+  async outboxWaiting(q: Queryable): Promise<boolean> {
+    return (await q.query("SELECT 1 FROM hook_outbox LIMIT 1")).length > 0;
   },
 
   /** Takes up to `limit` outbox rows, oldest first, skipping those another replica holds. */

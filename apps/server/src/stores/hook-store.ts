@@ -4,7 +4,6 @@
  */
 import type { HookEventType } from "@coffer/core";
 import type { Queryable } from "../db/database.js";
-import { OUTBOX_POSITION } from "./delivery-store.js";
 import { joinOwner } from "./principal-store.js";
 
 export type HookDisabledReason = "gone" | "failing" | "manual";
@@ -72,6 +71,17 @@ export interface FiringAutomation {
   match: string;
   hook_id: number;
 }
+
+/**
+ * The outbox's position now: the last sequence number it gave out (0 before the first); an
+ * automation hears the events after it. (Its sequence, not its table: delivery-store.ts owns
+ * that and imports from here, so the dependency goes one way.)
+ */
+const OUTBOX_POSITION =
+  "(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM hook_outbox_seq_seq)";
+
+/** For another store's statement: whether any automation exists (anything may hear events). */
+export const ANY_AUTOMATION = "EXISTS (SELECT 1 FROM automations)";
 
 /** For another store's statement: `JOIN hooks <alias> ON <alias>.id = <on>`. */
 export const joinHook = (alias: string, on: string): string =>
