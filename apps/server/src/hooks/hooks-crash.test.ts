@@ -7,7 +7,7 @@
  * Every event arrives at least once, its duplicates under the same `webhook-id` (and event id),
  * no event under two ids, and the delivery log ends with each delivered. The restarted server
  * takes the dead one's leases over once they end: a 12 s hook lease (past the 10 s send
- * timeout), through test-server-child.mjs's COFFER_TEST_HOOK_LEASE_MS.
+ * timeout), through COFFER_HOOK_LEASE_MS.
  */
 import { eventually, type CofferProcess } from "@coffer/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

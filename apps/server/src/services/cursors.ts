@@ -47,6 +47,19 @@ export function decodeSecretCursor(cursor: string): [string, string] {
   throw refused();
 }
 
+/** A page of rows ordered by (owner, name), fetched `limit + 1` deep, as views. */
+export function pageByName<R extends { owner: string; name: string }, V>(
+  rows: readonly R[],
+  limit: number,
+  view: (row: R) => V,
+): { items: V[]; nextCursor: string | null } {
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  return {
+    items: rows.slice(0, limit).map(view),
+    nextCursor: last ? encodeSecretCursor(last.owner, last.name) : null,
+  };
+}
+
 /** A position in a listing newest first: the last (time, id) shown (rotation jobs). */
 export const encodeTimeCursor = (at: Date, id: string): string =>
   encode(JSON.stringify([at.toISOString(), id]));

@@ -26,7 +26,13 @@ import type { Stores } from "../stores/stores.js";
 import { audited } from "./audited.js";
 import { decodeTimeCursor, encodeTimeCursor } from "./cursors.js";
 import type { HookService } from "./hook-service.js";
-import { ownedAddress, ownedAuditResource, ownedRef, ownedResource } from "./owned-access.js";
+import {
+  ownedAddress,
+  ownedAuditResource,
+  ownedRef,
+  ownedResource,
+  readableOwners,
+} from "./owned-access.js";
 
 const MAX_PAGE = 200;
 const DELIVERY_ID_RE = /^dlv_[0-9A-Za-z]{16}$/;
@@ -162,9 +168,11 @@ export class DeliveryService {
   }
 
   async #readableHooks(actor: Actor): Promise<number[]> {
-    const owners = (await this.stores.hooks.owners(this.deps.db, "hooks"))
-      .filter((o) => can(actor, ownedResource(this.deps.org, o.owner, o.owner_kind), "read"))
-      .map((o) => o.owner);
+    const owners = readableOwners(
+      this.deps.org,
+      actor,
+      await this.stores.hooks.owners(this.deps.db, "hooks"),
+    );
     return owners.length === 0 ? [] : this.stores.hooks.hookIds(this.deps.db, owners);
   }
 

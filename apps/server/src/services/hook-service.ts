@@ -33,25 +33,26 @@ import {
   type SecretUsedByView,
   type UpdateHookInput,
 } from "@coffer/core";
-import { can, requireAccess } from "../access.js";
+import { can } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import type { AutomationRow, HookRow, HookSettings } from "../stores/hook-store.js";
 import type { Stores } from "../stores/stores.js";
 import { audited } from "./audited.js";
-import { decodeSecretCursor, encodeSecretCursor } from "./cursors.js";
+import { decodeSecretCursor, pageByName } from "./cursors.js";
 import { namedSecret } from "./named-secret.js";
 import {
+  managedOwner,
   ownedAddress,
   ownedAuditResource,
   ownedRef,
-  ownedResource,
+  readableOwners,
   requireOwned,
   type OwnedAddress,
 } from "./owned-access.js";
 import { rightsOf, type PrincipalRights } from "./principal-rights.js";
-import { addressOf, missing, ownerKind, secretResource } from "./secret-lookup.js";
+import { addressOf, missing, secretResource } from "./secret-lookup.js";
 import { usedBy } from "./secret-used-by.js";
 import type { SecretWriter } from "./secret-writer.js";
 import { SigningSecrets } from "./signing-secrets.js";
@@ -92,12 +93,12 @@ export class HookService {
     const signingSecret =
       input.signingSecret ??
       (await this.#signing.make(actor, meta, "hook", address, resource, async (q) => {
-        const rights = await this.#ownerRights(q, actor, owner);
+        const rights = await managedOwner(this.deps.org, this.stores, q, actor, owner);
         if (await this.stores.hooks.hook(q, owner, input.name)) throw hookExists(address);
         await this.#settings(q, actor, rights, { ...fields, signingSecret: undefined });
       }));
     return audited(this.deps, this.stores, actor, meta, "hook.create", resource, async (tx) => {
-      const rights = await this.#ownerRights(tx, actor, owner);
+      const rights = await managedOwner(this.deps.org, this.stores, tx, actor, owner);
       const settings = await this.#settings(tx, actor, rights, { ...fields, signingSecret });
       const row = await this.stores.hooks.insertHook(tx, owner, input.name, settings);
       if (!row) throw hookExists(address);
@@ -153,7 +154,7 @@ export class HookService {
     const owners = await this.#readableOwners(actor, "hooks", input.owner);
     if (owners.length === 0) return { items: [], nextCursor: null };
     const rows = await this.stores.hooks.hookPage(this.deps.db, owners, after, limit + 1);
-    return page(rows, limit, toHookView);
+    return pageByName(rows, limit, toHookView);
   }
 
   async get(actor: Actor, input: HookRefInput): Promise<HookView> {
@@ -218,7 +219,7 @@ export class HookService {
       "automation.create",
       resource,
       async (tx) => {
-        await this.#ownerRights(tx, actor, owner);
+        await managedOwner(this.deps.org, this.stores, tx, actor, owner);
         const hookAddress = ownedAddress("hook", input.hook, { ...actor, defaultOwner: owner });
         const found = await this.stores.hooks.hook(
           tx,
@@ -274,7 +275,7 @@ export class HookService {
       after,
       limit + 1,
     );
-    return page(rows, limit, toAutomationView);
+    return pageByName(rows, limit, toAutomationView);
   }
 
   removeAutomation(
@@ -317,19 +318,12 @@ export class HookService {
     of: "hooks" | "automations",
     only: string | undefined,
   ): Promise<string[]> {
-    return (await this.stores.hooks.owners(this.deps.db, of))
-      .filter((o) => only === undefined || o.owner === only)
-      .filter((o) => can(actor, ownedResource(this.deps.org, o.owner, o.owner_kind), "read"))
-      .map((o) => o.owner);
-  }
-
-  /** The owner, who must exist, and what it holds; the caller needs `manage` there. */
-  async #ownerRights(q: Queryable, actor: Actor, owner: string): Promise<PrincipalRights> {
-    const kind = await ownerKind(this.stores.principals, q, owner);
-    requireAccess(actor, ownedResource(this.deps.org, owner, kind), "manage", {
-      hideExistence: false,
-    });
-    return rightsOf(this.stores, q, owner);
+    return readableOwners(
+      this.deps.org,
+      actor,
+      await this.stores.hooks.owners(this.deps.db, of),
+      only,
+    );
   }
 
   /** `*` or a secret pattern of this org. */
@@ -431,18 +425,6 @@ const originOf = (url: string): string => compileUrl(url).origin;
 
 const hookExists = (address: OwnedAddress) =>
   invalidStatus(`hook ${ownedRef(address)} already exists`, { hook: ownedRef(address) });
-
-function page<R extends { owner: string; name: string }, V>(
-  rows: readonly R[],
-  limit: number,
-  view: (row: R) => V,
-): { items: V[]; nextCursor: string | null } {
-  const last = rows.length > limit ? rows[limit - 1] : undefined;
-  return {
-    items: rows.slice(0, limit).map(view),
-    nextCursor: last ? encodeSecretCursor(last.owner, last.name) : null,
-  };
-}
 
 export function toHookView(row: HookRow): HookView {
   return {

@@ -11,7 +11,10 @@
 import { invalidRequest, notFound, type Level, type Resource } from "@coffer/core";
 import { can, requireAccess } from "../access.js";
 import type { Actor } from "../auth/actor.js";
-import { secretResource } from "./secret-lookup.js";
+import type { Queryable } from "../db/database.js";
+import type { Stores } from "../stores/stores.js";
+import { rightsOf, type PrincipalRights } from "./principal-rights.js";
+import { ownerKind, secretResource } from "./secret-lookup.js";
 
 export type OwnedKind = "rotator" | "hook" | "automation";
 
@@ -59,4 +62,33 @@ export function requireOwned<R extends OwnedAddress & { owner_kind: "user" | "te
   }
   requireAccess(actor, resource, level);
   return row;
+}
+
+/** Of these owners (one, if `only`), those whose things the caller may read, by name. */
+export function readableOwners(
+  org: string,
+  actor: Actor,
+  owners: readonly { owner: string; owner_kind: "user" | "team" }[],
+  only?: string,
+): string[] {
+  return owners
+    .filter((o) => only === undefined || o.owner === only)
+    .filter((o) => can(actor, ownedResource(org, o.owner, o.owner_kind), "read"))
+    .map((o) => o.owner);
+}
+
+/**
+ * The owner of a thing being made or changed, which must exist, and what it holds now (the
+ * thing acts for it); the caller needs `manage` on the owner's secrets.
+ */
+export async function managedOwner(
+  org: string,
+  stores: Pick<Stores, "principals" | "grants">,
+  q: Queryable,
+  actor: Actor,
+  owner: string,
+): Promise<PrincipalRights> {
+  const kind = await ownerKind(stores.principals, q, owner);
+  requireAccess(actor, ownedResource(org, owner, kind), "manage", { hideExistence: false });
+  return rightsOf(stores, q, owner);
 }

@@ -16,24 +16,25 @@ import {
   type RotatorRefInput,
   type RotatorView,
 } from "@coffer/core";
-import { can, requireAccess } from "../access.js";
+import { can } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import type { RotatorConfig, RotatorRow } from "../stores/rotation-store.js";
 import type { Stores } from "../stores/stores.js";
 import { audited } from "./audited.js";
-import { decodeSecretCursor, encodeSecretCursor } from "./cursors.js";
+import { decodeSecretCursor, pageByName } from "./cursors.js";
 import {
+  managedOwner,
   ownedAddress,
   ownedAuditResource,
   ownedRef,
-  ownedResource,
+  readableOwners,
   requireOwned,
   type OwnedAddress,
 } from "./owned-access.js";
 import { namedSecret } from "./named-secret.js";
-import { rightsOf, type PrincipalRights } from "./principal-rights.js";
+import type { PrincipalRights } from "./principal-rights.js";
 import { ownerKind, secretResource } from "./secret-lookup.js";
 import type { SecretWriter } from "./secret-writer.js";
 import { SigningSecrets } from "./signing-secrets.js";
@@ -68,12 +69,12 @@ export class RotatorService {
     const signingSecret =
       input.kind === "webhook" && input.webhook?.signingSecret === undefined
         ? await this.#signing.make(actor, meta, "rotator", address, resource, async (q) => {
-            await this.#ownerRights(q, actor, owner);
+            await managedOwner(this.deps.org, this.stores, q, actor, owner);
             if (await this.stores.rotation.rotator(q, owner, input.name)) throw exists(address);
           })
         : undefined;
     return audited(this.deps, this.stores, actor, meta, "rotator.create", resource, async (tx) => {
-      const rights = await this.#ownerRights(tx, actor, owner);
+      const rights = await managedOwner(this.deps.org, this.stores, tx, actor, owner);
       const config = await this.#config(tx, actor, rights, input, signingSecret);
       const row = await this.stores.rotation.insertRotator(tx, {
         owner,
@@ -91,16 +92,16 @@ export class RotatorService {
 
   async list(actor: Actor, input: ListRotatorsInput): Promise<RotatorPage> {
     const limit = Math.min(input.limit ?? 100, MAX_PAGE);
-    const owners = (await this.stores.rotation.owners(this.deps.db))
-      .filter((o) => input.owner === undefined || o.owner === input.owner)
-      .filter((o) => can(actor, ownedResource(this.deps.org, o.owner, o.owner_kind), "read"))
-      .map((o) => o.owner);
-    if (owners.length === 0) return { items: [], nextCursor: null };
     const after = input.cursor === undefined ? null : decodeSecretCursor(input.cursor);
+    const owners = readableOwners(
+      this.deps.org,
+      actor,
+      await this.stores.rotation.owners(this.deps.db),
+      input.owner,
+    );
+    if (owners.length === 0) return { items: [], nextCursor: null };
     const rows = await this.stores.rotation.page(this.deps.db, owners, after, limit + 1);
-    const items = rows.slice(0, limit).map(toView);
-    const last = rows.length > limit ? rows[limit - 1] : undefined;
-    return { items, nextCursor: last ? encodeSecretCursor(last.owner, last.name) : null };
+    return pageByName(rows, limit, toView);
   }
 
   async get(actor: Actor, input: RotatorRefInput): Promise<RotatorView> {
@@ -144,18 +145,6 @@ export class RotatorService {
       `rotator ${ownedRef(address)} is in use by ${visible.join(", ")}${others}: configure their rotation with another rotator first`,
       { rotator: ownedRef(address), secrets: visible, others: hidden },
     );
-  }
-
-  /**
-   * The owner, who must exist, and what it holds (its rotator acts for it); the caller needs
-   * `manage` on the owner's secrets to create a rotator there.
-   */
-  async #ownerRights(tx: Queryable, actor: Actor, owner: string): Promise<PrincipalRights> {
-    const kind = await ownerKind(this.stores.principals, tx, owner);
-    requireAccess(actor, ownedResource(this.deps.org, owner, kind), "manage", {
-      hideExistence: false,
-    });
-    return rightsOf(this.stores, tx, owner);
   }
 
   async #config(

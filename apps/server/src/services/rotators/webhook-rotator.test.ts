@@ -7,7 +7,6 @@
  * - callback mode: start, then addPending / updatePending and complete / fail;
  * - job tokens: refused for another job's call, once replaced by a newer call, after the end.
  */
-import { createHmac } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RotationExecutor } from "../../jobs/rotation-executor.js";
@@ -19,25 +18,13 @@ import {
   serverForSuite,
 } from "../../test-support.js";
 import { createWebhookClient } from "../../webhooks/outbound.js";
-import { startReceiver, type Receiver, type Received } from "../../webhooks/test-receiver.js";
+import { signedWith, startReceiver, type Receiver } from "../../webhooks/test-receiver.js";
 import { builtInRotators } from "./rotators.js";
 import { webhookRotator } from "./webhook-rotator.js";
 
 interface Call {
   type: string;
   data: { job: string; secret: string; attempt: number; token: string; targets: string[] };
-}
-
-/** Standard Webhooks, checked independently: HMAC-SHA256 of `id.timestamp.body`. */
-function verified(request: Received, key: string): boolean {
-  const id = String(request.headers["webhook-id"]);
-  const timestamp = String(request.headers["webhook-timestamp"]);
-  const secret = Buffer.from(key.slice("whsec_".length), "base64");
-  const expected = createHmac("sha256", secret)
-    .update(`${id}.${timestamp}.${request.body.toString("utf8")}`)
-    .digest("base64");
-  const given = String(request.headers["webhook-signature"]).split(" ");
-  return given.includes(`v1,${expected}`);
 }
 
 describe("webhook rotator end to end", () => {
@@ -132,7 +119,7 @@ describe("webhook rotator end to end", () => {
     // Each call verifies with the rotator's signing key, held in its own secret.
     const key = await reveal("hook_drv_webhook_signing_key");
     const received = receiver.received.slice(-2);
-    expect(received.every((r) => verified(r, key))).toBe(true);
+    expect(received.every((r) => signedWith(r, key))).toBe(true);
     // No value in a body; every call has its own token.
     for (const r of received) {
       expect(r.body.toString()).not.toContain(value);
