@@ -321,6 +321,23 @@ describe("hooks end to end", () => {
     expect(everything).not.toContain("fake-team-token");
     expect(everything).not.toContain("fake-ops-token");
     expect(logs.text()).not.toContain("fake-team-token");
+    // Nor in any row the hooks wrote (tests may name tables: they read what the stores wrote).
+    const stored = JSON.stringify(
+      await Promise.all(
+        [
+          "hooks",
+          "automations",
+          "hook_outbox",
+          "hook_events",
+          "hook_deliveries",
+          "hook_delivery_attempts",
+        ].map((table) => suite.server.deps.db.query(`SELECT * FROM ${table}`)),
+      ),
+    );
+    expect(stored).toContain("ml/TOKEN");
+    expect(stored).not.toContain("fake-team-token");
+    expect(stored).not.toContain("fake-ops-token");
+    expect(stored).not.toContain("whsec_");
     const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
     expect(metrics).toContain("coffer_hook_delivery_attempts_total");
     expect(metrics).not.toContain("fake-team-token");
