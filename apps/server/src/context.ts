@@ -18,6 +18,17 @@ export interface Context {
   authenticate: () => Promise<Actor>;
   /** The request's rotation job token, checked (SPEC §11: rotation.job.*). */
   authenticateJob: () => Promise<string>;
+  /** A token given in a call's input (the console's sign-in), checked as a header's would be. */
+  authenticateToken?: (token: string) => Promise<Actor>;
+  /** The response's session cookie (the console's sign-in and sign-out); HTTP calls only. */
+  sessionCookie?: SessionCookieJar;
+}
+
+export interface SessionCookieJar {
+  /** The request came over TLS (directly or through a trusted proxy): `__Host-` and Secure. */
+  readonly secure: boolean;
+  set(secret: string, maxAgeMs: number): void;
+  clear(): void;
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -41,6 +52,7 @@ export function createContext(
     /** The body's bytes as read (signed requests cover them); none for a GET. */
     body?: Uint8Array | undefined;
     actor?: Actor | undefined;
+    sessionCookie?: SessionCookieJar | undefined;
   },
 ): Context {
   // One authentication per HTTP request: the calls of a batch share it (a signature may be used
@@ -58,5 +70,8 @@ export function createContext(
         body: request.body,
       })),
     authenticateJob: () => authenticator.authenticateJob(request.headers, request.ip),
+    authenticateToken: (token) =>
+      authenticator.authenticate({ "x-coffer-token": token }, request.ip),
+    ...(request.sessionCookie ? { sessionCookie: request.sessionCookie } : {}),
   };
 }

@@ -5,7 +5,11 @@
 import { isIP } from "node:net";
 import path from "node:path";
 import { PRINCIPAL_NAME_RE } from "@coffer/core";
+import { fileURLToPath } from "node:url";
 import { parseCidr } from "./webhooks/address-guard.js";
+
+/** apps/console/dist, from this file in apps/server/src or apps/server/dist alike. */
+const BUILT_CONSOLE_DIR = fileURLToPath(new URL("../../console/dist", import.meta.url));
 
 export interface Config {
   host: string;
@@ -34,6 +38,8 @@ export interface Config {
   hookLeaseMs: number;
   /** Failed authentications allowed per client address per minute. */
   authFailuresPerMinute: number;
+  /** The web console's built files (SPEC §13), served at `/`; apps/console/dist by default. */
+  consoleDir: string;
   /**
    * Proxies whose X-Forwarded-For is believed (COFFER_TRUSTED_PROXIES, comma-separated
    * addresses, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`). Empty: the client is the
@@ -130,6 +136,9 @@ export function readConfig(
     authFailuresPerMinute: int("COFFER_AUTH_FAILURES_PER_MINUTE", 20, 1, 100_000),
     trustedProxies: commaList(env["COFFER_TRUSTED_PROXIES"]),
     hookAllowCidrs: commaList(env["COFFER_HOOK_ALLOW_CIDRS"]),
+    consoleDir: env["COFFER_CONSOLE_DIR"]
+      ? path.resolve(cwd, env["COFFER_CONSOLE_DIR"])
+      : BUILT_CONSOLE_DIR,
   };
   const badProxies = config.trustedProxies.filter((p) => !isProxySpec(p));
   if (badProxies.length > 0) {

@@ -348,6 +348,10 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
         },
       ],
       "deliveries.redeliver": [{ delivery: delivery.id }],
+      "session.open": [{ token: "cft_fake-token-for-fuzzing" }],
+      "session.current": [{}],
+      "session.close": [{}],
+      "session.closeAll": [{}],
     };
   });
 

@@ -42,6 +42,7 @@ export * from "./api/oidc.js";
 export * from "./api/principals.js";
 export * from "./api/secrets.js";
 export * from "./api/tokens.js";
+export * from "./api/sessions.js";
 export * from "./api/rotation.js";
 export * from "./api/hooks.js";
 

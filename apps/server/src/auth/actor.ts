@@ -12,6 +12,8 @@ export interface Actor {
   defaultOwner: string | undefined;
   /** Grants to the principal and its teams, loaded with the credential. */
   grants: readonly Grant[];
+  /** Set when the call came with a console session's cookie (SPEC §13). */
+  session?: { id: string; expiresAt: Date };
 }
 
 export interface RequestMeta {

@@ -24,15 +24,18 @@ import { Batcher } from "../db/batcher.js";
 import { accessKeyContext, type CredentialRow } from "../stores/credential-store.js";
 import { rotationJobStore } from "../stores/rotation-job-store.js";
 import { createStores, type Stores } from "../stores/stores.js";
+import { sessionHash, type SessionCredentialRow } from "../stores/session-store.js";
 import { FailureLimiter } from "./failure-limiter.js";
 import { DatabaseReplayStore } from "./replay-store.js";
+import { header, type Headers } from "./request-headers.js";
+import {
+  SESSION_IDLE_MS,
+  isWellFormedSession,
+  presentedSession,
+  requireSameOrigin,
+} from "./session-cookie.js";
 
-export type Headers = Readonly<Record<string, string | string[] | undefined>>;
-
-function header(headers: Headers, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
+export type { Headers };
 
 export function presentedToken(headers: Headers): string | undefined {
   const direct = header(headers, "x-coffer-token");
@@ -69,7 +72,7 @@ export class Authenticator {
       Deps,
       "db" | "org" | "config" | "metrics" | "now" | "keyring" | "protectionKeys" | "credentialCache"
     >,
-    private readonly stores: Pick<Stores, "credentials" | "keys"> = createStores(deps),
+    private readonly stores: Pick<Stores, "credentials" | "keys" | "sessions"> = createStores(deps),
   ) {
     this.#limiter = new FailureLimiter(deps.config.authFailuresPerMinute);
     this.#replays = new DatabaseReplayStore(stores.credentials, deps.db);
@@ -137,13 +140,45 @@ export class Authenticator {
       return this.#fromSignature(headers, target, now);
     }
     const token = presentedToken(headers);
-    if (token === undefined) {
+    if (token !== undefined) return this.#fromToken(token, now);
+    const session = presentedSession(headers);
+    if (session !== undefined) return this.#fromSession(headers, session, now);
+    throw unauthorized(
+      "no credentials: send `Authorization: Bearer <token>`, `X-Coffer-Token`, or a signed request",
+      { reason: "no-credentials" },
+    );
+  }
+
+  /**
+   * A console session (SPEC §13): from this origin only; live while not signed out, seen within
+   * the idle timeout and under its absolute end. Read (and its last call noted) at every
+   * request, never cached: a sign-out or an idle end takes effect at once on every replica. It
+   * then acts as the token it was opened with, through the same checks as that token.
+   */
+  async #fromSession(headers: Headers, session: string, now: Date): Promise<Actor> {
+    requireSameOrigin(headers);
+    const row = isWellFormedSession(session)
+      ? await this.stores.sessions.touch(
+          this.deps.db,
+          sessionHash(session),
+          now,
+          new Date(now.getTime() - SESSION_IDLE_MS),
+        )
+      : undefined;
+    if (row === undefined) {
       throw unauthorized(
-        "no credentials: send `Authorization: Bearer <token>`, `X-Coffer-Token`, or a signed request",
-        { reason: "no-credentials" },
+        "your console session has ended (signed out, 30 minutes without use, or 12 hours old): sign in again",
+        { reason: "session-ended" },
       );
     }
-    return this.#fromToken(token, now);
+    return this.#sessionActor(row, now);
+  }
+
+  #sessionActor(row: SessionCredentialRow, now: Date): Actor {
+    return {
+      ...this.#actor(row, now, "token"),
+      session: { id: row.session_id, expiresAt: row.session_expires_at },
+    };
   }
 
   async #fromToken(token: string, now: Date): Promise<Actor> {

@@ -36,6 +36,10 @@ export const KEEPS_CREDENTIALS: ReadonlySet<string> = new Set([
   "access-key.create",
   "key.create",
   "oidc.exchange",
+  // Sessions are read at every call, never cached: opening or ending one changes no token.
+  "session.open",
+  "session.close",
+  "session.close-all",
 ]);
 
 /** Enough for every token of a large organisation; each entry is a few hundred bytes. */

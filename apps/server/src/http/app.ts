@@ -1,6 +1,7 @@
 /**
- * The HTTP surface: tRPC at /trpc, /healthz, /readyz, /metrics. Every response carries
- * `Cache-Control: no-store` and an `x-request-id`; every error leaves in the SPEC's format.
+ * The HTTP surface: tRPC at /trpc, /healthz, /readyz, /metrics, the web console at /. Every API
+ * response carries `Cache-Control: no-store` and an `x-request-id`, every response the security
+ * headers (console-files.ts); every error leaves in the SPEC's format.
  */
 import { CofferError, MAX_BATCH_CALLS } from "@coffer/core";
 import type { TRPCError } from "@trpc/server";
@@ -8,12 +9,14 @@ import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Actor } from "../auth/actor.js";
 import type { Authenticator } from "../auth/authenticate.js";
+import { sessionSetCookie } from "../auth/session-cookie.js";
 import { createContext, requestIdFrom, type Context } from "../context.js";
 import type { Deps } from "../deps.js";
 import { latestMigration } from "../db/migrate.js";
 import { appRouter } from "../routers/_app.js";
 import type { Services } from "../services/services.js";
 import { cofferErrorOf } from "../trpc.js";
+import { consoleFiles, SECURITY_HEADERS } from "./console-files.js";
 import { fastPath } from "./fast-path.js";
 
 /** A 64 KiB value can grow six-fold as JSON escapes; nothing else comes close. */
@@ -101,6 +104,7 @@ export async function createApp(
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.setHeader("Cache-Control", "no-store");
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const requestId = requestIdFrom(req.headers);
     res.locals["requestId"] = requestId;
     res.setHeader("x-request-id", requestId);
@@ -181,6 +185,12 @@ export async function createApp(
       pathAndQuery: req.originalUrl,
       body: res.locals["rawBody"] as Buffer | undefined,
       actor: res.locals["actor"] as Actor | undefined,
+      sessionCookie: {
+        secure: req.secure,
+        set: (secret, maxAgeMs) =>
+          res.append("Set-Cookie", sessionSetCookie(secret, req.secure, maxAgeMs)),
+        clear: () => res.append("Set-Cookie", sessionSetCookie(undefined, req.secure)),
+      },
     });
   const onError = (error: TRPCError, path: string | undefined): void => {
     const coffer = cofferErrorOf(error);
@@ -242,6 +252,8 @@ export async function createApp(
       })
       .catch(next);
   });
+
+  app.use(consoleFiles(deps.config.consoleDir));
 
   app.use((_req, res) => {
     sendError(res, new CofferError("NOT_FOUND", "no such route; the API is at /trpc"));

@@ -37,7 +37,10 @@ const lockOf = (name: string): number =>
 
 export function coreJobs(
   deps: Deps,
-  stores: Pick<Stores, "secrets" | "credentials" | "audit" | "deliveries"> = createStores(deps),
+  stores: Pick<
+    Stores,
+    "secrets" | "credentials" | "audit" | "deliveries" | "sessions"
+  > = createStores(deps),
 ): Job[] {
   const statistics = new EmbeddedStatistics(deps.db);
   const embedded: Job[] =
@@ -116,6 +119,15 @@ export function coreJobs(
       periodMs: deps.config.jobIntervalMs,
       async run(tx, now) {
         await stores.deliveries.purge(tx, new Date(now.getTime() - DELIVERY_LOG_DAYS * DAY_MS));
+      },
+    },
+    {
+      // Ended and expired console sessions are kept a day (a sign-out seen in the audit log can
+      // still be matched to its row), then forgotten.
+      name: "purge-console-sessions",
+      periodMs: deps.config.jobIntervalMs,
+      async run(tx, now) {
+        await stores.sessions.purge(tx, new Date(now.getTime() - DAY_MS));
       },
     },
   ];

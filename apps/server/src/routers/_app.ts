@@ -9,6 +9,7 @@ import { oidcRouter } from "./oidc.js";
 import { teamRouter, userRouter } from "./principals.js";
 import { rotationRouter, rotatorRouter } from "./rotation.js";
 import { secretRouter } from "./secrets.js";
+import { sessionRouter } from "./session.js";
 import { tokenRouter } from "./tokens.js";
 
 export const appRouter = router({
@@ -27,6 +28,7 @@ export const appRouter = router({
   hook: hookRouter,
   automation: automationRouter,
   deliveries: deliveryRouter,
+  session: sessionRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -42,7 +42,7 @@ export interface Whoami {
 export class PrincipalService {
   constructor(
     private readonly deps: Pick<Deps, "db" | "log" | "credentialCache" | "org" | "config" | "now">,
-    private readonly stores: Pick<Stores, "principals" | "credentials" | "audit">,
+    private readonly stores: Pick<Stores, "principals" | "credentials" | "audit" | "sessions">,
   ) {}
 
   whoami(actor: Actor): Whoami {
@@ -112,7 +112,7 @@ export class PrincipalService {
   }
 
   /**
-   * Disabling a user disables its tokens and access keys (SPEC §4); the last active admin
+   * Disabling a user disables its tokens and access keys (SPEC §4) and ends its console sessions (§13); the last active admin
    * stays. Enabling a user does not enable them again: they were cut off for a reason (a user
    * leaving, a leaked token), so an admin issues a new token (`token.create` with `for`), or
    * enables one of them, each seen in the audit.
@@ -142,8 +142,10 @@ export class PrincipalService {
             throw invalidStatus(`${input.name} is the last active admin`);
         }
         await this.stores.principals.setStatus(tx, input.name, active ? "active" : "disabled");
-        if (!active)
+        if (!active) {
           await this.stores.credentials.disableAllOfUser(tx, input.name, this.deps.now());
+          await this.stores.sessions.endAllOfUser(tx, input.name, this.deps.now());
+        }
         return { result: (await this.#user(tx, input.name))! };
       },
     );

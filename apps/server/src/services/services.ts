@@ -25,6 +25,7 @@ import type { WebhookClient } from "../webhooks/outbound.js";
 import { createWebhookClient } from "../webhooks/outbound.js";
 import { DeliveryService } from "./delivery-service.js";
 import { HookService } from "./hook-service.js";
+import { SessionService } from "./session-service.js";
 
 export interface Services {
   secretReader: SecretReader;
@@ -49,6 +50,8 @@ export interface Services {
   deliveries: DeliveryService;
   /** One attempt of a hook delivery (the hook worker and `hook.test` use it). */
   hookAttempts: HookAttempts;
+  /** Web console sessions (SPEC §13). */
+  sessions: SessionService;
 }
 
 export interface HookOptions {
@@ -96,5 +99,6 @@ export function createServices(
     hooks,
     deliveries: new DeliveryService(deps, stores, hooks, hookAttempts),
     hookAttempts,
+    sessions: new SessionService(deps, stores),
   };
 }

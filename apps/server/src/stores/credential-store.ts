@@ -1,6 +1,6 @@
 /**
  * The credential store: tokens, access keys and used signatures (`tokens`, `access_keys`,
- * `signature_replays`); console sessions will join them. The only module that names these
+ * `signature_replays`); console sessions are in session-store.ts. The only module that names these
  * tables. Token texts are never stored: a token's hash is (see mintToken); an access key's
  * secret is kept sealed like a secret value, under an owner name no principal can have.
  */
@@ -111,7 +111,7 @@ const COLUMNS: Record<CredentialKind, string> = {
 };
 
 /** Tokens and access keys alike: the credential, its owner, the owner's teams and grants. */
-const credentialQuery = (table: "tokens" | "access_keys", where: string): string => `
+export const credentialQuery = (table: "tokens" | "access_keys", where: string): string => `
   SELECT t.id, t.${table === "tokens" ? "hash" : "id"} AS lookup, ${table === "tokens" ? "t.kind = 'exchanged'" : "false"} AS exchanged, t.name, t.owner_kind, t.owner, t.scopes, t.expires_at, t.disabled_at, p.status, p.org_role,${ownerRights("t.owner")}
   FROM ${table} t ${joinOwner("p", "t.owner", true)}
   WHERE ${where}`;

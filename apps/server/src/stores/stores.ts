@@ -20,6 +20,7 @@ import {
 import { rotationJobStore, type RotationJobStore } from "./rotation-job-store.js";
 import { rotationStore, type RotationStore } from "./rotation-store.js";
 import { secretStore, type SecretStore } from "./secret-store.js";
+import { sessionStore, type SessionStore } from "./session-store.js";
 import { trustPolicyStore, type TrustPolicyStore } from "./trust-policy-store.js";
 
 export interface Stores {
@@ -49,6 +50,8 @@ export interface Stores {
   hooks: HookStore;
   /** hook_outbox, hook_events, hook_deliveries, hook_delivery_attempts */
   deliveries: DeliveryStore;
+  /** console_sessions */
+  sessions: SessionStore;
 }
 
 export function createStores(deps: Pick<Deps, "db" | "keyring" | "protectionKeys">): Stores {
@@ -66,5 +69,6 @@ export function createStores(deps: Pick<Deps, "db" | "keyring" | "protectionKeys
     rotationJobs: rotationJobStore,
     hooks: hookStore,
     deliveries: deliveryStore,
+    sessions: sessionStore,
   };
 }
