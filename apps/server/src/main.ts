@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   }
   if (server.adminToken !== undefined) {
     const where = tellOperator(
-      `\n${FRAME}\nFirst start: created the org "${config.org}" and the user "admin". Its token, shown only this once:\n\n  ${server.adminToken}\n\nLog in with: coffer login --url ${server.url}   (it asks for the token)\n${FRAME}\n\n`,
+      `\n${FRAME}\nFirst start: created the org "${config.org}" and the user "admin". Its token, shown only this once:\n\n  ${server.adminToken}\n\nLog in with: coffer login --url ${server.url}   (it asks for the token)\nor open ${server.url}/ in a browser and paste it to sign in to the console.\n${FRAME}\n\n`,
     );
     log.info(
       { org: config.org },
