@@ -11,6 +11,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 
+/** Playwright's types, for users of the kit that do not depend on playwright-core themselves. */
+export type { BrowserContext, Page } from "playwright-core";
 export * from "./browser-axe.js";
 export * from "./browser-storage.js";
 
