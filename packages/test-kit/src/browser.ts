@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 
 /** Playwright's types, for users of the kit that do not depend on playwright-core themselves. */
 export type { BrowserContext, Page } from "playwright-core";
@@ -61,6 +61,9 @@ export async function openBrowser(options: OpenBrowserOptions = {}): Promise<Ope
   const userDataDir = await mkdtemp(path.join(os.tmpdir(), "coffer-chromium-"));
   let context: BrowserContext;
   try {
+    // Loaded here, not at the top: every test imports the kit, few open a browser, and
+    // playwright-core takes over half a second of CPU to load.
+    const { chromium } = await import("playwright-core");
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
