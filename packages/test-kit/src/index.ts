@@ -1,4 +1,5 @@
 /** @coffer/test-kit: what Coffer's tests share (a devDependency of tests only). */
+export * from "./browser.js";
 export * from "./child-process.js";
 export * from "./coffer-process.js";
 export * from "./echo-upstream.js";
