@@ -127,7 +127,7 @@ export function NewSecretForm(props: { onClose: () => void; defaultOwner?: strin
       </Field>
       <Field
         label="Value"
-        hint="Write-only: it is never shown back here. Generate makes 32 random characters."
+        hint="Write-only: Coffer never reads a value back into this field. Generate makes 32 random characters."
       >
         {(control) => (
           <textarea

@@ -71,15 +71,10 @@ export function SecretsPage() {
   const [search, setSearch] = useState("");
   const [creating, setCreating] = useState(false);
   const prefix = useSettled(search.trim(), 250);
-  const pages = useCursorPages();
-  const { reset } = pages;
 
   const whoami = useQuery(trpc.user.whoami.queryOptions());
   const myTeams = (whoami.data?.teams ?? []).map((t) => t.team);
   const chosenTeam = myTeams.includes(team) ? team : myTeams[0];
-
-  // A new filter starts again at the first page.
-  useEffect(() => reset(), [tab, chosenTeam, prefix, reset]);
 
   const filter =
     tab === "mine"
@@ -89,6 +84,7 @@ export function SecretsPage() {
           ? null
           : { owner: chosenTeam }
         : { shared: true };
+  const pages = useCursorPages(JSON.stringify([filter, prefix]));
   const list = useQuery({
     ...trpc.secret.list.queryOptions({
       ...filter,

@@ -6,6 +6,13 @@ import { Field } from "../ui/field.js";
 import { useTitle } from "../ui/page.js";
 import { useCall } from "../ui/use-call.js";
 
+/** What session.open's refusals mean to the person signing in. */
+const signInWords = {
+  UNAUTHORIZED: "This token was not accepted: it may be mistyped, expired or revoked.",
+  INVALID_REQUEST: "Sign in with a personal token (a user's), not an access key or a team token.",
+  RATE_LIMITED: "Too many sign-in attempts; wait a minute and try again.",
+};
+
 /**
  * Sign-in: a pasted token opens a session (an HttpOnly cookie the page never sees). The token
  * lives only in the input's state and leaves only in session.open's POST body, through the
@@ -58,7 +65,7 @@ export function SignInPage(props: { ended: boolean; error?: unknown; onSignedIn:
             />
           )}
         </Field>
-        <ErrorNotice error={error ?? props.error} action="sign in with this token" />
+        <ErrorNotice error={error ?? props.error} action="sign in" words={signInWords} />
         <Button type="submit" kind="primary" disabled={pending || token.trim() === ""}>
           Sign in
         </Button>

@@ -44,7 +44,7 @@ export function explain(errorCode: string, action: string): string {
     case "NOT_FOUND":
       return "It does not exist, or you may not see it.";
     case "INVALID_STATUS":
-      return `It cannot ${action} in its present state.`;
+      return `Coffer cannot ${action} as things stand.`;
     case "INVALID_REQUEST":
     case "UNPROCESSABLE_ENTITY":
       return "Something in the request is not right.";
@@ -57,11 +57,18 @@ export function explain(errorCode: string, action: string): string {
   }
 }
 
-/** An alert with the explanation and, below it, the server's own message. */
-export function ErrorNotice(props: { error: unknown; action?: string }) {
+/**
+ * An alert with the explanation and, below it, the server's own message. `words` replaces the
+ * sentence for codes that mean something particular where they happen (sign-in's UNAUTHORIZED).
+ */
+export function ErrorNotice(props: {
+  error: unknown;
+  action?: string;
+  words?: Readonly<Record<string, string>>;
+}) {
   if (props.error === null || props.error === undefined) return null;
   const e = callError(props.error);
-  const sentence = explain(e.errorCode, props.action ?? "do that");
+  const sentence = props.words?.[e.errorCode] ?? explain(e.errorCode, props.action ?? "do that");
   return (
     <div className="notice notice-error" role="alert">
       <p>{sentence}</p>

@@ -3,15 +3,38 @@ import { Button } from "./button.js";
 
 /**
  * Cursor paging as the API pages (`cursor` in, `nextCursor` out): the cursors of the pages
- * behind are kept to go back. `reset` starts again at the first page (a new filter).
+ * behind are kept to go back. A new `filterKey` (another tab, another search) starts again at
+ * the first page in the same render, so no call pairs a new filter with an old cursor.
  */
-export function useCursorPages() {
-  const [trail, setTrail] = useState<(string | undefined)[]>([undefined]);
-  const cursor = trail.at(-1);
-  const next = useCallback((nextCursor: string) => setTrail((t) => [...t, nextCursor]), []);
-  const previous = useCallback(() => setTrail((t) => (t.length > 1 ? t.slice(0, -1) : t)), []);
-  const reset = useCallback(() => setTrail([undefined]), []);
-  return { cursor, page: trail.length, hasPrevious: trail.length > 1, next, previous, reset };
+export function useCursorPages(filterKey: string) {
+  const [state, setState] = useState<{ key: string; trail: (string | undefined)[] }>({
+    key: filterKey,
+    trail: [undefined],
+  });
+  const trail = state.key === filterKey ? state.trail : [undefined];
+  const next = useCallback(
+    (nextCursor: string) =>
+      setState((s) => ({
+        key: filterKey,
+        trail: [...(s.key === filterKey ? s.trail : [undefined]), nextCursor],
+      })),
+    [filterKey],
+  );
+  const previous = useCallback(
+    () =>
+      setState((s) => ({
+        key: filterKey,
+        trail: s.key === filterKey && s.trail.length > 1 ? s.trail.slice(0, -1) : [undefined],
+      })),
+    [filterKey],
+  );
+  return {
+    cursor: trail.at(-1),
+    page: trail.length,
+    hasPrevious: trail.length > 1,
+    next,
+    previous,
+  };
 }
 
 /** "Previous page" / "Next page", with the page number between. */
