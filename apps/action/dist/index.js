@@ -28388,6 +28388,11 @@ var accessKeyInputs = {
   id: compileSchema(objectSchema({ id: accessKeyId }, ["id"]))
 };
 
+// ../../packages/core/dist/api/sessions.js
+var sessionInputs = {
+  open: compileSchema(objectSchema({ token: { type: "string", minLength: 1, maxLength: 200 } }, ["token"]))
+};
+
 // ../../packages/core/dist/rotation/job-machine.js
 var JOB_STATES = [
   "running",

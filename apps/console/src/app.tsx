@@ -4,7 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Layout } from "./layout.js";
 import { SignInPage } from "./pages/sign-in.js";
 import { SessionContext, type Session, type SessionState } from "./session.js";
-import { makeClient, sessionCalls, TRPCProvider } from "./trpc.js";
+import { makeClient, TRPCProvider } from "./trpc.js";
 import { isUnauthorized } from "./ui/error-notice.js";
 import { Loading } from "./ui/loading.js";
 
@@ -39,7 +39,7 @@ export function App() {
     }),
   );
   // The vanilla client hands out a new proxy on each access: take the one once.
-  const calls = useMemo(() => sessionCalls(client), [client]);
+  const calls = useMemo(() => client.session, [client]);
 
   const check = useCallback(async () => {
     try {

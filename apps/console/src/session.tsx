@@ -1,12 +1,9 @@
 /** The signed-in session (SPEC §13): who is signed in, and signing out. */
 import { createContext, useContext } from "react";
+import type { ConsoleClient } from "./trpc.js";
 
-export interface Session {
-  user: string;
-  orgRole: "admin" | "member";
-  expiresAt: string;
-  idleTimeoutSeconds: number;
-}
+/** `session.current`'s answer: user, orgRole, teams, expiresAt, idleTimeoutSeconds. */
+export type Session = Awaited<ReturnType<ConsoleClient["session"]["current"]["query"]>>;
 
 export interface SessionState extends Session {
   /** Ends this session (`everywhere`: all of the user's sessions) and shows sign-in. */
@@ -20,12 +17,4 @@ export function useSession(): SessionState {
   const session = useContext(SessionContext);
   if (session === null) throw new Error("useSession outside the session gate");
   return session;
-}
-
-/** The session procedures (`session.*` on the server), as the console calls them. */
-export interface SessionCalls {
-  open: { mutate(input: { token: string }): Promise<Omit<Session, "idleTimeoutSeconds">> };
-  current: { query(): Promise<Session> };
-  close: { mutate(): Promise<unknown> };
-  closeAll: { mutate(): Promise<unknown> };
 }

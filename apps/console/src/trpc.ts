@@ -18,7 +18,6 @@
 import type { AppRouter } from "@coffer/server";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
-import type { SessionCalls } from "./session.js";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
@@ -45,10 +44,4 @@ export function makeClient(onUnauthorized: () => void): ConsoleClient {
       }),
     ],
   });
-}
-
-/** The `session.*` procedures (SPEC §13), through the vanilla client: sign-in sends a token. */
-export function sessionCalls(client: ConsoleClient): SessionCalls {
-  // TODO(console sessions): `client.session` once the router has it.
-  return (client as unknown as { session: SessionCalls }).session;
 }

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { sessionCalls, useTRPCClient } from "../trpc.js";
+import { useTRPCClient } from "../trpc.js";
 import { Button } from "../ui/button.js";
 import { ErrorNotice } from "../ui/error-notice.js";
 import { Field } from "../ui/field.js";
@@ -26,7 +26,7 @@ export function SignInPage(props: { ended: boolean; error?: unknown; onSignedIn:
   const { pending, error, run } = useCall();
 
   async function signIn() {
-    const opened = await run(() => sessionCalls(client).open.mutate({ token: token.trim() }));
+    const opened = await run(() => client.session.open.mutate({ token: token.trim() }));
     if (opened === undefined) return;
     setToken("");
     props.onSignedIn();
