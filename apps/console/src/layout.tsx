@@ -1,5 +1,5 @@
 /** The signed-in frame: a top bar, the side nav (a menu button at narrow width), the page. */
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link, Redirect, Route, Switch, useLocation } from "wouter";
 import { NotFoundPage } from "./pages/not-found.js";
 import { routes } from "./routes.js";
@@ -11,8 +11,14 @@ export function Layout() {
   const [location] = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
-  // A link followed from the folded menu closes it.
-  useEffect(() => setMenuOpen(false), [location]);
+  const main = useRef<HTMLElement>(null);
+  const firstLocation = useRef(location);
+  // A link followed from the folded menu closes it, and a new page takes the focus (a screen
+  // reader starts reading it; the next Tab goes into it, not back through the nav).
+  useEffect(() => {
+    setMenuOpen(false);
+    if (location !== firstLocation.current) main.current?.focus();
+  }, [location]);
   const links = routes.filter(
     (r) => r.nav !== undefined && (!r.adminOnly || session.orgRole === "admin"),
   );
@@ -62,7 +68,7 @@ export function Layout() {
           })}
         </ul>
       </nav>
-      <main id="main" className="content" tabIndex={-1}>
+      <main id="main" ref={main} className="content" tabIndex={-1}>
         <Switch>
           <Route path="/">
             <Redirect to="/secrets" replace />
