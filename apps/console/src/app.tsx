@@ -1,0 +1,92 @@
+/** The console: providers, the session gate (sign-in until a session is live), layout, routes. */
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Layout } from "./layout.js";
+import { SignInPage } from "./pages/sign-in.js";
+import { SessionContext, type Session, type SessionState } from "./session.js";
+import { makeClient, TRPCProvider } from "./trpc.js";
+import { isUnauthorized } from "./ui/error-notice.js";
+import { Loading } from "./ui/loading.js";
+
+type Gate =
+  | { state: "checking" }
+  | { state: "signed-out"; ended: boolean; error?: unknown }
+  | { state: "signed-in"; session: Session };
+
+export function App() {
+  const [gate, setGate] = useState<Gate>({ state: "checking" });
+  const signedIn = useRef(false);
+  const [queryClient] = useState(
+    () =>
+      new QueryClient({
+        defaultOptions: {
+          queries: {
+            // An ended session is not a passing fault: no retry; the gate takes over.
+            retry: (failures, error) => !isUnauthorized(error) && failures < 2,
+            staleTime: 10_000,
+          },
+        },
+      }),
+  );
+  // Any 401 while signed in means the session ended (idle or absolute timeout, signed out
+  // everywhere, user disabled): forget everything fetched and ask for a token again.
+  const [client] = useState(() =>
+    makeClient(() => {
+      if (!signedIn.current) return;
+      signedIn.current = false;
+      queryClient.clear();
+      setGate({ state: "signed-out", ended: true });
+    }),
+  );
+  // The vanilla client hands out a new proxy on each access: take the one once.
+  const calls = useMemo(() => client.session, [client]);
+
+  const check = useCallback(async () => {
+    try {
+      const session = await calls.current.query();
+      signedIn.current = true;
+      setGate({ state: "signed-in", session });
+    } catch (error) {
+      signedIn.current = false;
+      setGate({ state: "signed-out", ended: false, error: isUnauthorized(error) ? null : error });
+    }
+  }, [calls]);
+
+  useEffect(() => {
+    void check();
+  }, [check]);
+
+  const signOut = useCallback(
+    async (everywhere = false) => {
+      signedIn.current = false;
+      try {
+        await (everywhere ? calls.closeAll.mutate() : calls.close.mutate());
+      } finally {
+        queryClient.clear();
+        setGate({ state: "signed-out", ended: false });
+      }
+    },
+    [calls, queryClient],
+  );
+
+  const session: SessionState | null = useMemo(
+    () => (gate.state === "signed-in" ? { ...gate.session, signOut } : null),
+    [gate, signOut],
+  );
+
+  return (
+    <QueryClientProvider client={queryClient}>
+      <TRPCProvider trpcClient={client} queryClient={queryClient}>
+        {gate.state === "checking" && <Loading />}
+        {gate.state === "signed-out" && (
+          <SignInPage ended={gate.ended} error={gate.error} onSignedIn={() => void check()} />
+        )}
+        {session !== null && (
+          <SessionContext.Provider value={session}>
+            <Layout />
+          </SessionContext.Provider>
+        )}
+      </TRPCProvider>
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,6 @@
+import { StubPage } from "../ui/page.js";
+
+/** Audit log: being built (one engineer fills this file). */
+export function AuditPage() {
+  return <StubPage title="Audit log" />;
+}
