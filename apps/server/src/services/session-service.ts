@@ -5,6 +5,7 @@
  * browser. Signing out ends the session; "sign out everywhere" ends all of the user's.
  */
 import { invalidRequest } from "@coffer/core";
+import { requireFullScope } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import { SESSION_IDLE_MS, SESSION_MAX_MS } from "../auth/session-cookie.js";
 import type { Deps } from "../deps.js";
@@ -102,6 +103,8 @@ export class SessionService {
   async closeAll(actor: Actor, meta: RequestMeta): Promise<{ ended: number }> {
     const p = actor.principal;
     if (p.kind !== "user") throw invalidRequest("only a user has console sessions");
+    // Ending every session is managing the user's credentials: a narrow token may not.
+    requireFullScope(actor, "signing out everywhere", "manage");
     return audited(
       this.deps,
       this.stores,

@@ -163,6 +163,12 @@ export const EXPECTED = {
   "deliveries.redeliver":             [U,   U,      U,       F,     A,        A,       N],
   // Who names ml/model_key (a team hook's template does): `list` on the secret is enough.
   "secret.usedBy":                    [U,   U,      U,       A,     A,        A,       A],
+  // Console sessions (SPEC §13): opened with the token in the input, whoever calls; a token
+  // caller has no session to show or end; ending all of a user's needs the * scope.
+  "session.open":                     [A,   A,      A,       A,     A,        A,       A],
+  "session.current":                  [U,   U,      U,       A,     A,        A,       A],
+  "session.close":                    [U,   U,      U,       A,     A,        A,       A],
+  "session.closeAll":                 [U,   U,      U,       A,     A,        A,       F],
 } as const satisfies Record<ProcedurePath, Row>;
 
 /**

@@ -453,6 +453,18 @@ const SCENARIOS: Record<CaseId, Scenario> = {
     return { call: (as) => as.oidc.exchange.mutate({ token, identity: "matrix" }) };
   },
 
+  "session.open": async () => {
+    const { token } = await admin.client.token.create.mutate({
+      name: `matrix ${fresh()}`,
+      expiresInSeconds: HOUR,
+      for: "mia",
+    });
+    return { call: (as) => as.session.open.mutate({ token }) };
+  },
+  "session.current": () => Promise.resolve({ call: (as) => as.session.current.query() }),
+  "session.close": () => Promise.resolve({ call: (as) => as.session.close.mutate() }),
+  "session.closeAll": () => Promise.resolve({ call: (as) => as.session.closeAll.mutate() }),
+
   "key.list": () => Promise.resolve({ call: (as) => as.key.list.query() }),
   "key.create": () =>
     Promise.resolve({ call: (as) => as.key.create.mutate({ makeDefault: false }) }),
