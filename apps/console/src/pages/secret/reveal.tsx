@@ -3,12 +3,12 @@
  * mutation through the vanilla client; the value lives in this component's state only, goes
  * after 30 s or on Hide, and with the component when the page is left. Copy never shows it.
  */
+import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { useTRPCClient } from "../../trpc.js";
+import { useTRPC, useTRPCClient } from "../../trpc.js";
 import { Button } from "../../ui/button.js";
 import { ErrorNotice } from "../../ui/error-notice.js";
 import { useCall } from "../../ui/use-call.js";
-import { useRefreshSecret } from "./refresh.js";
 import { Section } from "./section.js";
 import type { SecretPart } from "./types.js";
 
@@ -16,7 +16,8 @@ const HIDE_AFTER_MS = 30_000;
 
 export function RevealPanel({ secret, meta, may }: SecretPart) {
   const client = useTRPCClient();
-  const refresh = useRefreshSecret();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const [shown, setShown] = useState<{ value: string; version: number } | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [copyError, setCopyError] = useState<unknown>(null);
@@ -35,8 +36,9 @@ export function RevealPanel({ secret, meta, may }: SecretPart) {
     setNote(null);
     setCopyError(null);
     const revealed = await revealing.run(() => client.secret.reveal.mutate({ secret }));
-    // Each reveal is an audit event: the activity table shows it.
-    void refresh();
+    // Each reveal is an audit event and a read: activity and where-used show it.
+    for (const queryKey of [trpc.audit.pathKey(), trpc.secret.whereUsed.pathKey()])
+      void queryClient.invalidateQueries({ queryKey });
     if (revealed === undefined) return;
     if (!copy) {
       setShown({ value: revealed.value, version: revealed.version });
