@@ -1,8 +1,90 @@
-import { useParams } from "wouter";
-import { StubPage } from "../ui/page.js";
+/**
+ * One secret (/secrets/:owner/:name, SPEC §13): details, reveal and copy, a new version,
+ * versions and rollback, status (enable, disable, delete, restore), sharing, where used and
+ * activity. Its parts live in ./secret/.
+ */
+import { useQuery } from "@tanstack/react-query";
+import { useCallback } from "react";
+import { Link, useParams } from "wouter";
+import { useSession } from "../session.js";
+import { useTRPC } from "../trpc.js";
+import { ErrorNotice } from "../ui/error-notice.js";
+import { Loading } from "../ui/loading.js";
+import { Page } from "../ui/page.js";
+import { ActivityPanel } from "./secret/activity.js";
+import { heldLevel, includesLevel } from "./secret/level.js";
+import { MetadataPanel } from "./secret/metadata.js";
+import { NewVersionForm } from "./secret/new-version.js";
+import { RevealPanel } from "./secret/reveal.js";
+import "./secret/secret.css";
+import { SharingPanel } from "./secret/sharing.js";
+import { StatusPanel } from "./secret/status.js";
+import type { Level, SecretPart } from "./secret/types.js";
+import { VersionsPanel } from "./secret/versions.js";
+import { WhereUsedPanel } from "./secret/where-used.js";
 
-/** One secret (/secrets/:owner/:name): being built (one engineer fills this file). */
 export function SecretPage() {
   const { owner, name } = useParams<{ owner: string; name: string }>();
-  return <StubPage title={`${owner}/${name}`} />;
+  // Keyed by the secret: going to another secret starts afresh, a revealed value included.
+  return <SecretView key={`${owner}/${name}`} owner={owner} name={name} />;
+}
+
+function SecretView(props: { owner: string; name: string }) {
+  const session = useSession();
+  const trpc = useTRPC();
+  const secret = `${props.owner}/${props.name}`;
+  const describe = useQuery(trpc.secret.describe.queryOptions({ secret }));
+  const grantsToMe = useQuery(trpc.grant.list.queryOptions({ direction: "toMe" }));
+  const meta = describe.data;
+  // Until the grants are known (or if they cannot be), nothing is hidden: the server decides.
+  const level: Level | null =
+    meta === undefined || grantsToMe.data === undefined
+      ? null
+      : heldLevel(session, meta, grantsToMe.data);
+  const may = useCallback(
+    (needed: Level) => level === null || includesLevel(level, needed),
+    [level],
+  );
+
+  if (meta === undefined) {
+    return (
+      <Page title={props.name}>
+        {describe.isPending ? (
+          <Loading what="the secret" />
+        ) : (
+          <>
+            <ErrorNotice error={describe.error} action="show this secret" />
+            <p>
+              <Link href="/secrets">Back to the secrets</Link>
+            </p>
+          </>
+        )}
+      </Page>
+    );
+  }
+
+  const part: SecretPart = { secret, meta, may };
+  return (
+    <Page title={meta.name}>
+      <p className="secret-breadcrumb">
+        <Link href="/secrets">Secrets</Link> / {meta.owner} / {meta.name}
+      </p>
+      <ErrorNotice error={describe.error} action="refresh this secret" />
+      <div className="secret-grid">
+        <div className="secret-column">
+          <MetadataPanel {...part} level={level} />
+          <StatusPanel {...part} />
+        </div>
+        <div className="secret-column">
+          {/* A change of status starts it afresh: a shown value or a stale refusal goes. */}
+          <RevealPanel key={meta.status} {...part} />
+          {may("write") && meta.status !== "pending_deletion" && <NewVersionForm {...part} />}
+        </div>
+        <VersionsPanel {...part} />
+        <SharingPanel {...part} />
+        <WhereUsedPanel {...part} />
+        <ActivityPanel {...part} />
+      </div>
+    </Page>
+  );
 }
