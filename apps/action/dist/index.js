@@ -28257,7 +28257,7 @@ var grantInputs = {
     "resource",
     "subject"
   ])),
-  list: compileSchema(objectSchema({ direction: { type: "string", enum: ["byMe", "toMe"] } }, []))
+  list: compileSchema(objectSchema({ direction: { type: "string", enum: ["byMe", "toMe"] }, secret: secretRefSchema }, []))
 };
 
 // ../../packages/core/dist/api/oidc.js

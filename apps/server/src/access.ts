@@ -36,6 +36,17 @@ export function can(actor: Actor, resource: Resource, level: Level): boolean {
   }).allow;
 }
 
+/** The level the caller holds on a resource now (its token's scopes included); null: none. */
+export function accessLevel(actor: Actor, resource: Resource): Level | null {
+  return decide({
+    principal: actor.principal,
+    credential: actor.credential,
+    grants: actor.grants,
+    resource,
+    level: "list",
+  }).effective;
+}
+
 /**
  * Throws NOT_FOUND (no access at all to a secret) or FORBIDDEN unless `level` is allowed.
  * `hideExistence: false` for creation: the secret may not exist, and saying FORBIDDEN there

@@ -229,7 +229,7 @@ describe.each(ENGINES)("bad input on %s", (engine) => {
       "secret.usedBy": [{ secret: "fuzz_secret" }],
       "grant.share": [{ resource: "fuzz_secret", subject: "fuzz-user", level: "read" }],
       "grant.unshare": [{ resource: "fuzz_secret", subject: "fuzz-user" }],
-      "grant.list": [{ direction: "byMe" }],
+      "grant.list": [{ direction: "byMe" }, { secret: "fuzz_secret" }],
       "token.create": [
         credential,
         { ...credential, shared: { owner: "fuzz-team" } },

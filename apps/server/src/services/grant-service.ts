@@ -16,6 +16,7 @@ import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Queryable } from "../db/database.js";
 import type { Deps } from "../deps.js";
 import { audited } from "./audited.js";
+import type { GrantRow } from "../stores/principal-store.js";
 import type { Stores } from "../stores/stores.js";
 import { addressOf, missing, ownerKind, secretResource } from "./secret-lookup.js";
 import { secretUri } from "./secret-view.js";
@@ -74,12 +75,7 @@ export class GrantService {
 
   /** `toMe`: grants to the caller and its teams; `byMe`: grants the caller made. */
   async list(actor: Actor, input: ListGrantsInput): Promise<GrantInfo[]> {
-    requireFullScope(actor, "listing grants");
-    const byMe = input.direction === "byMe";
-    const rows = await this.stores.grants.list(
-      this.deps.db,
-      byMe ? { createdBy: actor.label } : { subjects: subjectsOf(actor) },
-    );
+    const rows = await this.#rows(actor, input);
     return rows.map((r) => ({
       subject: r.subject,
       resource: r.resource,
@@ -87,6 +83,37 @@ export class GrantService {
       createdAt: r.created_at.toISOString(),
       createdBy: r.created_by,
     }));
+  }
+
+  /**
+   * Grants by me or to me (beyond any one resource: the `*` scope), or who was given access to
+   * one secret, by anyone: the grants naming it and its owner's `OWNER/*`. Only those who may
+   * share that secret (`manage`) see the latter, as in Vault's and Infisical's access pages.
+   */
+  async #rows(actor: Actor, input: ListGrantsInput): Promise<GrantRow[]> {
+    if (input.secret === undefined) {
+      requireFullScope(actor, "listing grants");
+      return this.stores.grants.list(
+        this.deps.db,
+        input.direction === "byMe" ? { createdBy: actor.label } : { subjects: subjectsOf(actor) },
+      );
+    }
+    if (input.direction !== undefined)
+      throw invalidRequest("list grants by direction or on a secret, not both");
+    const addr = addressOf(input.secret, actor, this.deps.org);
+    const row = await this.stores.secrets.find(this.deps.db, addr.owner, addr.name);
+    if (!row) throw missing(this.deps.org, addr.owner, addr.name);
+    requireAccess(
+      actor,
+      secretResource(this.deps.org, row.owner, row.owner_kind, row.name),
+      "manage",
+    );
+    return this.stores.grants.list(this.deps.db, {
+      resources: [
+        secretUri(this.deps.org, row.owner, row.name),
+        `secret://${this.deps.org}/${row.owner}/*`,
+      ],
+    });
   }
 
   /** The grant resource for what the caller typed, after checking `manage` on it. */

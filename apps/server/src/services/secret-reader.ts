@@ -13,8 +13,9 @@ import {
   type ListSecretsInput,
   type RevealInput,
   type SecretInput,
+  type Level,
 } from "@coffer/core";
-import { can, requireAccess } from "../access.js";
+import { accessLevel, can, requireAccess } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import type { Deps } from "../deps.js";
 import type { AuditEvent } from "../audit/audit-log.js";
@@ -51,12 +52,16 @@ export class SecretReader {
     private readonly stores: Pick<Stores, "secrets" | "principals" | "audit">,
   ) {}
 
-  async describe(actor: Actor, input: SecretInput): Promise<SecretMeta> {
+  /** The metadata, and the caller's level on it (a page shows only what that level allows). */
+  async describe(actor: Actor, input: SecretInput): Promise<SecretMeta & { access: Level }> {
     const addr = addressOf(input.secret, actor, this.deps.org);
     const row = await this.stores.secrets.find(this.deps.db, addr.owner, addr.name);
     if (!row) throw missing(this.deps.org, addr.owner, addr.name);
     requireAccess(actor, this.#resource(row), "list");
-    return toMeta(this.deps.org, row);
+    return {
+      ...toMeta(this.deps.org, row),
+      access: accessLevel(actor, this.#resource(row)) ?? "list",
+    };
   }
 
   async versions(actor: Actor, input: SecretInput): Promise<VersionInfo[]> {

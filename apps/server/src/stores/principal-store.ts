@@ -233,16 +233,22 @@ export const grantStore = {
     return removed.length > 0;
   },
 
-  /** Grants made by `by`, or (with `subjects`) made to any of them. */
+  /** Grants made by `by`, (with `subjects`) made to any of them, or on any of `resources`. */
   list(
     q: Queryable,
-    filter: { createdBy: string } | { subjects: readonly string[] },
+    filter:
+      { createdBy: string } | { subjects: readonly string[] } | { resources: readonly string[] },
   ): Promise<GrantRow[]> {
-    const byMe = "createdBy" in filter;
+    const [where, param] =
+      "createdBy" in filter
+        ? ["created_by = $1", filter.createdBy]
+        : "subjects" in filter
+          ? ["subject = ANY($1)", filter.subjects]
+          : ["resource = ANY($1)", filter.resources];
     return q.query<GrantRow>(
       `SELECT subject, resource, level, created_at, created_by FROM grants
-       WHERE ${byMe ? "created_by = $1" : "subject = ANY($1)"} ORDER BY resource, subject`,
-      [byMe ? filter.createdBy : filter.subjects],
+       WHERE ${where} ORDER BY resource, subject`,
+      [param],
     );
   },
 

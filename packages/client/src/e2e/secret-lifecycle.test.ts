@@ -49,6 +49,21 @@ describe("the life of a secret", () => {
       expect.objectContaining(grant),
     ]);
     expect(await e2e.admin.grant.list.query({ direction: "toMe" })).toEqual([]);
+    // The secret's access list (its manager sees every grant on it, also OWNER/*); a reader
+    // may not; the caller's own level comes with its metadata.
+    await e2e.admin.grant.share.mutate({ resource: "admin/*", subject: "bob", level: "list" });
+    expect(await e2e.admin.grant.list.query({ secret: "db_password" })).toEqual([
+      expect.objectContaining({ resource: "secret://default/admin/*", level: "list" }),
+      expect.objectContaining(grant),
+    ]);
+    expect((await failure(bob.grant.list.query({ secret: "admin/db_password" }))).errorCode).toBe(
+      "FORBIDDEN",
+    );
+    await e2e.admin.grant.unshare.mutate({ resource: "admin/*", subject: "bob" });
+    expect((await e2e.admin.secret.describe.query({ secret: "db_password" })).access).toBe(
+      "manage",
+    );
+    expect((await bob.secret.describe.query({ secret: "admin/db_password" })).access).toBe("read");
     expect(await bob.secret.reveal.mutate({ secret: "admin/db_password" })).toEqual({
       uri: "secret://default/admin/db_password",
       version: 1,

@@ -16,6 +16,11 @@ export interface UnshareInput {
 }
 export interface ListGrantsInput {
   direction?: "byMe" | "toMe";
+  /**
+   * Everyone's grants on this secret (`NAME`, `OWNER/NAME` or a URI): those naming it and its
+   * owner's `OWNER/*`; needs `manage` on it. Not with `direction`.
+   */
+  secret?: string;
 }
 
 export const grantInputs = {
@@ -32,6 +37,9 @@ export const grantInputs = {
     ]),
   ),
   list: compileSchema<ListGrantsInput>(
-    objectSchema({ direction: { type: "string", enum: ["byMe", "toMe"] } }, []),
+    objectSchema(
+      { direction: { type: "string", enum: ["byMe", "toMe"] }, secret: secretRefSchema },
+      [],
+    ),
   ),
 } as const;
