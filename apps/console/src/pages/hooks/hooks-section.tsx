@@ -117,6 +117,7 @@ function HookDetails(props: { hook: HookView; onEdit: () => void; onClose: () =>
           {test.isPending ? "Sending…" : "Send test"}
         </Button>
       </form>
+      {!h.enabled && <p className="hint">Enable the hook to send it a test.</p>}
       {test.data !== undefined && (
         <p className="notice notice-ok" role="status">
           Test delivery {test.data.id}: {deliveryOutcome(test.data)}.

@@ -55,12 +55,23 @@ const columns: Column<RotationJobView>[] = [
     header: "Mode",
     cell: (j) => `${j.mode === "dryRun" ? "Dry run" : "Rotation"}, ${j.trigger}`,
   },
-  { header: "State", cell: (j) => <JobState state={j.state} /> },
-  { header: "Step", cell: (j) => j.step },
-  { header: "Attempt", cell: (j) => `${j.attempt} of ${j.maxAttempts}`, optional: true },
+  {
+    header: "State",
+    cell: (j) => (
+      <>
+        <JobState state={j.state} />
+        {j.state === "retrying" && j.nextAttemptAt !== null && (
+          <>
+            {" "}
+            next try <Time iso={j.nextAttemptAt} />
+          </>
+        )}
+      </>
+    ),
+  },
+  { header: "Step", cell: (j) => `${j.step} (attempt ${j.attempt} of ${j.maxAttempts})` },
   { header: "Version", cell: (j) => (j.version === null ? "—" : `v${j.version}`), optional: true },
   { header: "Started", cell: (j) => <Time iso={j.createdAt} /> },
-  { header: "Finished", cell: (j) => <Time iso={j.finishedAt} />, optional: true },
   {
     header: "Error",
     cell: (j) =>
