@@ -1,6 +1,16 @@
-import { StubPage } from "../ui/page.js";
+/** Hooks, automations and deliveries (SPEC §12), one section each. */
+import { Page } from "../ui/page.js";
+import { AutomationsSection } from "./hooks/automations.js";
+import { DeliveriesSection } from "./hooks/deliveries.js";
+import { HooksSection } from "./hooks/hooks-section.js";
+import "./rotation/automation.css";
 
-/** Hooks, automations and deliveries: being built (one engineer fills this file). */
 export function HooksPage() {
-  return <StubPage title="Hooks, automations and deliveries" />;
+  return (
+    <Page title="Hooks, automations and deliveries">
+      <HooksSection />
+      <AutomationsSection />
+      <DeliveriesSection />
+    </Page>
+  );
 }
