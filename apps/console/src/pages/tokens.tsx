@@ -34,6 +34,7 @@ function TokensSection() {
   const queryClient = useQueryClient();
   const [everyone, setEveryone] = useState(false);
   const tokens = useTokenRows(everyone);
+  const whoami = useQuery(trpc.user.whoami.queryOptions());
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.token.list.pathKey() });
   // Each action reads the list again, and answers its row (never undefined: useCall's "failed").
   const actions: CredentialActions = {
@@ -64,6 +65,7 @@ function TokensSection() {
         <CredentialTable
           label="Tokens"
           what="token"
+          currentId={whoami.data?.tokenId}
           rows={tokens.rows}
           actions={actions}
           empty={

@@ -62,6 +62,8 @@ export function CredentialTable(props: {
   rows: readonly CredentialRow[];
   actions: CredentialActions;
   empty: ReactNode;
+  /** The token this session signed in with: deleting or disabling it signs out. */
+  currentId?: string | undefined;
 }) {
   const { actions, what } = props;
   const [enabling, setEnabling] = useState<CredentialRow | null>(null);
@@ -71,7 +73,15 @@ export function CredentialTable(props: {
   const deleteCall = useCall();
 
   const columns: Column<CredentialRow>[] = [
-    { header: "Name", cell: (r) => r.name },
+    {
+      header: "Name",
+      cell: (r) => (
+        <>
+          {r.name}
+          {r.id === props.currentId && <span className="muted"> (this session's)</span>}
+        </>
+      ),
+    },
     {
       header: what === "token" ? "Starts with" : "Access key id",
       cell: (r) => <code>{r.hint === undefined ? r.id : `${r.hint}…`}</code>,

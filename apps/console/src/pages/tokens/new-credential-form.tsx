@@ -106,6 +106,8 @@ export function NewCredentialForm(props: { kind: CredentialKind }) {
             ) : (
               <>
                 <span className="shown-once-line">Access key id: {made.id}</span>
+                {/* A line break in the text too, so that a copied selection keeps them apart. */}
+                {"\n"}
                 <span className="shown-once-line">Secret: {made.secret}</span>
               </>
             )
