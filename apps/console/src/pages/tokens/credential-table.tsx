@@ -53,8 +53,13 @@ function whose(row: CredentialRow): string {
   return row.owner ?? "";
 }
 
+/** "All" for the default (`*` at manage: whatever the owner holds), else each scope. */
 const scopeText = (row: CredentialRow) =>
-  row.scopes.map((s) => `${s.resource === "*" ? "everything" : s.resource}: ${s.level}`).join(", ");
+  row.scopes.length === 1 && row.scopes[0]?.resource === "*" && row.scopes[0].level === "manage"
+    ? "All"
+    : row.scopes
+        .map((s) => `${s.resource === "*" ? "everything" : s.resource}: ${s.level}`)
+        .join(", ");
 
 export function CredentialTable(props: {
   label: string;
@@ -78,7 +83,7 @@ export function CredentialTable(props: {
       cell: (r) => (
         <>
           {r.name}
-          {r.id === props.currentId && <span className="muted"> (this session's)</span>}
+          {r.id === props.currentId && <span className="muted"> (this session)</span>}
         </>
       ),
     },
