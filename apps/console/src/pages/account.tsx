@@ -1,6 +1,92 @@
-import { StubPage } from "../ui/page.js";
+/**
+ * Who is signed in (session.current and user.whoami): user, role, teams, the signing-in
+ * token's scopes and the session's end; sign out here, or everywhere (every session of the
+ * user). Both go back to sign-in (app.tsx's signOut).
+ */
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { useSession } from "../session.js";
+import { useTRPC } from "../trpc.js";
+import { Button } from "../ui/button.js";
+import { ErrorNotice } from "../ui/error-notice.js";
+import { Loading } from "../ui/loading.js";
+import { Page } from "../ui/page.js";
+import { Time } from "../ui/time.js";
+import "./tokens/admin-pages.css";
 
-/** Account: being built (one engineer fills this file). */
 export function AccountPage() {
-  return <StubPage title="Account" />;
+  const session = useSession();
+  const trpc = useTRPC();
+  const current = useQuery(trpc.session.current.queryOptions());
+  const whoami = useQuery(trpc.user.whoami.queryOptions());
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const s = current.data ?? session;
+
+  function signOut(everywhere: boolean) {
+    setPending(true);
+    setError(null);
+    // On success this page goes away (the gate shows sign-in); a failure stays to be read.
+    session.signOut(everywhere).catch((e: unknown) => {
+      setError(e);
+      setPending(false);
+    });
+  }
+
+  return (
+    <Page title="Account">
+      <ErrorNotice error={current.error ?? whoami.error} action="read your account" />
+      <dl className="facts">
+        <dt>User</dt>
+        <dd>{s.user}</dd>
+        <dt>Org</dt>
+        <dd>{whoami.data?.org ?? "…"}</dd>
+        <dt>Role</dt>
+        <dd>{s.orgRole === "admin" ? "Org admin" : "Member"}</dd>
+        <dt>Teams</dt>
+        <dd>
+          {s.teams.length === 0
+            ? "None"
+            : s.teams
+                .map((t) => `${t.team} (${t.role === "admin" ? "team admin" : "member"})`)
+                .join(", ")}
+        </dd>
+        <dt>Signed in with</dt>
+        <dd>{whoami.data === undefined ? "…" : <code>{whoami.data.tokenId}</code>}</dd>
+        <dt>Token scopes</dt>
+        <dd>
+          {whoami.isPending ? (
+            <Loading what="scopes" />
+          ) : (
+            <ul className="plain">
+              {(whoami.data?.scopes ?? []).map((sc) => (
+                <li key={`${sc.resource} ${sc.level}`}>
+                  {sc.resource === "*" ? "Everything you hold" : <code>{sc.resource}</code>}:{" "}
+                  {sc.level}
+                </li>
+              ))}
+            </ul>
+          )}
+        </dd>
+        <dt>Session ends</dt>
+        <dd>
+          <Time iso={s.expiresAt} />, or after {Math.round(s.idleTimeoutSeconds / 60)} minutes
+          without use
+        </dd>
+      </dl>
+      <ErrorNotice error={error} action="sign out" />
+      <div className="form-actions">
+        <Button disabled={pending} onClick={() => signOut(false)}>
+          Sign out
+        </Button>
+        <Button kind="danger" disabled={pending} onClick={() => signOut(true)}>
+          Sign out everywhere
+        </Button>
+      </div>
+      <p className="hint">
+        Sign out everywhere ends every console session of {s.user}, on every browser. Tokens stay
+        valid: disable them under Tokens.
+      </p>
+    </Page>
+  );
 }
