@@ -1,12 +1,14 @@
 /** The "New secret" form of the secrets page. */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
+import { useLocation } from "wouter";
 import { useSession } from "../session.js";
 import { useTRPC, useTRPCClient } from "../trpc.js";
 import { Button } from "../ui/button.js";
 import { ErrorNotice } from "../ui/error-notice.js";
 import { Field } from "../ui/field.js";
 import { useCall } from "../ui/use-call.js";
+import { ValueField } from "../ui/value-field.js";
 
 /** SECRET_NAME_SOURCE of core (copied: the console imports no runtime code from core). */
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
@@ -31,21 +33,22 @@ function useOwnerChoices(): string[] {
 }
 
 /**
- * Owner, name, description and a write-only value (with Generate). The value and the create
- * that sends it go through the vanilla client and live only in this form's state (the rules in
- * trpc.ts); the value is forgotten on success and when the form closes.
+ * Owner, name, description and a write-only value (ValueField, with Generate). The value and
+ * the create that sends it go through the vanilla client and live only in this form's state (the rules in
+ * trpc.ts); the value is forgotten on success (which opens the new secret's page) and when the form
+ * closes.
  */
 export function NewSecretForm(props: { onClose: () => void; defaultOwner?: string }) {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const queryClient = useQueryClient();
+  const [, navigate] = useLocation();
   const owners = useOwnerChoices();
   const [owner, setOwner] = useState(props.defaultOwner ?? "");
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [value, setValue] = useState("");
   const creating = useCall();
-  const generating = useCall();
   const firstField = useRef<HTMLSelectElement>(null);
 
   useEffect(() => firstField.current?.focus(), []);
@@ -54,11 +57,6 @@ export function NewSecretForm(props: { onClose: () => void; defaultOwner?: strin
     name !== "" && !SECRET_NAME.test(name)
       ? "Letters, digits, _ and -, starting with a letter or _ (at most 128)."
       : null;
-
-  async function generate() {
-    const generated = await generating.run(() => client.random.generate.mutate({ length: 32 }));
-    if (generated !== undefined) setValue(generated.value);
-  }
 
   async function create() {
     const created = await creating.run(() =>
@@ -72,6 +70,8 @@ export function NewSecretForm(props: { onClose: () => void; defaultOwner?: strin
     setValue("");
     await queryClient.invalidateQueries({ queryKey: trpc.secret.list.pathKey() });
     props.onClose();
+    // The contract (SPEC §13): a created secret is shown on its own page.
+    navigate(`/secrets/${encodeURIComponent(chosenOwner)}/${encodeURIComponent(name)}`);
   }
 
   return (
@@ -125,29 +125,9 @@ export function NewSecretForm(props: { onClose: () => void; defaultOwner?: strin
           />
         )}
       </Field>
-      <Field
-        label="Value"
-        hint="Write-only: Coffer never reads a value back into this field. Generate makes 32 random characters."
-      >
-        {(control) => (
-          <textarea
-            {...control}
-            className="value-input"
-            required
-            rows={3}
-            autoComplete="off"
-            spellCheck={false}
-            autoCorrect="off"
-            autoCapitalize="off"
-            value={value}
-            onChange={(e) => setValue(e.target.value)}
-          />
-        )}
-      </Field>
-      <ErrorNotice error={generating.error} action="generate a value" />
+      <ValueField label="Value" required value={value} onChange={setValue} />
       <ErrorNotice error={creating.error} action="create this secret" />
       <div className="form-actions">
-        <Button onClick={() => void generate()}>Generate</Button>
         <span className="spacer" />
         <Button
           onClick={() => {

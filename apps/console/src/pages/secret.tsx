@@ -6,20 +6,17 @@
 import { useQuery } from "@tanstack/react-query";
 import { useCallback } from "react";
 import { Link, useParams } from "wouter";
-import { useSession } from "../session.js";
 import { useTRPC } from "../trpc.js";
 import { ErrorNotice } from "../ui/error-notice.js";
 import { Loading } from "../ui/loading.js";
 import { Page } from "../ui/page.js";
 import { ActivityPanel } from "./secret/activity.js";
-import { heldLevel, includesLevel } from "./secret/level.js";
 import { MetadataPanel } from "./secret/metadata.js";
 import { NewVersionForm } from "./secret/new-version.js";
 import { RevealPanel } from "./secret/reveal.js";
-import "./secret/secret.css";
 import { SharingPanel } from "./secret/sharing.js";
 import { StatusPanel } from "./secret/status.js";
-import type { Level, SecretPart } from "./secret/types.js";
+import { includesLevel, type Level, type SecretPart } from "./secret/types.js";
 import { VersionsPanel } from "./secret/versions.js";
 import { WhereUsedPanel } from "./secret/where-used.js";
 
@@ -30,20 +27,16 @@ export function SecretPage() {
 }
 
 function SecretView(props: { owner: string; name: string }) {
-  const session = useSession();
   const trpc = useTRPC();
   const secret = `${props.owner}/${props.name}`;
   const describe = useQuery(trpc.secret.describe.queryOptions({ secret }));
-  const grantsToMe = useQuery(trpc.grant.list.queryOptions({ direction: "toMe" }));
   const meta = describe.data;
-  // Until the grants are known (or if they cannot be), nothing is hidden: the server decides.
-  const level: Level | null =
-    meta === undefined || grantsToMe.data === undefined
-      ? null
-      : heldLevel(session, meta, grantsToMe.data);
+  // The server's word on the caller's level (token scopes included): controls it would refuse
+  // are not shown. It still decides every call.
+  const access = meta?.access;
   const may = useCallback(
-    (needed: Level) => level === null || includesLevel(level, needed),
-    [level],
+    (needed: Level) => access !== undefined && includesLevel(access, needed),
+    [access],
   );
 
   if (meta === undefined) {
@@ -72,7 +65,7 @@ function SecretView(props: { owner: string; name: string }) {
       <ErrorNotice error={describe.error} action="refresh this secret" />
       <div className="secret-grid">
         <div className="secret-column">
-          <MetadataPanel {...part} level={level} />
+          <MetadataPanel {...part} />
           <StatusPanel {...part} />
         </div>
         <div className="secret-column">

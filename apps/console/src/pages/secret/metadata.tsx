@@ -18,7 +18,7 @@ const levelText: Record<Level, string> = {
   manage: "manage (share and delete)",
 };
 
-export function MetadataPanel(props: SecretPart & { level: Level | null }) {
+export function MetadataPanel(props: SecretPart) {
   const { meta } = props;
   return (
     <Section title="Details">
@@ -58,7 +58,7 @@ export function MetadataPanel(props: SecretPart & { level: Level | null }) {
           <code>{meta.uri}</code>
         </dd>
         <dt>Your access</dt>
-        <dd>{props.level === null ? <span className="muted">—</span> : levelText[props.level]}</dd>
+        <dd>{levelText[meta.access]}</dd>
         <dt>Description</dt>
         <dd>
           <Description {...props} />

@@ -1,14 +1,14 @@
 /**
- * A new version (secret.put) from a write-only field, with Generate (random.generate). The
- * value and both calls go through the vanilla client and live only in this form's state (the
+ * A new version (secret.put) from a write-only field with Generate (ValueField). The value
+ * and the calls go through the vanilla client and live only in this form's state (the
  * rules in trpc.ts); the field is cleared once the version is saved.
  */
 import { useState } from "react";
 import { useTRPCClient } from "../../trpc.js";
 import { Button } from "../../ui/button.js";
 import { ErrorNotice } from "../../ui/error-notice.js";
-import { Field } from "../../ui/field.js";
 import { useCall } from "../../ui/use-call.js";
+import { ValueField } from "../../ui/value-field.js";
 import { useRefreshSecret } from "./refresh.js";
 import { Section } from "./section.js";
 import type { SecretPart } from "./types.js";
@@ -19,12 +19,6 @@ export function NewVersionForm({ secret, meta }: SecretPart) {
   const [value, setValue] = useState("");
   const [saved, setSaved] = useState<number | null>(null);
   const saving = useCall();
-  const generating = useCall();
-
-  async function generate() {
-    const generated = await generating.run(() => client.random.generate.mutate({ length: 32 }));
-    if (generated !== undefined) setValue(generated.value);
-  }
 
   async function save() {
     setSaved(null);
@@ -46,33 +40,17 @@ export function NewVersionForm({ secret, meta }: SecretPart) {
           if (!saving.pending && value !== "") void save();
         }}
       >
-        <Field
+        <ValueField
           label="New value"
-          hint="Write-only: Coffer never reads a value back into this field. Saving makes it the current version; the current one becomes previous."
-        >
-          {(control) => (
-            <textarea
-              {...control}
-              className="value-input"
-              rows={3}
-              autoComplete="off"
-              spellCheck={false}
-              autoCorrect="off"
-              autoCapitalize="off"
-              value={value}
-              onChange={(e) => {
-                setValue(e.target.value);
-                setSaved(null);
-              }}
-            />
-          )}
-        </Field>
-        <ErrorNotice error={generating.error} action="generate a value" />
+          hint="Saving makes it the current version; the current one becomes previous."
+          value={value}
+          onChange={(v) => {
+            setValue(v);
+            setSaved(null);
+          }}
+        />
         <ErrorNotice error={saving.error} action="save a new version" />
         <div className="form-actions">
-          <Button disabled={generating.pending} onClick={() => void generate()}>
-            Generate
-          </Button>
           <Button type="submit" kind="primary" disabled={saving.pending || value === ""}>
             Save version
           </Button>

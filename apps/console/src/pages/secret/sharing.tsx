@@ -1,7 +1,7 @@
 /**
- * Sharing (grant.list / share / unshare): the grants on this secret, and a form to share it.
- * The API lists grants by who made them or who holds them, not by secret: the table shows
- * the grants the signed-in user made on this secret or on all of its owner's secrets.
+ * Sharing (grant.list / share / unshare), for those with manage on the secret (the only ones
+ * grant.list answers about it): everyone's grants on this secret and on all of its owner's
+ * secrets, and a form to share it.
  */
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
@@ -12,7 +12,6 @@ import { Field } from "../../ui/field.js";
 import { Loading } from "../../ui/loading.js";
 import { Table, type Column } from "../../ui/table.js";
 import { Time } from "../../ui/time.js";
-import { patternCovers } from "./level.js";
 import { useRefreshSecret } from "./refresh.js";
 import { Section } from "./section.js";
 import { LEVELS, type Level, type SecretPart } from "./types.js";
@@ -32,6 +31,7 @@ interface GrantRow {
   resource: string;
   level: Level;
   createdAt: string;
+  createdBy: string;
 }
 
 export function SharingPanel({ secret, meta, may }: SecretPart) {
@@ -39,11 +39,10 @@ export function SharingPanel({ secret, meta, may }: SecretPart) {
   const refresh = useRefreshSecret();
   const manages = may("manage");
   const grants = useQuery({
-    ...trpc.grant.list.queryOptions({ direction: "byMe" }),
+    ...trpc.grant.list.queryOptions({ secret }),
     enabled: manages,
   });
   const unshare = useMutation({ ...trpc.grant.unshare.mutationOptions(), onSuccess: refresh });
-  const rows = (grants.data ?? []).filter((g) => patternCovers(g.resource, meta.uri));
 
   const columns: Column<GrantRow>[] = [
     { header: "Subject", cell: (g) => g.subject },
@@ -53,6 +52,7 @@ export function SharingPanel({ secret, meta, may }: SecretPart) {
       cell: (g) => (g.resource === meta.uri ? "This secret" : `All of ${meta.owner}’s secrets`),
       optional: true,
     },
+    { header: "Given by", cell: (g) => g.createdBy, optional: true },
     { header: "Since", cell: (g) => <Time iso={g.createdAt} />, optional: true },
     {
       header: "Action",
@@ -71,7 +71,10 @@ export function SharingPanel({ secret, meta, may }: SecretPart) {
   if (!manages) {
     return (
       <Section title="Sharing" wide>
-        <p className="muted">Only those with manage access to this secret share it.</p>
+        <p className="muted">
+          Only those with manage access to this secret see who has access to it and share it; you
+          have {meta.access} access.
+        </p>
       </Section>
     );
   }
@@ -79,21 +82,21 @@ export function SharingPanel({ secret, meta, may }: SecretPart) {
     <Section title="Sharing" wide>
       <ShareForm secret={secret} />
       <ErrorNotice error={unshare.error} action="remove this access" />
-      <ErrorNotice error={grants.error} action="list the access you gave" />
+      <ErrorNotice error={grants.error} action="list who has access" />
       {grants.isPending ? (
         <Loading what="access" />
       ) : (
         <Table
           label="Access"
           columns={columns}
-          rows={rows}
+          rows={grants.data ?? []}
           rowKey={(g) => `${g.subject} ${g.resource}`}
-          empty={<p>You have not shared it yet. Share it with a user or a team above.</p>}
+          empty={<p>No one has a grant on it yet. Share it with a user or a team above.</p>}
         />
       )}
       <p className="hint">
-        Lists the access you gave. Owners hold their own access; team admins and org admins manage
-        team secrets without a grant.
+        Every grant on this secret or on all of {meta.owner}’s secrets, whoever gave it. Owners hold
+        their own access; team admins and org admins manage team secrets without a grant.
       </p>
     </Section>
   );

@@ -10,14 +10,18 @@ export type VersionInfo = Awaited<ReturnType<Client["versions"]["query"]>>[numbe
 /** `secret.usedBy`'s answer: the hooks, automations and rotators that name the secret. */
 export type UsedBy = Awaited<ReturnType<Client["usedBy"]["query"]>>;
 
-/** Permission levels (SPEC §3), each including the ones before. */
-export const LEVELS = ["list", "read", "write", "manage"] as const;
-export type Level = (typeof LEVELS)[number];
+/** A permission level (SPEC §3), as `secret.describe` gives the caller's. */
+export type Level = SecretMeta["access"];
+/** The levels in order, each including the ones before. */
+export const LEVELS = ["list", "read", "write", "manage"] as const satisfies readonly Level[];
+
+export const includesLevel = (held: Level, needed: Level): boolean =>
+  LEVELS.indexOf(held) >= LEVELS.indexOf(needed);
 
 /** What every part of the page is handed: the secret's `OWNER/NAME`, its metadata, `may`. */
 export interface SecretPart {
   secret: string;
   meta: SecretMeta;
-  /** Whether the signed-in user may act at `level` (true when unknown: the server decides). */
+  /** Whether the caller holds `level` (describe's `access`); the server still decides. */
   may: (level: Level) => boolean;
 }
