@@ -125,7 +125,10 @@ export class GrantService {
       if (!PRINCIPAL_NAME_RE.test(owner))
         throw invalidRequest(`"${owner.slice(0, 40)}" is not a user or team name`);
       const kind = await ownerKind(this.stores.principals, tx, owner);
-      requireAccess(actor, secretResource(this.deps.org, owner, kind, "*"), "manage");
+      // An owner's name is no secret: refused plainly (FORBIDDEN), not "not found".
+      requireAccess(actor, secretResource(this.deps.org, owner, kind, "*"), "manage", {
+        hideExistence: false,
+      });
       return `secret://${this.deps.org}/${owner}/*`;
     }
     const addr = addressOf(text, actor, this.deps.org);
