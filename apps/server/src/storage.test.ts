@@ -50,7 +50,7 @@ describe.each(ENGINES)("storage on %s", (engine) => {
       const applied = await Promise.all([migrate(a), migrate(b)]);
       const all = (await loadMigrations()).map((m) => m.version);
       expect(all.length).toBeGreaterThan(1);
-      expect(applied.flat().sort()).toEqual(all);
+      expect(applied.flat().sort((x, y) => x - y)).toEqual(all);
       const rows = await a.query<{ n: number }>("SELECT count(*)::int AS n FROM schema_migrations");
       expect(rows[0]!.n).toBe(all.length);
     } finally {

@@ -60,6 +60,10 @@ describe("the console's files", () => {
     expect(((await api.json()) as { error: { errorCode: string } }).error.errorCode).toBe(
       "NOT_FOUND",
     );
+    // A client that accepts anything is not a browser asking for a page (the CLI's login).
+    const any = await get(server.url, "/not-here/trpc/user.whoami", "*/*");
+    expect(any.status).toBe(404);
+    expect(any.headers.get("content-type")).toMatch(/json/);
     const json = await get(server.url, "/nothing", "application/json");
     expect(json.status).toBe(404);
     expect(((await json.json()) as { error: { errorCode: string } }).error.errorCode).toBe(

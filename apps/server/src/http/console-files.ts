@@ -47,7 +47,9 @@ export function consoleFiles(dir: string): express.RequestHandler {
   const router = express.Router();
   router.use("/assets", assets);
   router.get(/.*/, (req: Request, res: Response, next: NextFunction) => {
-    if (NOT_PAGES.test(req.path) || !req.accepts("html")) return next();
+    // A page is asked for by name (`text/html`), as a browser navigating does; a client
+    // accepting anything (`*/*`) gets the API's JSON 404 (the CLI's "not a Coffer server").
+    if (NOT_PAGES.test(req.path) || !req.headers.accept?.includes("text/html")) return next();
     if (!existsSync(index)) {
       res
         .status(404)

@@ -9,6 +9,7 @@ import { requireFullScope } from "../access.js";
 import type { Actor, RequestMeta } from "../auth/actor.js";
 import { SESSION_IDLE_MS, SESSION_MAX_MS } from "../auth/session-cookie.js";
 import type { Deps } from "../deps.js";
+import type { TokenRow } from "../stores/credential-store.js";
 import { mintSessionSecret } from "../stores/session-store.js";
 import type { Stores } from "../stores/stores.js";
 import { audited } from "./audited.js";
@@ -30,7 +31,7 @@ const PERSONAL_ONLY =
 export class SessionService {
   constructor(
     private readonly deps: Pick<Deps, "db" | "log" | "credentialCache" | "now">,
-    private readonly stores: Pick<Stores, "audit" | "sessions">,
+    private readonly stores: Pick<Stores, "audit" | "sessions" | "credentials">,
   ) {}
 
   /** Opens a session for the (already authenticated) personal token; returns the cookie's text. */
@@ -48,7 +49,17 @@ export class SessionService {
       "session.open",
       `user:${p.name}`,
       async (tx) => {
-        const opened = await this.stores.sessions.open(tx, {
+        // The token's row, locked: a session is opened from a live personal token of the user
+        // only (an exchanged token may act as a user too, but it is a machine's).
+        const token = await this.stores.credentials.credential<TokenRow>(
+          tx,
+          "token",
+          actor.tokenId,
+          true,
+        );
+        if (token?.kind !== "personal" || token.owner !== p.name || token.disabled_at !== null)
+          throw invalidRequest(PERSONAL_ONLY, { reason: "not-personal" });
+        await this.stores.sessions.open(tx, {
           id: minted.id,
           hash: minted.hash,
           tokenId: actor.tokenId,
@@ -56,7 +67,6 @@ export class SessionService {
           createdAt,
           expiresAt,
         });
-        if (!opened) throw invalidRequest(PERSONAL_ONLY, { reason: "not-personal" });
         const session = { id: minted.id, expiresAt };
         return {
           result: { info: this.current({ ...actor, session }), secret: minted.secret },

@@ -46,16 +46,13 @@ const TOUCH = `
   JOIN s ON s.token_id = c.id AND s.user_name = c.owner`;
 
 export const sessionStore = {
-  /** Opens a session for a personal token of `user`; false when the token is not one. */
-  async open(q: Queryable, s: NewSession): Promise<boolean> {
-    const rows = await q.query(
+  /** Opens a session for a personal token of `user` (the caller checked it is one). */
+  async open(q: Queryable, s: NewSession): Promise<void> {
+    await q.query(
       `INSERT INTO console_sessions (id, hash, token_id, user_name, created_at, last_seen_at, expires_at)
-       SELECT $1, $2, t.id, t.owner, $5, $5, $6 FROM tokens t
-         WHERE t.id = $3 AND t.kind = 'personal' AND t.owner = $4
-       RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5, $5, $6)`,
       [s.id, s.hash, s.tokenId, s.user, s.createdAt, s.expiresAt],
     );
-    return rows.length === 1;
   },
 
   async touch(

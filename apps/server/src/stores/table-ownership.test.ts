@@ -37,6 +37,7 @@ const OWNERS: Record<string, string> = {
   hook_events: "stores/delivery-store.ts",
   hook_deliveries: "stores/delivery-store.ts",
   hook_delivery_attempts: "stores/delivery-store.ts",
+  console_sessions: "stores/session-store.ts",
 };
 
 /**
