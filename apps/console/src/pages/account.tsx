@@ -12,7 +12,6 @@ import { ErrorNotice } from "../ui/error-notice.js";
 import { Loading } from "../ui/loading.js";
 import { Page } from "../ui/page.js";
 import { Time } from "../ui/time.js";
-import "./tokens/admin-pages.css";
 
 export function AccountPage() {
   const session = useSession();

@@ -19,7 +19,6 @@ import { auditActions } from "./audit/audit-actions.js";
 import { TextFilter } from "./audit/text-filter.js";
 import { useSettled } from "./audit/use-settled.js";
 import { VerifyChain } from "./audit/verify-chain.js";
-import "./tokens/admin-pages.css";
 
 const PAGE_SIZE = 100;
 

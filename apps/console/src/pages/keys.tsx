@@ -12,7 +12,6 @@ import { Page } from "../ui/page.js";
 import { Table, type Column } from "../ui/table.js";
 import { Time } from "../ui/time.js";
 import { RotateRootKey } from "./keys/rotate-root.js";
-import "./tokens/admin-pages.css";
 
 interface KeyRow {
   id: string;

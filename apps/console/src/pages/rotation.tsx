@@ -10,7 +10,6 @@ import { useSession } from "../session.js";
 import { useTRPC } from "../trpc.js";
 import { Button } from "../ui/button.js";
 import { Page } from "../ui/page.js";
-import "./rotation/automation.css";
 import { JobsSection } from "./rotation/jobs.js";
 import { Section, TextField } from "./rotation/parts.js";
 import { PolicySection, usePolicy } from "./rotation/policy.js";

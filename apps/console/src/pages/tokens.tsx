@@ -12,7 +12,6 @@ import { Page } from "../ui/page.js";
 import { CredentialTable, type CredentialActions } from "./tokens/credential-table.js";
 import { NewCredentialForm } from "./tokens/new-credential-form.js";
 import { useTokenRows } from "./tokens/token-rows.js";
-import "./tokens/admin-pages.css";
 
 export function TokensPage() {
   return (
