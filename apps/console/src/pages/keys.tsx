@@ -7,6 +7,7 @@ import { useState } from "react";
 import { useTRPC } from "../trpc.js";
 import { Button } from "../ui/button.js";
 import { ErrorNotice } from "../ui/error-notice.js";
+import { Facts } from "../ui/facts.js";
 import { Loading } from "../ui/loading.js";
 import { Page } from "../ui/page.js";
 import { Table, type Column } from "../ui/table.js";
@@ -52,12 +53,9 @@ export function KeysPage() {
         <Loading what="protection keys" />
       ) : keys.data !== undefined ? (
         <>
-          <dl className="facts">
-            <dt>Active root key</dt>
-            <dd>
-              <code>{keys.data.activeRootKeyId}</code>
-            </dd>
-          </dl>
+          <Facts
+            items={[["Active root key", <code key="root">{keys.data.activeRootKeyId}</code>]]}
+          />
           <div className="form-actions section-actions">
             <label className="check">
               <input
