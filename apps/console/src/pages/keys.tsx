@@ -22,7 +22,14 @@ interface KeyRow {
 }
 
 const columns: Column<KeyRow>[] = [
-  { header: "Key", cell: (k) => <code className="cell-wrap">{k.id}</code> },
+  {
+    header: "Key",
+    cell: (k) => (
+      <span className="cell-wrap">
+        <code>{k.id}</code>
+      </span>
+    ),
+  },
   { header: "Default", cell: (k) => (k.isDefault ? "Default for new secrets" : "") },
   { header: "Wrapped by root key", cell: (k) => <code>{k.rootKeyId}</code>, optional: true },
   { header: "Created", cell: (k) => <Time iso={k.createdAt} />, optional: true },
