@@ -7,6 +7,7 @@ import { SessionContext, type Session, type SessionState } from "./session.js";
 import { makeClient, TRPCProvider } from "./trpc.js";
 import { isUnauthorized } from "./ui/error-notice.js";
 import { Loading } from "./ui/loading.js";
+import { retryQuery } from "./ui/retry.js";
 
 type Gate =
   | { state: "checking" }
@@ -21,8 +22,8 @@ export function App() {
       new QueryClient({
         defaultOptions: {
           queries: {
-            // An ended session is not a passing fault: no retry; the gate takes over.
-            retry: (failures, error) => !isUnauthorized(error) && failures < 2,
+            // Only network failures and 5xx: a refusal (an ended session, 403, 404) shows at once.
+            retry: retryQuery,
             staleTime: 10_000,
           },
         },

@@ -9,10 +9,10 @@ import { useSession } from "../session.js";
 import { useTRPC } from "../trpc.js";
 import { Button } from "../ui/button.js";
 import { ErrorNotice } from "../ui/error-notice.js";
+import { Facts } from "../ui/facts.js";
 import { Loading } from "../ui/loading.js";
 import { Page } from "../ui/page.js";
 import { Time } from "../ui/time.js";
-import "./tokens/admin-pages.css";
 
 export function AccountPage() {
   const session = useSession();
@@ -36,44 +36,45 @@ export function AccountPage() {
   return (
     <Page title="Account">
       <ErrorNotice error={current.error ?? whoami.error} action="read your account" />
-      <dl className="facts">
-        <dt>User</dt>
-        <dd>{s.user}</dd>
-        <dt>Org</dt>
-        <dd>{whoami.data?.org ?? "…"}</dd>
-        <dt>Role</dt>
-        <dd>{s.orgRole === "admin" ? "Org admin" : "Member"}</dd>
-        <dt>Teams</dt>
-        <dd>
-          {s.teams.length === 0
-            ? "None"
-            : s.teams
-                .map((t) => `${t.team} (${t.role === "admin" ? "team admin" : "member"})`)
-                .join(", ")}
-        </dd>
-        <dt>Signed in with</dt>
-        <dd>{whoami.data === undefined ? "…" : <code>{whoami.data.tokenId}</code>}</dd>
-        <dt>Token scopes</dt>
-        <dd>
-          {whoami.isPending ? (
-            <Loading what="scopes" />
-          ) : (
-            <ul className="plain">
-              {(whoami.data?.scopes ?? []).map((sc) => (
-                <li key={`${sc.resource} ${sc.level}`}>
-                  {sc.resource === "*" ? "Everything you hold" : <code>{sc.resource}</code>}:{" "}
-                  {sc.level}
-                </li>
-              ))}
-            </ul>
-          )}
-        </dd>
-        <dt>Session ends</dt>
-        <dd>
-          <Time iso={s.expiresAt} />, or after {Math.round(s.idleTimeoutSeconds / 60)} minutes
-          without use
-        </dd>
-      </dl>
+      <Facts
+        label="Who you are"
+        items={[
+          ["User", s.user],
+          ["Org", whoami.data?.org ?? "…"],
+          ["Role", s.orgRole === "admin" ? "Org admin" : "Member"],
+          [
+            "Teams",
+            s.teams.length === 0
+              ? "None"
+              : s.teams
+                  .map((t) => `${t.team} (${t.role === "admin" ? "team admin" : "member"})`)
+                  .join(", "),
+          ],
+          ["Signed in with", whoami.data === undefined ? "…" : <code>{whoami.data.tokenId}</code>],
+          [
+            "Token scopes",
+            whoami.isPending ? (
+              <Loading what="scopes" />
+            ) : (
+              <ul className="plain">
+                {(whoami.data?.scopes ?? []).map((sc) => (
+                  <li key={`${sc.resource} ${sc.level}`}>
+                    {sc.resource === "*" ? "Everything you hold" : <code>{sc.resource}</code>}:{" "}
+                    {sc.level}
+                  </li>
+                ))}
+              </ul>
+            ),
+          ],
+          [
+            "Session ends",
+            <>
+              <Time iso={s.expiresAt} />, or after {Math.round(s.idleTimeoutSeconds / 60)} minutes
+              without use
+            </>,
+          ],
+        ]}
+      />
       <ErrorNotice error={error} action="sign out" />
       <div className="form-actions">
         <Button disabled={pending} onClick={() => signOut(false)}>

@@ -10,16 +10,15 @@ import { useState } from "react";
 import { useTRPC } from "../trpc.js";
 import { ErrorNotice } from "../ui/error-notice.js";
 import { Field } from "../ui/field.js";
-import { Loading } from "../ui/loading.js";
+import { PagedTable } from "../ui/paged-table.js";
 import { Page } from "../ui/page.js";
-import { Pagination, useCursorPages } from "../ui/pagination.js";
-import { Table, type Column } from "../ui/table.js";
+import { useCursorPages } from "../ui/pagination.js";
+import type { Column } from "../ui/table.js";
+import { TextField } from "../ui/text-field.js";
 import { Time } from "../ui/time.js";
+import { useSettled } from "../ui/use-settled.js";
 import { auditActions } from "./audit/audit-actions.js";
-import { TextFilter } from "./audit/text-filter.js";
-import { useSettled } from "./audit/use-settled.js";
 import { VerifyChain } from "./audit/verify-chain.js";
-import "./tokens/admin-pages.css";
 
 const PAGE_SIZE = 100;
 
@@ -84,7 +83,7 @@ export function AuditPage() {
     <Page title="Audit log">
       <VerifyChain />
       <form className="toolbar" onSubmit={(e) => e.preventDefault()}>
-        <TextFilter
+        <TextField
           label="Action"
           placeholder="secret.reveal"
           maxLength={64}
@@ -92,14 +91,14 @@ export function AuditPage() {
           value={action}
           onChange={setAction}
         />
-        <TextFilter
+        <TextField
           label="Actor"
           placeholder="a user, team or identity"
           maxLength={64}
           value={actor}
           onChange={setActor}
         />
-        <TextFilter
+        <TextField
           label="Resource"
           placeholder="a secret: NAME or OWNER/NAME"
           maxLength={300}
@@ -118,32 +117,21 @@ export function AuditPage() {
         </Field>
       </form>
       <ErrorNotice error={list.error} action="read the audit log" />
-      {list.isPending ? (
-        <Loading what="the audit log" />
-      ) : (
-        <>
-          <Table
-            label="Audit log"
-            columns={columns}
-            rows={list.data?.items ?? []}
-            rowKey={(e) => String(e.id)}
-            empty={
-              <p>
-                {filtered
-                  ? "No event matches these filters. Clear one, or pick an earlier date."
-                  : "No events yet. Every change and every reveal will be listed here."}
-              </p>
-            }
-          />
-          <Pagination
-            page={pages.page}
-            hasPrevious={pages.hasPrevious}
-            nextCursor={list.data?.nextCursor}
-            onPrevious={pages.previous}
-            onNext={pages.next}
-          />
-        </>
-      )}
+      <PagedTable
+        label="Audit log"
+        what="the audit log"
+        columns={columns}
+        query={list}
+        rowKey={(e) => String(e.id)}
+        pages={pages}
+        empty={
+          <p>
+            {filtered
+              ? "No event matches these filters. Clear one, or pick an earlier date."
+              : "No events yet. Every change and every reveal will be listed here."}
+          </p>
+        }
+      />
     </Page>
   );
 }

@@ -3,7 +3,6 @@ import { Page } from "../ui/page.js";
 import { AutomationsSection } from "./hooks/automations.js";
 import { DeliveriesSection } from "./hooks/deliveries.js";
 import { HooksSection } from "./hooks/hooks-section.js";
-import "./rotation/automation.css";
 
 export function HooksPage() {
   return (

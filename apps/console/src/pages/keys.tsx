@@ -7,12 +7,12 @@ import { useState } from "react";
 import { useTRPC } from "../trpc.js";
 import { Button } from "../ui/button.js";
 import { ErrorNotice } from "../ui/error-notice.js";
+import { Facts } from "../ui/facts.js";
 import { Loading } from "../ui/loading.js";
 import { Page } from "../ui/page.js";
 import { Table, type Column } from "../ui/table.js";
 import { Time } from "../ui/time.js";
 import { RotateRootKey } from "./keys/rotate-root.js";
-import "./tokens/admin-pages.css";
 
 interface KeyRow {
   id: string;
@@ -22,7 +22,14 @@ interface KeyRow {
 }
 
 const columns: Column<KeyRow>[] = [
-  { header: "Key", cell: (k) => <code className="cell-wrap">{k.id}</code> },
+  {
+    header: "Key",
+    cell: (k) => (
+      <span className="cell-wrap">
+        <code>{k.id}</code>
+      </span>
+    ),
+  },
   { header: "Default", cell: (k) => (k.isDefault ? "Default for new secrets" : "") },
   { header: "Wrapped by root key", cell: (k) => <code>{k.rootKeyId}</code>, optional: true },
   { header: "Created", cell: (k) => <Time iso={k.createdAt} />, optional: true },
@@ -53,12 +60,9 @@ export function KeysPage() {
         <Loading what="protection keys" />
       ) : keys.data !== undefined ? (
         <>
-          <dl className="facts">
-            <dt>Active root key</dt>
-            <dd>
-              <code>{keys.data.activeRootKeyId}</code>
-            </dd>
-          </dl>
+          <Facts
+            items={[["Active root key", <code key="root">{keys.data.activeRootKeyId}</code>]]}
+          />
           <div className="form-actions section-actions">
             <label className="check">
               <input

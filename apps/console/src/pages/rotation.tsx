@@ -10,9 +10,9 @@ import { useSession } from "../session.js";
 import { useTRPC } from "../trpc.js";
 import { Button } from "../ui/button.js";
 import { Page } from "../ui/page.js";
-import "./rotation/automation.css";
 import { JobsSection } from "./rotation/jobs.js";
-import { Section, TextField } from "./rotation/parts.js";
+import { Section } from "../ui/section.js";
+import { TextField } from "../ui/text-field.js";
 import { PolicySection, usePolicy } from "./rotation/policy.js";
 import { RotatorsSection } from "./rotation/rotators.js";
 import { secretPath } from "./secrets.js";
@@ -45,18 +45,13 @@ export function RotationPage() {
           <TextField
             label="Secret"
             hint="NAME (yours) or OWNER/NAME."
-            list="rotation-secret-names"
+            suggestions={(secrets.data?.items ?? []).map((s) => `${s.owner}/${s.name}`)}
             maxLength={300}
             value={typed}
             onChange={setTyped}
           />
           <Button type="submit">Show rotation</Button>
         </form>
-        <datalist id="rotation-secret-names">
-          {(secrets.data?.items ?? []).map((s) => (
-            <option key={`${s.owner}/${s.name}`} value={`${s.owner}/${s.name}`} />
-          ))}
-        </datalist>
         {secret === "" ? (
           <div className="empty">
             <p>

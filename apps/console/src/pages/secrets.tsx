@@ -1,19 +1,21 @@
 /** The secrets list (SPEC §13): mine, my teams', shared with me; search by name; new secret. */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Link } from "wouter";
 import { useSession } from "../session.js";
 import { useTRPC } from "../trpc.js";
 import { Button } from "../ui/button.js";
 import { ErrorNotice } from "../ui/error-notice.js";
-import { Field } from "../ui/field.js";
 import { Loading } from "../ui/loading.js";
+import { PagedTable } from "../ui/paged-table.js";
 import { Page } from "../ui/page.js";
-import { Pagination, useCursorPages } from "../ui/pagination.js";
+import { useCursorPages } from "../ui/pagination.js";
+import { SelectField } from "../ui/select-field.js";
 import type { Column } from "../ui/table.js";
-import { Table } from "../ui/table.js";
 import { Tabs } from "../ui/tabs.js";
+import { TextField } from "../ui/text-field.js";
 import { Time } from "../ui/time.js";
+import { useSettled } from "../ui/use-settled.js";
 import { NewSecretForm } from "./new-secret-form.js";
 
 type Tab = "mine" | "teams" | "shared";
@@ -52,16 +54,6 @@ const columns: Column<SecretRow>[] = [
   { header: "Current version", cell: (s) => `v${s.currentVersion}`, optional: true },
   { header: "Updated", cell: (s) => <Time iso={s.updatedAt} />, optional: true },
 ];
-
-/** `value`, once it has not changed for `ms` (a search per pause, not per keystroke). */
-function useSettled<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
-}
 
 export function SecretsPage() {
   const session = useSession();
@@ -113,33 +105,17 @@ export function SecretsPage() {
       )}
       <div className="toolbar">
         <Tabs label="Whose secrets" tabs={tabs} selected={tab} onSelect={setTab} />
-        {tab === "teams" && myTeams.length > 1 && (
-          <Field label="Team">
-            {(control) => (
-              <select {...control} value={chosenTeam} onChange={(e) => setTeam(e.target.value)}>
-                {myTeams.map((t) => (
-                  <option key={t} value={t}>
-                    {t}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+        {tab === "teams" && chosenTeam !== undefined && myTeams.length > 1 && (
+          <SelectField label="Team" value={chosenTeam} onChange={setTeam} options={myTeams} />
         )}
-        <Field label="Search">
-          {(control) => (
-            <input
-              {...control}
-              type="search"
-              placeholder="Name starts with…"
-              maxLength={128}
-              autoComplete="off"
-              spellCheck={false}
-              value={search}
-              onChange={(e) => setSearch(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Search"
+          type="search"
+          placeholder="Name starts with…"
+          maxLength={128}
+          value={search}
+          onChange={setSearch}
+        />
       </div>
       <ErrorNotice error={list.error} action="list these secrets" />
       {filter === null ? (
@@ -150,25 +126,16 @@ export function SecretsPage() {
             <p>You are in no team yet. An admin adds you to one under Users and teams.</p>
           </div>
         )
-      ) : list.isPending ? (
-        <Loading what="secrets" />
       ) : (
-        <>
-          <Table
-            label="Secrets"
-            columns={columns}
-            rows={list.data?.items ?? []}
-            rowKey={(s) => `${s.owner}/${s.name}`}
-            empty={<EmptySecrets tab={tab} prefix={prefix} />}
-          />
-          <Pagination
-            page={pages.page}
-            hasPrevious={pages.hasPrevious}
-            nextCursor={list.data?.nextCursor}
-            onPrevious={pages.previous}
-            onNext={pages.next}
-          />
-        </>
+        <PagedTable
+          label="Secrets"
+          what="secrets"
+          columns={columns}
+          query={list}
+          rowKey={(s) => `${s.owner}/${s.name}`}
+          pages={pages}
+          empty={<EmptySecrets tab={tab} prefix={prefix} />}
+        />
       )}
     </Page>
   );

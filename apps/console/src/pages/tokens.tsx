@@ -9,10 +9,10 @@ import { useTRPC, useTRPCClient } from "../trpc.js";
 import { ErrorNotice } from "../ui/error-notice.js";
 import { Loading } from "../ui/loading.js";
 import { Page } from "../ui/page.js";
+import { Section } from "../ui/section.js";
 import { CredentialTable, type CredentialActions } from "./tokens/credential-table.js";
 import { NewCredentialForm } from "./tokens/new-credential-form.js";
 import { useTokenRows } from "./tokens/token-rows.js";
-import "./tokens/admin-pages.css";
 
 export function TokensPage() {
   return (
@@ -45,8 +45,7 @@ function TokensSection() {
   };
 
   return (
-    <section className="section" aria-labelledby="tokens-title">
-      <h2 id="tokens-title">Tokens</h2>
+    <Section id="tokens" title="Tokens">
       <NewCredentialForm kind="token" />
       {session.orgRole === "admin" && (
         <label className="check">
@@ -76,7 +75,7 @@ function TokensSection() {
           }
         />
       )}
-    </section>
+    </Section>
   );
 }
 
@@ -93,8 +92,7 @@ function AccessKeysSection() {
   };
 
   return (
-    <section className="section" aria-labelledby="access-keys-title">
-      <h2 id="access-keys-title">Access keys</h2>
+    <Section id="access-keys" title="Access keys">
       <NewCredentialForm kind="access key" />
       <ErrorNotice error={keys.error} action="list access keys" />
       {keys.isPending ? (
@@ -113,6 +111,6 @@ function AccessKeysSection() {
           }
         />
       )}
-    </section>
+    </Section>
   );
 }

@@ -3,7 +3,6 @@ import { useSession } from "../session.js";
 import { Page } from "../ui/page.js";
 import { TeamsSection } from "./users/teams-section.js";
 import { UsersSection } from "./users/users-section.js";
-import "./tokens/admin-pages.css";
 
 export function UsersPage() {
   const session = useSession();

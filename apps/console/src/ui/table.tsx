@@ -9,7 +9,9 @@ export interface Column<T> {
 
 /**
  * A labelled table, one `tbody tr` per row; with no rows, `empty` says what to do instead
- * (it is shown in place of the table, so a test counting rows finds none).
+ * (it is shown in place of the table, so a test counting rows finds none). At narrow width
+ * the table scrolls sideways in its wrapper: the wrapper takes focus (so a keyboard can
+ * scroll it) and is a region named like the table (so what gets focus has a name).
  */
 export function Table<T>(props: {
   label: string;
@@ -20,7 +22,7 @@ export function Table<T>(props: {
 }) {
   if (props.rows.length === 0) return <div className="empty">{props.empty}</div>;
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" role="region" aria-label={props.label} tabIndex={0}>
       <table aria-label={props.label}>
         <thead>
           <tr>

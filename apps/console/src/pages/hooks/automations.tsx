@@ -8,15 +8,15 @@ import { ErrorNotice } from "../../ui/error-notice.js";
 import { useCursorPages } from "../../ui/pagination.js";
 import type { Column } from "../../ui/table.js";
 import { Time } from "../../ui/time.js";
-import { nameError, NameField, OwnerField, useOrg, useOwnerChoices } from "../rotation/owned.js";
-import {
-  DeleteDialog,
-  FormButtons,
-  PagedTable,
-  SelectField,
-  Section,
-  TextField,
-} from "../rotation/parts.js";
+import { useOrg } from "../rotation/owned.js";
+import { nameError, NameField, OwnerField } from "../../ui/owned-fields.js";
+import { useOwnerChoices } from "../../ui/use-owner-choices.js";
+import { DeleteDialog } from "../../ui/delete-dialog.js";
+import { FormButtons } from "../../ui/form-buttons.js";
+import { PagedTable } from "../../ui/paged-table.js";
+import { Section } from "../../ui/section.js";
+import { SelectField } from "../../ui/select-field.js";
+import { TextField } from "../../ui/text-field.js";
 import { eventText, eventTypes } from "./templates.js";
 
 function NewAutomationForm(props: { onClose: () => void }) {

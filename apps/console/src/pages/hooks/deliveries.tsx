@@ -12,7 +12,10 @@ import { ErrorNotice } from "../../ui/error-notice.js";
 import { useCursorPages } from "../../ui/pagination.js";
 import { Table, type Column } from "../../ui/table.js";
 import { Time } from "../../ui/time.js";
-import { Facts, listText, PagedTable, SelectField, Section } from "../rotation/parts.js";
+import { Facts, listText } from "../../ui/facts.js";
+import { PagedTable } from "../../ui/paged-table.js";
+import { Section } from "../../ui/section.js";
+import { SelectField } from "../../ui/select-field.js";
 import { deliveryOutcome } from "./hooks-section.js";
 import { headersText } from "./templates.js";
 

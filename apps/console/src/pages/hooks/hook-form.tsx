@@ -8,15 +8,11 @@ import { useEffect, useRef, useState } from "react";
 import { useTRPC } from "../../trpc.js";
 import { ErrorNotice } from "../../ui/error-notice.js";
 import { Field } from "../../ui/field.js";
-import {
-  HTTP_URL,
-  HTTP_URL_HINT,
-  nameError,
-  NameField,
-  OwnerField,
-  useOwnerChoices,
-} from "../rotation/owned.js";
-import { FormButtons, TextField } from "../rotation/parts.js";
+import { HTTP_URL, HTTP_URL_HINT } from "../rotation/owned.js";
+import { nameError, NameField, OwnerField } from "../../ui/owned-fields.js";
+import { useOwnerChoices } from "../../ui/use-owner-choices.js";
+import { FormButtons } from "../../ui/form-buttons.js";
+import { TextField } from "../../ui/text-field.js";
 import {
   createInput,
   formFields,

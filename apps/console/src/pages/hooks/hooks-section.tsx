@@ -12,14 +12,11 @@ import { ErrorNotice } from "../../ui/error-notice.js";
 import { useCursorPages } from "../../ui/pagination.js";
 import type { Column } from "../../ui/table.js";
 import { Time } from "../../ui/time.js";
-import {
-  DeleteDialog,
-  Facts,
-  listText,
-  PagedTable,
-  SelectField,
-  Section,
-} from "../rotation/parts.js";
+import { DeleteDialog } from "../../ui/delete-dialog.js";
+import { Facts, listText } from "../../ui/facts.js";
+import { PagedTable } from "../../ui/paged-table.js";
+import { Section } from "../../ui/section.js";
+import { SelectField } from "../../ui/select-field.js";
 import { SecretLink } from "../rotation/rotators.js";
 import { HookForm } from "./hook-form.js";
 import { eventTypes, headersText } from "./templates.js";

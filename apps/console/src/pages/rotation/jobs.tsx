@@ -7,7 +7,9 @@ import { ErrorNotice } from "../../ui/error-notice.js";
 import { useCursorPages } from "../../ui/pagination.js";
 import type { Column } from "../../ui/table.js";
 import { Time } from "../../ui/time.js";
-import { PagedTable, SelectField, Section } from "./parts.js";
+import { PagedTable } from "../../ui/paged-table.js";
+import { Section } from "../../ui/section.js";
+import { SelectField } from "../../ui/select-field.js";
 
 /** JOB_STATES of core, in words (copied: the console imports no runtime code from core). */
 export const jobStateText: Record<JobState, string> = {

@@ -4,15 +4,12 @@ import type { CreateRotatorInput, RotatorKind, WebhookRotatorMode } from "@coffe
 import { useEffect, useRef, useState } from "react";
 import { useTRPC } from "../../trpc.js";
 import { ErrorNotice } from "../../ui/error-notice.js";
-import {
-  HTTP_URL,
-  HTTP_URL_HINT,
-  nameError,
-  NameField,
-  OwnerField,
-  useOwnerChoices,
-} from "./owned.js";
-import { FormButtons, SelectField, TextField } from "./parts.js";
+import { HTTP_URL, HTTP_URL_HINT } from "./owned.js";
+import { nameError, NameField, OwnerField } from "../../ui/owned-fields.js";
+import { useOwnerChoices } from "../../ui/use-owner-choices.js";
+import { FormButtons } from "../../ui/form-buttons.js";
+import { SelectField } from "../../ui/select-field.js";
+import { TextField } from "../../ui/text-field.js";
 
 /** core's pgIdentifierSchema (copied, as OWNED_NAME is). */
 const PG_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;

@@ -9,7 +9,9 @@ import { useState } from "react";
 import { useTRPC } from "../../trpc.js";
 import { ErrorNotice } from "../../ui/error-notice.js";
 import { splitItems } from "../hooks/templates.js";
-import { FormButtons, SelectField, TextField } from "./parts.js";
+import { FormButtons } from "../../ui/form-buttons.js";
+import { SelectField } from "../../ui/select-field.js";
+import { TextField } from "../../ui/text-field.js";
 
 /** core's DURATION_SOURCE (copied): a number of hours or days. */
 const DURATION = /^(?:0|[1-9][0-9]{0,5})[hd]$/;

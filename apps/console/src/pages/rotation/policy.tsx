@@ -13,7 +13,8 @@ import { callError, ErrorNotice } from "../../ui/error-notice.js";
 import { Loading } from "../../ui/loading.js";
 import { Time } from "../../ui/time.js";
 import { ACTIVE_POLL_MS, isActive } from "./jobs.js";
-import { Facts, listText, Section } from "./parts.js";
+import { Facts, listText } from "../../ui/facts.js";
+import { Section } from "../../ui/section.js";
 import { PolicyForm } from "./policy-form.js";
 
 /** The generator options in words ("24 characters, no punctuation"). */

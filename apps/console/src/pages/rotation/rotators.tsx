@@ -11,7 +11,9 @@ import type { Column } from "../../ui/table.js";
 import { Time } from "../../ui/time.js";
 import { secretPath } from "../secrets.js";
 import { NewRotatorForm } from "./new-rotator-form.js";
-import { DeleteDialog, PagedTable, Section } from "./parts.js";
+import { DeleteDialog } from "../../ui/delete-dialog.js";
+import { PagedTable } from "../../ui/paged-table.js";
+import { Section } from "../../ui/section.js";
 
 const kindText: Record<RotatorView["kind"], string> = {
   random: "Random",

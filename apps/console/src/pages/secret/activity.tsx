@@ -2,9 +2,9 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../../trpc.js";
 import { ErrorNotice } from "../../ui/error-notice.js";
-import { Loading } from "../../ui/loading.js";
-import { Pagination, useCursorPages } from "../../ui/pagination.js";
-import { Table, type Column } from "../../ui/table.js";
+import { PagedTable } from "../../ui/paged-table.js";
+import { useCursorPages } from "../../ui/pagination.js";
+import type { Column } from "../../ui/table.js";
 import { Time } from "../../ui/time.js";
 import { Section } from "./section.js";
 import type { SecretPart } from "./types.js";
@@ -54,27 +54,18 @@ export function ActivityPanel({ secret, may }: SecretPart) {
     <Section title="Activity" wide>
       {!may("read") ? (
         <p className="muted">Its activity is shown to those who may read it.</p>
-      ) : events.isPending ? (
-        <Loading what="activity" />
       ) : events.isError ? (
         <ErrorNotice error={events.error} action="show its activity" />
       ) : (
-        <>
-          <Table
-            label="Activity"
-            columns={columns}
-            rows={events.data?.items ?? []}
-            rowKey={(e) => String(e.id)}
-            empty={<p>No activity recorded for it yet.</p>}
-          />
-          <Pagination
-            page={pages.page}
-            hasPrevious={pages.hasPrevious}
-            nextCursor={events.data?.nextCursor}
-            onPrevious={pages.previous}
-            onNext={pages.next}
-          />
-        </>
+        <PagedTable
+          label="Activity"
+          what="activity"
+          columns={columns}
+          query={events}
+          rowKey={(e) => String(e.id)}
+          pages={pages}
+          empty={<p>No activity recorded for it yet.</p>}
+        />
       )}
     </Section>
   );

@@ -13,7 +13,7 @@ import { Time } from "../../ui/time.js";
 import { useCall } from "../../ui/use-call.js";
 import { DaysField, daysError, daysToSeconds } from "./days.js";
 import { ME, OwnerChoice, sharedFor } from "./owner-choice.js";
-import { ShownOnce } from "./shown-once.js";
+import { ShownOnce } from "../../ui/shown-once.js";
 
 export type CredentialKind = "token" | "access key";
 

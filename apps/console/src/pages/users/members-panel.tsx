@@ -1,12 +1,13 @@
 /** One team's members: add (with a team role) and remove. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useId, useState } from "react";
+import { useState } from "react";
 import { useTRPC } from "../../trpc.js";
 import { Button } from "../../ui/button.js";
 import { ErrorNotice } from "../../ui/error-notice.js";
-import { Field } from "../../ui/field.js";
 import { Loading } from "../../ui/loading.js";
+import { SelectField } from "../../ui/select-field.js";
 import { Table, type Column } from "../../ui/table.js";
+import { TextField } from "../../ui/text-field.js";
 
 type Role = "member" | "admin";
 
@@ -18,7 +19,6 @@ export function MembersPanel(props: { team: string }) {
   const users = useQuery(trpc.user.list.queryOptions());
   const [user, setUser] = useState("");
   const [role, setRole] = useState<Role>("member");
-  const listId = useId();
   // Membership shows in the teams' counts and the users' teams too.
   const onSuccess = () =>
     Promise.all(
@@ -73,32 +73,25 @@ export function MembersPanel(props: { team: string }) {
           if (!add.isPending && user.trim() !== "") add.mutate({ team, user: user.trim(), role });
         }}
       >
-        <Field label="Member" hint="A user's name.">
-          {(control) => (
-            <input
-              {...control}
-              required
-              list={listId}
-              autoComplete="off"
-              spellCheck={false}
-              value={user}
-              onChange={(e) => setUser(e.target.value)}
-            />
-          )}
-        </Field>
-        <datalist id={listId}>
-          {(users.data ?? []).map((u) => (
-            <option key={u.name} value={u.name} />
-          ))}
-        </datalist>
-        <Field label="Role" hint="Team admins manage the team's secrets and members.">
-          {(control) => (
-            <select {...control} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              <option value="member">Member</option>
-              <option value="admin">Team admin</option>
-            </select>
-          )}
-        </Field>
+        <TextField
+          label="Member"
+          hint="A user's name."
+          required
+          maxLength={39}
+          suggestions={(users.data ?? []).map((u) => u.name)}
+          value={user}
+          onChange={setUser}
+        />
+        <SelectField
+          label="Role"
+          hint="Team admins manage the team's secrets and members."
+          value={role}
+          onChange={setRole}
+          options={[
+            ["member", "Member"],
+            ["admin", "Team admin"],
+          ]}
+        />
         <Button type="submit" kind="primary" disabled={add.isPending || user.trim() === ""}>
           Add member
         </Button>

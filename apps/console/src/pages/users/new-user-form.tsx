@@ -9,7 +9,7 @@ import { Button } from "../../ui/button.js";
 import { ErrorNotice } from "../../ui/error-notice.js";
 import { Time } from "../../ui/time.js";
 import { useCall } from "../../ui/use-call.js";
-import { ShownOnce } from "../tokens/shown-once.js";
+import { ShownOnce } from "../../ui/shown-once.js";
 import { nameError, PrincipalNameField } from "./principal-name.js";
 
 export function NewUserForm() {

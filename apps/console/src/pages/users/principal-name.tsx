@@ -1,5 +1,5 @@
 /** Users and teams share one namespace of names (SPEC §2), checked as the person types. */
-import { Field } from "../../ui/field.js";
+import { TextField } from "../../ui/text-field.js";
 
 const PRINCIPAL_NAME = /^[a-z][a-z0-9-]{0,38}$/;
 
@@ -16,18 +16,14 @@ export function PrincipalNameField(props: {
   hint?: string;
 }) {
   return (
-    <Field label={props.label} error={nameError(props.value)} hint={props.hint}>
-      {(control) => (
-        <input
-          {...control}
-          required
-          maxLength={39}
-          autoComplete="off"
-          spellCheck={false}
-          value={props.value}
-          onChange={(e) => props.onChange(e.target.value)}
-        />
-      )}
-    </Field>
+    <TextField
+      label={props.label}
+      required
+      maxLength={39}
+      error={nameError(props.value)}
+      {...(props.hint === undefined ? {} : { hint: props.hint })}
+      value={props.value}
+      onChange={props.onChange}
+    />
   );
 }

@@ -6,6 +6,7 @@ import { useTRPC } from "../../trpc.js";
 import { Button } from "../../ui/button.js";
 import { ErrorNotice } from "../../ui/error-notice.js";
 import { Loading } from "../../ui/loading.js";
+import { Section } from "../../ui/section.js";
 import { Table, type Column } from "../../ui/table.js";
 import { MembersPanel } from "./members-panel.js";
 import { nameError, PrincipalNameField } from "./principal-name.js";
@@ -46,8 +47,7 @@ export function TeamsSection() {
   ];
 
   return (
-    <section className="section" aria-labelledby="teams-title">
-      <h2 id="teams-title">Teams</h2>
+    <Section id="teams" title="Teams">
       {session.orgRole === "admin" && (
         <form
           className="panel inline-form"
@@ -85,6 +85,6 @@ export function TeamsSection() {
         />
       )}
       {picked !== null && <MembersPanel team={picked} />}
-    </section>
+    </Section>
   );
 }

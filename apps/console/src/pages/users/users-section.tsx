@@ -5,6 +5,7 @@ import { useTRPC } from "../../trpc.js";
 import { Button } from "../../ui/button.js";
 import { ErrorNotice } from "../../ui/error-notice.js";
 import { Loading } from "../../ui/loading.js";
+import { Section } from "../../ui/section.js";
 import { Table, type Column } from "../../ui/table.js";
 import { Time } from "../../ui/time.js";
 import { NewUserForm } from "./new-user-form.js";
@@ -77,8 +78,7 @@ export function UsersSection() {
     });
 
   return (
-    <section className="section" aria-labelledby="users-title">
-      <h2 id="users-title">Users</h2>
+    <Section id="users" title="Users">
       <p className="muted">
         Disabling a user disables their tokens and access keys and ends their sessions; enabling
         them again does not bring those back (issue a new token, or enable one under Tokens).
@@ -98,6 +98,6 @@ export function UsersSection() {
           empty={<p>No users to show. Create one above.</p>}
         />
       )}
-    </section>
+    </Section>
   );
 }

@@ -4,7 +4,7 @@
  * never put back into an input, a URL, the title, browser storage or a query cache.
  */
 import { useEffect, useId, useRef, useState, type ReactNode } from "react";
-import { Button } from "../../ui/button.js";
+import { Button } from "./button.js";
 
 export function ShownOnce(props: {
   /** The output's accessible name: "New token", "New access key". */
