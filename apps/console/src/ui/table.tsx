@@ -11,7 +11,8 @@ export interface Column<T> {
  * A labelled table, one `tbody tr` per row; with no rows, `empty` says what to do instead
  * (it is shown in place of the table, so a test counting rows finds none). At narrow width
  * the table scrolls sideways in its wrapper: the wrapper takes focus (so a keyboard can
- * scroll it) and is a region named like the table (so what gets focus has a name).
+ * scroll it) and is a group named like the table (so what gets focus has a name; a group, not
+ * a region: a landmark named like its page's section would be a second one of that name).
  */
 export function Table<T>(props: {
   label: string;
@@ -22,7 +23,7 @@ export function Table<T>(props: {
 }) {
   if (props.rows.length === 0) return <div className="empty">{props.empty}</div>;
   return (
-    <div className="table-wrap" role="region" aria-label={props.label} tabIndex={0}>
+    <div className="table-wrap" role="group" aria-label={props.label} tabIndex={0}>
       <table aria-label={props.label}>
         <thead>
           <tr>
