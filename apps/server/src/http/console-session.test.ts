@@ -249,6 +249,22 @@ describe.each(ENGINES)("console sessions (%s)", (engine) => {
     expect(text).not.toContain(server.adminToken);
   });
 
+  it("acts as the token it was opened with: a narrow token gives a narrow session", async () => {
+    const admin = callerAs(server, await adminActor());
+    await admin.secret.create({ secret: "narrow_one", value: "fake-narrow-value" });
+    const narrow = await admin.token.create({
+      name: "narrow",
+      expiresInSeconds: 3600,
+      scopes: [{ resource: "secret://default/admin/narrow_one", level: "read" }],
+    });
+    const { cookie } = await signIn(narrow.token);
+    const page = { ...fromPage(cookie), origin: origin() };
+    expect((await call("secret.reveal", page, { secret: "narrow_one" })).status).toBe(200);
+    const refused = await call("team.create", page, { name: "not-from-narrow" });
+    expect(refused.status).toBe(403);
+    expect((await call("session.closeAll", page, {})).status).toBe(403);
+  });
+
   it("keeps only a hash of the cookie's text", async () => {
     const { cookie } = await signIn(server.adminToken);
     const secret = cookie.split("=")[1]!;
