@@ -143,14 +143,19 @@ export const table = (page: Page, label: string): Locator =>
 export const rowWith = (page: Page, label: string, text: string | RegExp): Locator =>
   table(page, label).locator("tbody tr").filter({ hasText: text });
 
+/** The text of each body cell of a labelled table, row by row (none while it is not there). */
+export async function rowsOf(page: Page, label: string): Promise<string[][]> {
+  const rows = table(page, label).locator("tbody tr");
+  const out: string[][] = [];
+  for (const row of await rows.all()) {
+    out.push((await row.locator("td").allTextContents()).map((t) => t.trim()));
+  }
+  return out;
+}
+
 /** All the text of what `locator` matches now (nothing when it matches nothing), no waiting. */
 export async function textOf(locator: Locator): Promise<string> {
   return (await locator.allTextContents()).join("\n");
-}
-
-/** Waits until `locator`'s text contains `text` (its text as a whole, however split). */
-export async function expectTextIn(locator: Locator, text: string | RegExp): Promise<void> {
-  await expect.poll(() => textOf(locator), { timeout: DEADLINE_MS }).toMatch(text);
 }
 
 /** A secret's page, from the secrets list or directly. */
