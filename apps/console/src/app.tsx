@@ -5,7 +5,7 @@ import { Layout } from "./layout.js";
 import { SignInPage } from "./pages/sign-in.js";
 import { SessionContext, type Session, type SessionState } from "./session.js";
 import { makeClient, TRPCProvider } from "./trpc.js";
-import { isUnauthorized } from "./ui/error-notice.js";
+import { callError, isUnauthorized } from "./ui/error-notice.js";
 import { Loading } from "./ui/loading.js";
 import { retryQuery } from "./ui/retry.js";
 
@@ -49,7 +49,10 @@ export function App() {
       setGate({ state: "signed-in", session });
     } catch (error) {
       signedIn.current = false;
-      setGate({ state: "signed-out", ended: false, error: isUnauthorized(error) ? null : error });
+      // A cookie that no longer opens a session (a reload after it ended) says so; no cookie
+      // at all is a plain first visit.
+      const ended = callError(error).details["reason"] === "session-ended";
+      setGate({ state: "signed-out", ended, error: isUnauthorized(error) ? null : error });
     }
   }, [calls]);
 

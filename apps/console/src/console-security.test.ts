@@ -342,8 +342,12 @@ describe("sessions that end", () => {
     await elsewhere.getByRole("button", { name: "Sign out everywhere", exact: true }).click();
     await expectSignInPage(elsewhere);
 
+    // A reload with the ended session's cookie says why sign-in is back.
     await page.reload();
     await expectSignInPage(page);
+    await expect
+      .poll(() => textOf(page.getByRole("status")), { timeout: DEADLINE_MS })
+      .toMatch(/session ended/i);
     await elsewhere.close();
   });
 });
