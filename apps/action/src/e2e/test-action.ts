@@ -115,6 +115,8 @@ export interface RunOptions {
   interleaved?: boolean;
   /** The working directory (the workspace, on a runner); default a fresh temporary one. */
   cwd?: string;
+  /** The files the runner runs for the main and the post step; default BUNDLE for both. */
+  entry?: { main: string; post: string };
 }
 
 export interface ActionRun {
@@ -134,6 +136,7 @@ export interface ActionRun {
 
 async function runBundle(
   options: RunOptions,
+  step: "main" | "post",
   stateEnv: Record<string, string>,
 ): Promise<ActionRun> {
   const work = await tempDir("coffer-action-run-");
@@ -151,7 +154,7 @@ async function runBundle(
       stdout: string;
       stderr: string;
     }>((resolve, reject) => {
-      const child = spawn(process.execPath, [BUNDLE], {
+      const child = spawn(process.execPath, [options.entry?.[step] ?? BUNDLE], {
         cwd: options.cwd ?? work.dir,
         env: {
           PATH: process.env["PATH"],
@@ -190,6 +193,7 @@ async function runBundle(
       post: () =>
         runBundle(
           { ...options, interleaved: false },
+          "post",
           Object.fromEntries(
             Object.entries(state).map(([name, value]) => [`STATE_${name}`, value]),
           ),
@@ -202,7 +206,8 @@ async function runBundle(
 }
 
 /** Runs the main step of the committed bundle. */
-export const runAction = (options: RunOptions): Promise<ActionRun> => runBundle(options, {});
+export const runAction = (options: RunOptions): Promise<ActionRun> =>
+  runBundle(options, "main", {});
 
 /** The one `::error::` of a run that must have failed (exit code 1). */
 export function failureOf(run: Pick<ActionRun, "code" | "all" | "stdout">): string {
