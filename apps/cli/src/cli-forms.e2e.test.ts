@@ -4,7 +4,7 @@
  * the "did you mean OWNER/NAME?" hint, completion scripts, and dotenv import/export as the
  * `dotenv` package reads them. The built `coffer` against a real server; values are fake.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "dotenv";
@@ -18,6 +18,16 @@ import {
   startTestServer,
   type TestServer,
 } from "./test-support.js";
+
+/** zsh and fish are not everywhere: their scripts are run where they are installed. */
+const installed = (shell: string): boolean => {
+  try {
+    execFileSync(shell, ["-c", "exit 0"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 let started: TestServer | undefined;
 let home: string;
@@ -33,13 +43,13 @@ async function ok(args: string[], options?: RunOptions): Promise<Result> {
   return result;
 }
 
-/** `coffer ARGS…` in bash, for what a string stdin cannot carry (bytes that are not UTF-8). */
-function inBash(script: string): Promise<Result> {
+/** A script in bash (or another shell); `$CLI_NODE $CLI_BIN` runs the built CLI. */
+function inBash(script: string, shell = "bash"): Promise<Result> {
   return new Promise((resolve) => {
     execFile(
-      "bash",
+      shell,
       ["-c", script],
-      { env: { ...cliEnv(home), COFFER: `${process.execPath} ${BIN}` }, timeout: 60_000 },
+      { env: { ...cliEnv(home), CLI_NODE: process.execPath, CLI_BIN: BIN }, timeout: 60_000 },
       (error, stdout, stderr) =>
         resolve({
           code: error ? (typeof error.code === "number" ? error.code : 1) : 0,
@@ -96,7 +106,7 @@ describe("Neu.ro's forms", () => {
     expect(fromFile.stderr).toBe(
       `coffer: ${file} is not UTF-8 text: a secret value is text (encode binary data, e.g. with base64)\n`,
     );
-    const fromStdin = await inBash(`printf 'fake\\xff' | $COFFER secret add latin1 -`);
+    const fromStdin = await inBash(`printf 'fake\\xff' | $CLI_NODE $CLI_BIN secret add latin1 -`);
     expect(fromStdin.code).toBe(1);
     expect(fromStdin.stderr).toMatch(/^coffer: standard input is not UTF-8 text: /);
     const missing = await coffer(["secret", "describe", "latin1"]);
@@ -185,7 +195,7 @@ describe("completion and help", () => {
   it("the bash script completes commands and options from the program's tree", async () => {
     const complete = (words: string[]) =>
       inBash(
-        `eval "$($COFFER completion bash)"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); ` +
+        `eval "$($CLI_NODE $CLI_BIN completion bash)"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); ` +
           `COMP_CWORD=${words.length - 1}; _coffer_completion; printf '%s\\n' "\${COMPREPLY[@]}"`,
       );
     expect((await complete(["coffer", "sec"])).stdout).toBe("secret\n");
@@ -196,6 +206,27 @@ describe("completion and help", () => {
     expect((await complete(["coffer", "completion", ""])).stdout.trim()).toBe("");
     const all = (await complete(["coffer", ""])).stdout.split("\n");
     expect(all).toEqual(expect.arrayContaining(["secret", "share", "run", "completion"]));
+  });
+
+  it.skipIf(!installed("zsh"))("the zsh script completes the same way", async () => {
+    // compadd and _files stand in for zsh's completion system: they print what is offered.
+    const offered = await inBash(
+      'compdef() { :; }; _files() { print FILES; }; compadd() { shift; print -l -- "$@"; }; ' +
+        'eval "$($CLI_NODE $CLI_BIN completion zsh)"; words=(coffer secret rotate db --pe); CURRENT=5; _coffer; ' +
+        'words=(coffer secret add db ""); CURRENT=5; _coffer',
+      "zsh",
+    );
+    expect(offered.stdout).toContain("\n--pending\n");
+    expect(offered.stdout).toMatch(/\nFILES\n$/);
+  });
+
+  it.skipIf(!installed("fish"))("the fish script completes with descriptions", async () => {
+    const offered = await inBash(
+      'source ($CLI_NODE $CLI_BIN completion fish | psub); complete -C"coffer secret pro"; complete -C"coffer sec"',
+      "fish",
+    );
+    expect(offered.stdout).toMatch(/^promote\tmake the pending version current/);
+    expect(offered.stdout).toContain("\nsecret\tkeep, read and manage secrets\n");
   });
 
   it("zsh and fish scripts cover the same tree; another shell is a usage error", async () => {

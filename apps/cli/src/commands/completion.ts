@@ -98,7 +98,8 @@ compdef _coffer coffer
 `;
 }
 
-const fishQuote = (text: string): string => `'${text.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+const fishQuote = (text: string): string =>
+  `'${text.replace(/\s+/g, " ").replace(/[\\']/g, (c) => `\\${c}`)}'`;
 
 function fish(nodes: Node[]): string {
   const arms = nodes
@@ -130,7 +131,9 @@ ${arms}
 end
 function __coffer_at
   set -l cmdpath ""
-  for w in (commandline -opc)[2..-1]
+  set -l typed (commandline -opc)
+  set -e typed[1]
+  for w in $typed
     if contains -- $w (string split ' ' -- (__coffer_subs "$cmdpath"))
       set cmdpath (string trim -- "$cmdpath $w")
     end
