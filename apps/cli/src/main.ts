@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAdmin } from "./commands/admin.js";
 import { registerAutomation } from "./commands/automation.js";
+import { registerCompletion } from "./commands/completion.js";
 import { registerDeliveries } from "./commands/deliveries.js";
 import { registerHook } from "./commands/hook.js";
 import { registerLogin } from "./commands/login.js";
@@ -42,6 +43,7 @@ export function buildProgram(cli: Cli): Command {
   registerAutomation(program, cli);
   registerDeliveries(program, cli);
   registerRun(program, cli);
+  registerCompletion(program, cli);
   return program;
 }
 

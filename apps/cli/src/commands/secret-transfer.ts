@@ -1,53 +1,19 @@
 /**
  * `coffer secret import FILE.env` and `coffer secret export`. Import parses with dotenv, creates
  * each secret (or with --overwrite rotates it), reports per line what happened, and shows a
- * progress line on a terminal when there are many; a bad line is reported and skipped, the rest
- * goes on. Export writes dotenv or JSON (it prints values: that is what it is for).
+ * progress line on a terminal when there are many; a line dotenv skips is reported and skipped,
+ * the rest goes on. Export writes dotenv or JSON (it prints values: that is what it is for); a
+ * value no dotenv form holds is reported and left out, never the whole export.
  */
-import { readFile } from "node:fs/promises";
 import { SECRET_NAME_RE } from "@coffer/core";
 import { toCofferError } from "@coffer/client";
 import type { Command } from "commander";
-import { parse } from "dotenv";
 import { listAllSecrets, secretRef, type Cli } from "../context.js";
-import { CliError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
+import { readTextFile } from "../value-source.js";
+import { dotenvLine, parseDotenv } from "./dotenv-format.js";
 
 const PROGRESS_FROM = 20;
-const KEY_LINE_RE = /^\s*(?:export\s+)?([^\s=#]+)\s*=\s*(.*)$/;
-
-/** Lines that are neither blank, a comment, `KEY=…`, nor inside a multi-line quoted value. */
-export function badLines(text: string): { line: number; reason: string }[] {
-  const bad: { line: number; reason: string }[] = [];
-  let openQuote: string | null = null;
-  text.split(/\r?\n/).forEach((raw, i) => {
-    if (openQuote !== null) {
-      if (raw.includes(openQuote)) openQuote = null;
-      return;
-    }
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) return;
-    const match = KEY_LINE_RE.exec(raw);
-    if (!match) {
-      bad.push({ line: i + 1, reason: "not KEY=VALUE" });
-      return;
-    }
-    const value = match[2]!;
-    const quote = value[0];
-    if (quote === '"' || quote === "'" || quote === "`") {
-      if (!value.slice(1).includes(quote)) openQuote = quote;
-    }
-  });
-  return bad;
-}
-
-function dotenvLine(name: string, value: string): string {
-  if (!value.includes("'") && !value.includes("\n")) return `${name}='${value}'`;
-  if (!value.includes('"') && !value.includes("\\"))
-    return `${name}="${value.replace(/\n/g, "\\n")}"`;
-  if (!value.includes("`")) return `${name}=\`${value}\``;
-  throw new CliError(`${name}'s value holds every kind of quote; export it with --format json`);
-}
-
 export function registerTransfer(secret: Command, cli: Cli): void {
   secret
     .command("import <file>")
@@ -55,17 +21,7 @@ export function registerTransfer(secret: Command, cli: Cli): void {
     .option("--owner <owner>", "a team (or user) to own them; yourself by default")
     .option("--overwrite", "rotate secrets that already exist")
     .action(async (file: string, opts: { owner?: string; overwrite?: boolean }) => {
-      let text: string;
-      try {
-        text = await readFile(file, "utf8");
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new CliError(
-          `cannot read ${file}: ${code === "ENOENT" ? "no such file" : (code ?? "unreadable")}`,
-        );
-      }
-      const entries = Object.entries(parse(text));
-      const bad = badLines(text);
+      const { entries, skipped: bad } = parseDotenv(await readTextFile(file));
       for (const b of bad) cli.io.err(`${file}:${b.line}: ${b.reason}, skipped\n`);
       const { client } = await cli.connect();
       const showProgress = process.stderr.isTTY === true && entries.length >= PROGRESS_FROM;
@@ -149,9 +105,17 @@ export function registerTransfer(secret: Command, cli: Cli): void {
           }
         });
       }
-      if (opts.format === "json") cli.io.out(`${JSON.stringify(values, null, 2)}\n`);
-      else
-        for (const [name, value] of Object.entries(values))
-          cli.io.out(`${dotenvLine(name.replace("/", "__"), value)}\n`);
+      if (opts.format === "json") return cli.io.out(`${JSON.stringify(values, null, 2)}\n`);
+      for (const [name, value] of Object.entries(values)) {
+        const line = dotenvLine(name.replace("/", "__"), value);
+        if (line !== undefined) cli.io.out(`${line}\n`);
+        else {
+          // One value dotenv cannot hold does not stop the rest: it is named, and the exit says so.
+          cli.io.err(
+            `${name}: dotenv has no form for this value, skipped (--format json holds it)\n`,
+          );
+          cli.exitCode = 1;
+        }
+      }
     });
 }

@@ -1,16 +1,31 @@
 /**
  * `coffer secret …`: add, ls, get, describe, rotate, rollback, rm, restore, disable, enable,
- * used-by, import, export.
+ * used-by, where-used, edit, promote, import, export. As Neu.ro's CLI, `add` and `rm` say
+ * nothing when all went well: scripts see only what needs attention.
  */
 import { toCofferError } from "@coffer/client";
 import type { SecretUsedByView } from "@coffer/core";
 import type { Command } from "commander";
 import { listAllSecrets, secretRef, type Cli } from "../context.js";
 import { CliError, UsageError } from "../errors.js";
+import { describeFailure } from "../failure.js";
 import { json, table, type Io } from "../output.js";
 import { readValue } from "../value-source.js";
 import { generateOptions, withGenerateOptions, type GenerateFlags } from "./generate-options.js";
 import { registerTransfer } from "./secret-transfer.js";
+import { registerSecretStages } from "./secret-stages.js";
+
+const EXAMPLES = `
+Examples (a value never goes on the command line, where history and ps keep it):
+  coffer secret add db-password @~/db-password.txt
+  printf %s "$DB_PASSWORD" | coffer secret add db-password -
+  coffer secret add api-key --generate --length 40 --description "payments API"
+  coffer secret ls --owner backend --json
+  coffer secret get db-password > db-password.txt
+  coffer secret rotate db-password @new-password.txt --pending
+  coffer secret promote db-password
+  coffer secret import .env --owner backend
+`;
 
 interface ValueFlags extends GenerateFlags {
   generate?: boolean;
@@ -75,7 +90,10 @@ async function acknowledgingUse<T>(
 }
 
 export function registerSecret(program: Command, cli: Cli): void {
-  const secret = program.command("secret").description("keep, read and manage secrets");
+  const secret = program
+    .command("secret")
+    .description("keep, read and manage secrets")
+    .addHelpText("after", EXAMPLES);
 
   const addForm =
     "coffer secret add NAME VALUE|@FILE|- [--owner TEAM] [--description T] [--generate …]";
@@ -85,7 +103,8 @@ export function registerSecret(program: Command, cli: Cli): void {
       .description("add a secret: VALUE, @FILE, - (stdin) or --generate")
       .option("--owner <owner>", "a team (or user) to own it; yourself by default")
       .option("--description <text>", "what it is for")
-      .option("--generate", "generate a random value"),
+      .option("--generate", "generate a random value")
+      .addHelpText("after", EXAMPLES),
   ).action(
     async (
       name: string,
@@ -94,12 +113,11 @@ export function registerSecret(program: Command, cli: Cli): void {
     ) => {
       const source = await valueOrGenerate(cli, value, opts, addForm);
       const { client } = await cli.connect();
-      const created = await client.secret.create.mutate({
+      await client.secret.create.mutate({
         secret: secretRef(name, opts.owner),
         ...source,
         ...(opts.description !== undefined ? { description: opts.description } : {}),
       });
-      cli.io.err(`Added ${created.uri} (version ${created.currentVersion})\n`);
     },
   );
 
@@ -113,9 +131,12 @@ export function registerSecret(program: Command, cli: Cli): void {
       const { client } = await cli.connect();
       const items = await listAllSecrets(client, opts);
       if (opts.json) return json(cli.io, items);
+      // One owner's secrets: a KEY column of bare names, as Neu.ro's `secret ls` prints them.
+      const first: [string, string] = opts.owner !== undefined ? ["key", "KEY"] : ["name", "NAME"];
       table(
         cli.io,
         items.map((s) => ({
+          key: s.name,
           name: `${s.owner}/${s.name}`,
           status: s.status,
           version: s.currentVersion,
@@ -123,7 +144,7 @@ export function registerSecret(program: Command, cli: Cli): void {
           description: s.description,
         })),
         [
-          ["name", "NAME"],
+          first,
           ["status", "STATUS"],
           ["version", "VERSION"],
           ["updated", "UPDATED"],
@@ -157,14 +178,23 @@ export function registerSecret(program: Command, cli: Cli): void {
           throw new UsageError("--stage is current, previous or pending");
         }
         const { client } = await cli.connect();
-        const revealed = await client.secret.reveal.mutate({
-          secret: secretRef(name, opts.owner),
-          ...(opts.version !== undefined ? { version: Number(opts.version) } : {}),
-          ...(opts.stage !== undefined
-            ? { stage: opts.stage as "current" | "previous" | "pending" }
-            : {}),
-          ...(opts.key !== undefined ? { key: opts.key } : {}),
-        });
+        const revealed = await client.secret.reveal
+          .mutate({
+            secret: secretRef(name, opts.owner),
+            ...(opts.version !== undefined ? { version: Number(opts.version) } : {}),
+            ...(opts.stage !== undefined
+              ? { stage: opts.stage as "current" | "previous" | "pending" }
+              : {}),
+            ...(opts.key !== undefined ? { key: opts.key } : {}),
+          })
+          .catch(async (error: unknown) => {
+            const bare = secretRef(name);
+            if (opts.owner !== undefined || bare.includes("/")) throw error;
+            if (toCofferError(error).errorCode !== "NOT_FOUND") throw error;
+            throw new CliError(
+              `${describeFailure(error, cli.target)}${await sharedNamed(cli, bare)}`,
+            );
+          });
         cli.io.out(cli.io.isTty ? `${revealed.value}\n` : revealed.value);
       },
     );
@@ -201,22 +231,32 @@ export function registerSecret(program: Command, cli: Cli): void {
         );
     });
 
-  const rotateForm = "coffer secret rotate NAME VALUE|@FILE|-|--generate";
+  const rotateForm = "coffer secret rotate NAME VALUE|@FILE|-|--generate [--pending]";
   withGenerateOptions(
     secret
       .command("rotate <name> [value]")
       .description("store a new current version: VALUE, @FILE, - (stdin) or --generate")
       .option("--owner <owner>", "the owner of NAME")
-      .option("--generate", "generate a random value"),
+      .option("--generate", "generate a random value")
+      .option("--pending", "store it as pending; `coffer secret promote NAME` makes it current"),
   ).action(
-    async (name: string, value: string | undefined, opts: ValueFlags & { owner?: string }) => {
+    async (
+      name: string,
+      value: string | undefined,
+      opts: ValueFlags & { owner?: string; pending?: boolean },
+    ) => {
       const source = await valueOrGenerate(cli, value, opts, rotateForm);
       const { client } = await cli.connect();
       const written = await client.secret.put.mutate({
         secret: secretRef(name, opts.owner),
         ...source,
+        ...(opts.pending ? { stage: "pending" as const } : {}),
       });
-      cli.io.err(`Rotated ${written.uri}: version ${written.version} is current\n`);
+      cli.io.err(
+        opts.pending
+          ? `Stored ${written.uri} version ${written.version} as pending: \`coffer secret promote\` makes it current\n`
+          : `Rotated ${written.uri}: version ${written.version} is current\n`,
+      );
     },
   );
 
@@ -253,14 +293,18 @@ export function registerSecret(program: Command, cli: Cli): void {
           throw new UsageError("--recovery-days takes a number of days from 7 to 30", form);
         }
         const { client } = await cli.connect();
-        const done = await acknowledgingUse(cli, "Delete", opts.yes, (acknowledgeUsedBy) =>
-          client.secret.delete.mutate({
+        let warned = false;
+        const done = await acknowledgingUse(cli, "Delete", opts.yes, (acknowledgeUsedBy) => {
+          warned = acknowledgeUsedBy;
+          return client.secret.delete.mutate({
             secret: secretRef(name, opts.owner),
             ...(opts.now ? { force: true } : {}),
             ...(opts.recoveryDays !== undefined ? { recoveryDays: Number(opts.recoveryDays) } : {}),
             ...(acknowledgeUsedBy ? { acknowledgeUsedBy } : {}),
-          }),
-        );
+          });
+        });
+        // Quiet when all went well (Neu.ro); after a warning, say what was done despite it.
+        if (!warned) return;
         if ("deleted" in done) cli.io.err(`Deleted ${done.uri}\n`);
         else
           cli.io.err(
@@ -313,5 +357,19 @@ export function registerSecret(program: Command, cli: Cli): void {
       printDependents((t) => cli.io.out(t), view);
     });
 
+  registerSecretStages(secret, cli);
   registerTransfer(secret, cli);
+}
+
+/** " (did you mean OWNER/NAME?)" when secrets of that name are shared with the caller. */
+async function sharedNamed(cli: Cli, name: string): Promise<string> {
+  try {
+    const { client } = await cli.connect();
+    const refs = (await listAllSecrets(client, { shared: true }))
+      .filter((s) => s.name === name)
+      .map((s) => `${s.owner}/${s.name}`);
+    return refs.length > 0 ? ` (did you mean ${refs.join(" or ")}?)` : "";
+  } catch {
+    return ""; // the hint is a courtesy: the failure it decorates is what matters
+  }
 }
