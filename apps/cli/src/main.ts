@@ -4,17 +4,20 @@
  * by `secret get`.
  */
 import { Command, CommanderError } from "commander";
+import { registerAccessKey } from "./commands/access-key.js";
 import { registerAdmin } from "./commands/admin.js";
 import { registerAutomation } from "./commands/automation.js";
 import { registerCompletion } from "./commands/completion.js";
 import { registerDeliveries } from "./commands/deliveries.js";
 import { registerHook } from "./commands/hook.js";
+import { registerKey } from "./commands/key.js";
 import { registerLogin } from "./commands/login.js";
 import { registerOidc } from "./commands/oidc.js";
 import { registerRotationCommands } from "./commands/rotation.js";
 import { registerRun } from "./commands/run.js";
 import { registerSecret } from "./commands/secret.js";
 import { registerSharing } from "./commands/sharing.js";
+import { registerTeam } from "./commands/team.js";
 import { registerToken } from "./commands/token.js";
 import type { Cli } from "./context.js";
 import { CliError, UsageError } from "./errors.js";
@@ -37,6 +40,9 @@ export function buildProgram(cli: Cli): Command {
   registerSharing(program, cli);
   registerToken(program, cli);
   registerAdmin(program, cli);
+  registerTeam(program, cli);
+  registerKey(program, cli);
+  registerAccessKey(program, cli);
   registerOidc(program, cli);
   registerRotationCommands(program, cli);
   registerHook(program, cli);

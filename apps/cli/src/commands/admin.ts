@@ -1,4 +1,4 @@
-/** `coffer user …`, `coffer team …`, `coffer audit …`, `coffer gen`. */
+/** `coffer user …`, `coffer audit …`, `coffer gen` (teams: team.ts). */
 import { generateRandomSecret } from "@coffer/core";
 import type { Command } from "commander";
 import type { Cli } from "../context.js";
@@ -8,8 +8,20 @@ import { json, table } from "../output.js";
 import { secretRef } from "../context.js";
 import { generateOptions, withGenerateOptions, type GenerateFlags } from "./generate-options.js";
 
+const USER_EXAMPLES = `
+Examples:
+  coffer user add alice > alice.token    # its first token, shown once: hand it over
+  coffer user ls --json
+  coffer user disable alice              # and all its tokens
+  coffer user enable alice
+  coffer token create --for alice --name recovery --expires 1d > alice.token
+`;
+
 export function registerAdmin(program: Command, cli: Cli): void {
-  const user = program.command("user").description("users (org admins)");
+  const user = program
+    .command("user")
+    .description("users (org admins)")
+    .addHelpText("after", USER_EXAMPLES);
   user
     .command("add <name>")
     .description("add a user; prints its first token (shown once) to hand over")
@@ -63,29 +75,6 @@ export function registerAdmin(program: Command, cli: Cli): void {
           ["teams", "TEAMS"],
         ],
       );
-    });
-
-  const team = program.command("team").description("teams");
-  team
-    .command("create <team>")
-    .description("create a team (org admins)")
-    .action(async (name: string) => {
-      const { client } = await cli.connect();
-      await client.team.create.mutate({ name });
-      cli.io.err(`Created team ${name}\n`);
-    });
-  team
-    .command("add <team> <user>")
-    .description("add a member (team admins and org admins)")
-    .option("--admin", "as a team admin")
-    .action(async (teamName: string, userName: string, opts: { admin?: boolean }) => {
-      const { client } = await cli.connect();
-      const m = await client.team.addMember.mutate({
-        team: teamName,
-        user: userName,
-        role: opts.admin ? "admin" : "member",
-      });
-      cli.io.err(`${m.user} is a ${m.role} of ${m.team}\n`);
     });
 
   const audit = program.command("audit").description("the audit log");

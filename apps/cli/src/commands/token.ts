@@ -9,6 +9,16 @@ import { json, table } from "../output.js";
 const CREATE_FORM =
   "coffer token create --name N --expires 30d [--perm SCOPE]… [--shared [--owner TEAM] | --for USER]";
 
+const EXAMPLES = `
+Examples:
+  coffer token create --name ci --expires 30d --perm 'ml/*=read' > ci.token   # shown once
+  coffer token create --name deploy --expires 7d --shared --owner ml > deploy.token
+  coffer token ls --json
+  coffer token disable tok_…        # the id from ls
+  coffer token enable tok_… --expires 30d
+  coffer token rm tok_…
+`;
+
 /**
  * A scope: `RESOURCE[=LEVEL]` (level read by default), RESOURCE being `*`, `secret:NAME`,
  * `OWNER/NAME`, `OWNER/*` or a secret URI. `NAME` alone means one of yours.
@@ -32,8 +42,33 @@ export function parseScope(text: string, org: string, self: string | null): Toke
   return { resource, level: level as TokenScope["level"] };
 }
 
+/** Commander's collector of a repeatable option. */
+export const repeatable = (value: string, all: string[]): string[] => [...all, value];
+
+/** `2026-01-02 03:04:05` of an ISO time, for tables. */
+export const shortTime = (iso: string): string => iso.slice(0, 19).replace("T", " ");
+
+export const scopeText = (scopes: readonly TokenScope[]): string =>
+  scopes.map((s) => `${s.resource}=${s.level}`).join(" ");
+
+/** The table of tokens and of access keys (which have no hint). */
+export const credentialColumns: readonly [string, string][] = [
+  ["id", "ID"],
+  ["name", "NAME"],
+  ["hint", "HINT"],
+  ["kind", "KIND"],
+  ["owner", "OWNER"],
+  ["status", "STATUS"],
+  ["createdBy", "MADE BY"],
+  ["expiresAt", "EXPIRES"],
+  ["scopes", "SCOPES"],
+];
+
 export function registerToken(program: Command, cli: Cli): void {
-  const token = program.command("token").description("tokens for people and automation");
+  const token = program
+    .command("token")
+    .description("tokens for people and automation")
+    .addHelpText("after", EXAMPLES);
 
   token
     .command("create")
@@ -43,7 +78,7 @@ export function registerToken(program: Command, cli: Cli): void {
     .option(
       "--perm <scope>",
       "RESOURCE[=LEVEL], repeatable; all you hold by default",
-      (v: string, all: string[]) => [...all, v],
+      repeatable,
       [] as string[],
     )
     .option("--shared", "a shared token (org admins), for a team (--owner) or the org")
@@ -97,20 +132,10 @@ export function registerToken(program: Command, cli: Cli): void {
           tokens.map((t) => ({
             ...t,
             owner: t.owner ?? "org",
-            scopes: t.scopes.map((s) => `${s.resource}=${s.level}`).join(" "),
-            expiresAt: t.expiresAt.slice(0, 19).replace("T", " "),
+            scopes: scopeText(t.scopes),
+            expiresAt: shortTime(t.expiresAt),
           })),
-          [
-            ["id", "ID"],
-            ["name", "NAME"],
-            ["hint", "HINT"],
-            ["kind", "KIND"],
-            ["owner", "OWNER"],
-            ["status", "STATUS"],
-            ["createdBy", "MADE BY"],
-            ["expiresAt", "EXPIRES"],
-            ["scopes", "SCOPES"],
-          ],
+          credentialColumns,
         );
       });
   }
