@@ -284,7 +284,7 @@ describe("coffer share and acl", () => {
 });
 
 describe("--help", () => {
-  it.each([["key"], ["access-key"], ["user"], ["team"], ["token"], ["acl"], ["share"]])(
+  it.each([["key"], ["access-key"], ["user"], ["team"], ["audit"], ["token"], ["acl"], ["share"]])(
     "coffer %s --help shows examples",
     async (command) => {
       const help = await ok([command, "--help"]);

@@ -17,6 +17,14 @@ Examples:
   coffer token create --for alice --name recovery --expires 1d > alice.token
 `;
 
+const AUDIT_EXAMPLES = `
+Examples:
+  coffer audit ls --since 24h
+  coffer audit ls --secret db-password --json
+  coffer audit verify                   # prints the head: keep it
+  coffer audit verify --expect-head 42:…   # later: the chain must still hold that head
+`;
+
 export function registerAdmin(program: Command, cli: Cli): void {
   const user = program
     .command("user")
@@ -77,7 +85,10 @@ export function registerAdmin(program: Command, cli: Cli): void {
       );
     });
 
-  const audit = program.command("audit").description("the audit log");
+  const audit = program
+    .command("audit")
+    .description("the audit log")
+    .addHelpText("after", AUDIT_EXAMPLES);
   audit
     .command("ls")
     .description("recent events (yours; a secret's with --secret; all for org admins)")
