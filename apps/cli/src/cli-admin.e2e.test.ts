@@ -163,6 +163,20 @@ describe("coffer access-key", () => {
     ]);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/^coffer: --owner TEAM or --org, not both\nusage: /);
+    const bare = await coffer([
+      "access-key",
+      "create",
+      "x",
+      "--expires",
+      "1d",
+      "--org",
+      "--perm",
+      "db",
+    ]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(
+      /^coffer: scope db: write OWNER\/NAME\nusage: coffer access-key create /,
+    );
     const noExpiry = await coffer(["access-key", "create", "x"]);
     expect(noExpiry.code).toBe(2);
   });

@@ -54,7 +54,7 @@ export function registerAccessKey(program: Command, cli: Cli): void {
         const shared = opts.owner !== undefined || opts.org === true;
         // `NAME` alone in a scope is a secret of the key's owner (none for the org's: OWNER/NAME).
         const owner = opts.org ? null : (opts.owner ?? me.name);
-        const scopes = opts.perm.map((p) => parseScope(p, me.org, owner));
+        const scopes = opts.perm.map((p) => parseScope(p, me.org, owner, CREATE_FORM));
         const made = await client.accessKey.create.mutate({
           name,
           expiresInSeconds: seconds,

@@ -23,10 +23,15 @@ Examples:
  * A scope: `RESOURCE[=LEVEL]` (level read by default), RESOURCE being `*`, `secret:NAME`,
  * `OWNER/NAME`, `OWNER/*` or a secret URI. `NAME` alone means one of yours.
  */
-export function parseScope(text: string, org: string, self: string | null): TokenScope {
+export function parseScope(
+  text: string,
+  org: string,
+  self: string | null,
+  form: string = CREATE_FORM,
+): TokenScope {
   const [resourceText = "", level = "read"] = text.split("=");
   if (!["list", "read", "write", "manage"].includes(level)) {
-    throw new UsageError(`scope ${text}: the level is list, read, write or manage`, CREATE_FORM);
+    throw new UsageError(`scope ${text}: the level is list, read, write or manage`, form);
   }
   let resource =
     resourceText.startsWith("secret:") && !resourceText.startsWith("secret://")
@@ -34,7 +39,7 @@ export function parseScope(text: string, org: string, self: string | null): Toke
       : resourceText;
   if (resource !== "*" && !resource.startsWith("secret://")) {
     if (!resource.includes("/")) {
-      if (self === null) throw new UsageError(`scope ${text}: write OWNER/NAME`, CREATE_FORM);
+      if (self === null) throw new UsageError(`scope ${text}: write OWNER/NAME`, form);
       resource = `${self}/${resource}`;
     }
     resource = `secret://${org}/${resource}`;
