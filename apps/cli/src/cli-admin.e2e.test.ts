@@ -249,7 +249,7 @@ describe("coffer share and acl", () => {
     expect(conflict.code).toBe(2);
     const bad = await coffer(["share", "secret:shared-db", "carol", "owner"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^coffer: the level is list, read, write or manage, not owner\n/);
+    expect(bad.stderr).toMatch(/^coffer: the level is list, read, write or manage, not "owner"\n/);
 
     const byMe = JSON.parse((await ok(["acl", "ls", "--by-me", "--json"])).stdout) as {
       resource: string;

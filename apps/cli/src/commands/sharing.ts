@@ -2,12 +2,9 @@
 import type { Command } from "commander";
 import { secretRef, type Cli } from "../context.js";
 import { UsageError } from "../errors.js";
+import { grantLevel } from "../grant-words.js";
 import { json, table } from "../output.js";
 
-const LEVELS = ["list", "read", "write", "manage"] as const;
-type Level = (typeof LEVELS)[number];
-
-const SHARE_FORM = "coffer share secret:NAME|OWNER/NAME|OWNER/*|URI USER|TEAM [read|write|manage]";
 const ACL_FORM = "coffer acl ls [--by-me | --to-me | --secret OWNER/NAME] [--json]";
 
 const SHARE_EXAMPLES = `
@@ -46,19 +43,12 @@ export function registerSharing(program: Command, cli: Cli): void {
         word: string | undefined,
         opts: { perm?: string },
       ) => {
-        if (word !== undefined && opts.perm !== undefined && word !== opts.perm)
-          throw new UsageError(`the level is ${word} or ${opts.perm}: give one`, SHARE_FORM);
-        const level = word ?? opts.perm ?? "read";
-        if (!(LEVELS as readonly string[]).includes(level))
-          throw new UsageError(
-            `${word !== undefined ? "the level" : "--perm"} is list, read, write or manage, not ${level}`,
-            SHARE_FORM,
-          );
+        const level = grantLevel(word, opts.perm);
         const { client } = await cli.connect();
         const grant = await client.grant.share.mutate({
           resource: secretRef(resource),
           subject,
-          level: level as Level,
+          level,
         });
         cli.io.err(`Shared ${grant.resource} with ${grant.subject} (${grant.level})\n`);
       },
