@@ -137,6 +137,8 @@ describe("coffer run --all", () => {
     );
     const lonePrefix = await coffer(["run", "--prefix", "ML_", "--", "true"]);
     expect(lonePrefix.code).toBe(2);
+    const help = await coffer(["run", "--help"]);
+    expect(help.stdout).toContain("$ coffer run --all ml -- node app.js");
   });
 });
 
@@ -174,14 +176,21 @@ describe("references in --env-file and in the inherited environment", () => {
     });
   });
 
-  it("names the variable whose reference it cannot read, and starts nothing", async () => {
-    const other = await coffer(["run", "--", "echo", "started"], {
-      env: { ELSEWHERE: "{vault://env/some_var}" },
+  it("leaves other backends' references to the command; names a variable it cannot resolve, and starts nothing", async () => {
+    const other = await coffer(["run", "--", ...printEnv("ELSEWHERE")], {
+      env: { ELSEWHERE: "{vault://env/some_var} {vault://coffer/ml/db_user}" },
     });
-    expect(other.code).toBe(1);
-    expect(other.stdout).toBe("");
-    expect(other.stderr).toMatch(
-      /^coffer: not started: ELSEWHERE \(the environment\) holds a reference/,
+    expect(other.code, other.stderr).toBe(0);
+    expect(JSON.parse(other.stdout)).toEqual({
+      ELSEWHERE: "{vault://env/some_var} fake-user-value",
+    });
+    const malformed = await coffer(["run", "--", "echo", "started"], {
+      env: { BROKEN: "{vault://coffer/ml/db_user#x}" },
+    });
+    expect(malformed.code).toBe(1);
+    expect(malformed.stdout).toBe("");
+    expect(malformed.stderr).toMatch(
+      /^coffer: not started: BROKEN \(the environment\) holds a malformed reference/,
     );
     const missing = await coffer(["run", "--", "echo", "started"], {
       env: { GONE: "{vault://coffer/ml/nope}" },

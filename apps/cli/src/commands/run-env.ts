@@ -3,13 +3,13 @@
  * environment `coffer run` inherits, or in an `--env-file` (dotenv syntax, read by the `dotenv`
  * package). Every `{vault://coffer/…}` in a value is replaced by the secret (a value may hold
  * several, and text around them: `Bearer {vault://coffer/ml/token}`); a variable without one
- * passes as it is. Only the `coffer` backend is read here: another backend is an error naming
- * the variable, as is a malformed reference (never the rest of the value).
+ * passes as it is. Only the `coffer` backend is read here: a reference to another backend
+ * (`{vault://env/…}`) is left as written, for the command to resolve (the gateway app reads
+ * its own); a malformed reference that names coffer is an error naming the variable (never the
+ * rest of the value).
  */
 import { readFile } from "node:fs/promises";
 import {
-  containsVaultReference,
-  DEFAULT_BACKENDS,
   findVaultReferences,
   ReferenceSyntaxError,
   revealItemOf,
@@ -19,7 +19,7 @@ import {
 import { parse } from "dotenv";
 import { CliError } from "../errors.js";
 
-const COFFER_ONLY = { backends: { coffer: DEFAULT_BACKENDS["coffer"]! } };
+const COFFER_PREFIX = "{vault://coffer/";
 
 /** A variable with the references found in its value. */
 export interface TemplatedVariable {
@@ -35,14 +35,14 @@ export interface TemplatedVariable {
 export function templatedVariables(env: NodeJS.ProcessEnv, from: string): TemplatedVariable[] {
   const out: TemplatedVariable[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || !containsVaultReference(value)) continue;
+    if (value === undefined || !value.includes(COFFER_PREFIX)) continue;
     let found: FoundReference[];
     try {
-      found = findVaultReferences(value, COFFER_ONLY);
+      found = findVaultReferences(value).filter((f) => f.reference.backend === "coffer");
     } catch (error) {
       if (error instanceof ReferenceSyntaxError) {
         throw new CliError(
-          `not started: ${name} (${from}) holds a reference coffer run cannot read: ${error.reason}; coffer run reads {vault://coffer/…} only`,
+          `not started: ${name} (${from}) holds a malformed reference: ${error.reason}`,
         );
       }
       throw error;

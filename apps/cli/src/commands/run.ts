@@ -1,8 +1,11 @@
 /**
- * `coffer run [--env VAR=REF | --env VAR:secret:NAME]… [--volume secret:NAME:PATH]… -- CMD ARGS…`
+ * `coffer run [-e VAR=REF | -e VAR:secret:NAME]… [-v secret:NAME:PATH]… [--all OWNER[/P*]…
+ * [--prefix P]] [--env-file FILE]… [--watch] [--mask] -- CMD ARGS…`
  *
- * Every reference is fetched in one request; a missing one stops everything before the command
- * starts, naming it. Variables are set for the command; volume files are written with mode 0600
+ * Every value is revealed in one request (run-fetch.ts; `--all` lists its owners first, see
+ * run-all.ts; references in the environment and in `--env-file`, run-env.ts); a missing one
+ * stops everything before the command starts, naming it. `--mask` filters the command's output
+ * (run-mask.ts), `--watch` restarts it when a secret changes (run-watch.ts). Variables are set for the command; volume files are written with mode 0600
  * (a relative PATH lands in a private temporary directory, exported as COFFER_SECRETS_DIR) and
  * removed when the command ends, also on a signal. Signals are forwarded; the exit code is the
  * command's (128 + the signal's number when it was killed by one).
@@ -23,7 +26,7 @@ import { maskPatterns, MIN_MASKED, tooShortToMask } from "./run-mask.js";
 import { watchChanges } from "./run-watch.js";
 
 const FORM =
-  "coffer run [--env VAR=REF | --env VAR:secret:NAME]… [--volume secret:NAME:PATH]… -- CMD ARGS…";
+  "coffer run [-e VAR=REF | -e VAR:secret:NAME]… [-v secret:NAME:PATH]… [--all OWNER[/P*] [--prefix P]]… [--env-file FILE]… [--watch] [--mask] -- CMD ARGS…";
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A reference as typed: `NAME`, `OWNER/NAME[/KEY]`, `secret:NAME`, with `#N`, or `{vault://coffer/…}`. */
