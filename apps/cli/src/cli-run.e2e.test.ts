@@ -82,6 +82,22 @@ describe("coffer run --all", () => {
     expect(proxy!.requests.filter((r) => r.includes("secret.list"))).toHaveLength(1);
   });
 
+  it("above 100 secrets, reveals in calls of 100 that still go out as one HTTP request", async () => {
+    await admin.team.create.mutate({ name: "many" });
+    const names = Array.from({ length: 150 }, (_, i) => `v_${i}`);
+    await Promise.all(
+      names.map((name, i) =>
+        admin.secret.create.mutate({ secret: `many/${name}`, value: `fake-many-${i}` }),
+      ),
+    );
+    proxy!.requests.length = 0;
+    const run = await coffer(["run", "--all", "many", "--", ...printEnv("V_0", "V_149")]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ V_0: "fake-many-0", V_149: "fake-many-149" });
+    const reveals = proxy!.requests.filter((r) => r.includes("secret.batchReveal"));
+    expect(reveals).toEqual(["POST /trpc/secret.batchReveal,secret.batchReveal"]);
+  });
+
   it("takes OWNER/PREFIX* and --prefix; an explicit -e wins over the wildcard, with a notice", async () => {
     const run = await coffer(
       [
@@ -225,43 +241,60 @@ describe("coffer run --mask", () => {
   });
 });
 
+/** `coffer run --watch ARGS… -- node` printing `value $W` once per start; killed when done. */
+function watching(args: string[]) {
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      "run",
+      "--watch",
+      ...args,
+      "--",
+      process.execPath,
+      "-e",
+      `console.log("value " + process.env.W); setInterval(() => {}, 1000);`,
+    ],
+    { env: { ...cliEnv(home), ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const seen = { out: "", err: "" };
+  child.stdout.on("data", (chunk: Buffer) => (seen.out += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (seen.err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  const shows = (text: string): Promise<true> =>
+    eventually(`output ${JSON.stringify(text)}`, () =>
+      seen.out.includes(text) ? true : undefined,
+    );
+  return { child, seen, exited, shows };
+}
+
 describe("coffer run --watch", () => {
   it("restarts the command with the new value when an injected secret changes", async () => {
     await admin.secret.create.mutate({ secret: "ml/watched", value: "fake-watch-one" });
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        "run",
-        "--watch",
-        "-e",
-        "W=ml/watched",
-        "--",
-        process.execPath,
-        "-e",
-        `console.log("value " + process.env.W); setInterval(() => {}, 1000);`,
-      ],
-      { env: { ...cliEnv(home), ...env }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { child, seen, exited, shows } = watching(["-e", "W=ml/watched"]);
     try {
-      await eventually("the first value", () =>
-        out.includes("value fake-watch-one\n") ? true : undefined,
-      );
+      await shows("value fake-watch-one\n");
       await admin.secret.put.mutate({ secret: "ml/watched", value: "fake-watch-two" });
-      await eventually("the restart", () =>
-        out.includes("value fake-watch-two\n") ? true : undefined,
-      );
-      expect(err).toContain("coffer: a secret changed; restarting the command\n");
-      // A change to a secret it does not inject restarts nothing.
-      await admin.secret.put.mutate({ secret: "ml/db_user", value: "fake-user-value" });
+      await shows("value fake-watch-two\n");
+      expect(seen.err).toContain("coffer: a secret changed; restarting the command\n");
       child.kill("SIGTERM");
       expect(await exited).toBe(143);
-      expect(out).toBe("value fake-watch-one\nvalue fake-watch-two\n");
+      expect(seen.out).toBe("value fake-watch-one\nvalue fake-watch-two\n");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("with --all, restarts when a secret is added under the owner", async () => {
+    await admin.team.create.mutate({ name: "watched" });
+    await admin.secret.create.mutate({ secret: "watched/first", value: "fake-first" });
+    const { child, exited, shows } = watching(["--all", "watched"]);
+    try {
+      await shows("value undefined\n");
+      await admin.secret.create.mutate({ secret: "watched/w", value: "fake-added" });
+      await shows("value fake-added\n");
+      child.kill("SIGINT");
+      expect(await exited).toBe(130);
     } finally {
       child.kill("SIGKILL");
     }
