@@ -28004,6 +28004,109 @@ function readQuery(ref, syntax, query, text, queryBase) {
   ref.options = options;
 }
 
+// ../../packages/core/dist/references/env-names.js
+function envNameOf(name) {
+  return name.replaceAll("-", "_").toUpperCase();
+}
+function suggestedPrefix(owner) {
+  const prefix = `${envNameOf(owner)}_`;
+  return reservedPrefixOf(prefix) === void 0 ? prefix : `COFFER_${prefix}`;
+}
+var RESERVED_NAMES = /* @__PURE__ */ new Set([
+  // Shells: where commands are found, what a shell sources or runs before each command.
+  "PATH",
+  "HOME",
+  "SHELL",
+  "ENV",
+  "BASH_ENV",
+  "IFS",
+  "CDPATH",
+  "PS4",
+  "PROMPT_COMMAND",
+  "ZDOTDIR",
+  // Language runtimes: options and module paths read by every process started.
+  "NODE_OPTIONS",
+  "NODE_PATH",
+  "PYTHONPATH",
+  "PYTHONSTARTUP",
+  "PYTHONHOME",
+  "PERL5LIB",
+  "PERL5OPT",
+  "PERLLIB",
+  "PERL5DB",
+  "RUBYOPT",
+  "RUBYLIB",
+  "JAVA_TOOL_OPTIONS",
+  "JDK_JAVA_OPTIONS",
+  "_JAVA_OPTIONS",
+  "CLASSPATH",
+  // git and ssh: commands they run for transport, credentials, diffs and new repositories.
+  "GIT_SSH",
+  "GIT_SSH_COMMAND",
+  "GIT_ASKPASS",
+  "SSH_ASKPASS",
+  "GIT_EXEC_PATH",
+  "GIT_PROXY_COMMAND",
+  "GIT_EXTERNAL_DIFF",
+  "GIT_TEMPLATE_DIR",
+  // Programs other programs start for the user.
+  "EDITOR",
+  "VISUAL",
+  "PAGER",
+  "LESSOPEN",
+  "LESSCLOSE",
+  // glibc loads conversion modules from here.
+  "GCONV_PATH",
+  // Where traffic goes and whom it trusts: a proxy or a disabled check would read the
+  // GITHUB_TOKEN that checkout and git push carry.
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "ALL_PROXY",
+  "NO_PROXY",
+  "NODE_TLS_REJECT_UNAUTHORIZED",
+  "NODE_EXTRA_CA_CERTS",
+  "GIT_SSL_NO_VERIFY",
+  "GIT_SSL_CAINFO",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "REQUESTS_CA_BUNDLE",
+  "CURL_CA_BUNDLE",
+  // Package and build tools: where packages come from, what wraps the compiler.
+  "PIP_INDEX_URL",
+  "PIP_EXTRA_INDEX_URL",
+  "GOFLAGS",
+  "GOPROXY",
+  "RUSTC_WRAPPER",
+  "GIT_EDITOR",
+  // Windows: the command interpreter and what counts as a program.
+  "COMSPEC",
+  "PATHEXT",
+  "PSMODULEPATH"
+]);
+var RESERVED_PREFIXES = [
+  // The dynamic loaders (LD_PRELOAD, LD_LIBRARY_PATH; DYLD_INSERT_LIBRARIES on macOS).
+  "LD_",
+  "DYLD_",
+  // The runner's own: its files (GITHUB_ENV, GITHUB_PATH…), its token endpoints
+  // (ACTIONS_ID_TOKEN_REQUEST_URL…), the inputs and state of later actions.
+  "GITHUB_",
+  "RUNNER_",
+  "ACTIONS_",
+  "INPUT_",
+  "STATE_",
+  // git configuration from the environment (GIT_CONFIG_COUNT, _KEY_n, _VALUE_n, _GLOBAL).
+  "GIT_CONFIG_",
+  // npm reads any option from npm_config_* (script-shell, node-options…).
+  "NPM_CONFIG_"
+];
+function reservedPrefixOf(name) {
+  const upper = name.toUpperCase();
+  return RESERVED_PREFIXES.find((prefix) => upper.startsWith(prefix));
+}
+function isReservedVariable(name) {
+  return RESERVED_NAMES.has(name.toUpperCase()) || reservedPrefixOf(name) !== void 0;
+}
+
 // ../../packages/core/dist/references/template.js
 var MAX_TEMPLATE_LENGTH = 1024 * 1024;
 
@@ -31340,102 +31443,6 @@ function runnerFiles(env = process.env) {
   };
 }
 
-// src/reserved-variables.ts
-var RESERVED_NAMES = /* @__PURE__ */ new Set([
-  // Shells: where commands are found, what a shell sources or runs before each command.
-  "PATH",
-  "HOME",
-  "SHELL",
-  "ENV",
-  "BASH_ENV",
-  "IFS",
-  "CDPATH",
-  "PS4",
-  "PROMPT_COMMAND",
-  "ZDOTDIR",
-  // Language runtimes: options and module paths read by every process started.
-  "NODE_OPTIONS",
-  "NODE_PATH",
-  "PYTHONPATH",
-  "PYTHONSTARTUP",
-  "PYTHONHOME",
-  "PERL5LIB",
-  "PERL5OPT",
-  "PERLLIB",
-  "PERL5DB",
-  "RUBYOPT",
-  "RUBYLIB",
-  "JAVA_TOOL_OPTIONS",
-  "JDK_JAVA_OPTIONS",
-  "_JAVA_OPTIONS",
-  "CLASSPATH",
-  // git and ssh: commands they run for transport, credentials, diffs and new repositories.
-  "GIT_SSH",
-  "GIT_SSH_COMMAND",
-  "GIT_ASKPASS",
-  "SSH_ASKPASS",
-  "GIT_EXEC_PATH",
-  "GIT_PROXY_COMMAND",
-  "GIT_EXTERNAL_DIFF",
-  "GIT_TEMPLATE_DIR",
-  // Programs other programs start for the user.
-  "EDITOR",
-  "VISUAL",
-  "PAGER",
-  "LESSOPEN",
-  "LESSCLOSE",
-  // glibc loads conversion modules from here.
-  "GCONV_PATH",
-  // Where traffic goes and whom it trusts: a proxy or a disabled check would read the
-  // GITHUB_TOKEN that checkout and git push carry.
-  "HTTP_PROXY",
-  "HTTPS_PROXY",
-  "ALL_PROXY",
-  "NO_PROXY",
-  "NODE_TLS_REJECT_UNAUTHORIZED",
-  "NODE_EXTRA_CA_CERTS",
-  "GIT_SSL_NO_VERIFY",
-  "GIT_SSL_CAINFO",
-  "SSL_CERT_FILE",
-  "SSL_CERT_DIR",
-  "REQUESTS_CA_BUNDLE",
-  "CURL_CA_BUNDLE",
-  // Package and build tools: where packages come from, what wraps the compiler.
-  "PIP_INDEX_URL",
-  "PIP_EXTRA_INDEX_URL",
-  "GOFLAGS",
-  "GOPROXY",
-  "RUSTC_WRAPPER",
-  "GIT_EDITOR",
-  // Windows: the command interpreter and what counts as a program.
-  "COMSPEC",
-  "PATHEXT",
-  "PSMODULEPATH"
-]);
-var RESERVED_PREFIXES = [
-  // The dynamic loaders (LD_PRELOAD, LD_LIBRARY_PATH; DYLD_INSERT_LIBRARIES on macOS).
-  "LD_",
-  "DYLD_",
-  // The runner's own: its files (GITHUB_ENV, GITHUB_PATH…), its token endpoints
-  // (ACTIONS_ID_TOKEN_REQUEST_URL…), the inputs and state of later actions.
-  "GITHUB_",
-  "RUNNER_",
-  "ACTIONS_",
-  "INPUT_",
-  "STATE_",
-  // git configuration from the environment (GIT_CONFIG_COUNT, _KEY_n, _VALUE_n, _GLOBAL).
-  "GIT_CONFIG_",
-  // npm reads any option from npm_config_* (script-shell, node-options…).
-  "NPM_CONFIG_"
-];
-function reservedPrefixOf(name) {
-  const upper = name.toUpperCase();
-  return RESERVED_PREFIXES.find((prefix) => upper.startsWith(prefix));
-}
-function isReservedVariable(name) {
-  return RESERVED_NAMES.has(name.toUpperCase()) || reservedPrefixOf(name) !== void 0;
-}
-
 // src/input-lines.ts
 var InputLineError = class extends Error {
   constructor(input, line, reason) {
@@ -31455,13 +31462,6 @@ var ENV_PREFIX_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 var COFFER_ONLY = { backends: { coffer: DEFAULT_BACKENDS["coffer"] } };
 var QUOTE_MAX = 80;
 var quote = (text) => JSON.stringify(text.length > QUOTE_MAX ? `${text.slice(0, QUOTE_MAX)}\u2026` : text);
-function envNameOf(name) {
-  return name.replaceAll("-", "_").toUpperCase();
-}
-function suggestedPrefix(owner) {
-  const prefix = `${envNameOf(owner)}_`;
-  return reservedPrefixOf(prefix) === void 0 ? prefix : `COFFER_${prefix}`;
-}
 function rawLines(input, text) {
   const out = [];
   text.split(/\r?\n/).forEach((raw, i) => {

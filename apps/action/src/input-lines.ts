@@ -14,6 +14,8 @@
  */
 import {
   DEFAULT_BACKENDS,
+  envNameOf,
+  suggestedPrefix,
   parseVaultReference,
   PRINCIPAL_NAME_RE,
   ReferenceSyntaxError,
@@ -71,16 +73,8 @@ const QUOTE_MAX = 80;
 const quote = (text: string): string =>
   JSON.stringify(text.length > QUOTE_MAX ? `${text.slice(0, QUOTE_MAX)}…` : text);
 
-/** The environment variable a name (or key) becomes: uppercased, `-` → `_`. */
-export function envNameOf(name: string): string {
-  return name.replaceAll("-", "_").toUpperCase();
-}
-
-/** A prefix to suggest for `OWNER/*`: the owner's env name and `_`, unless that is reserved. */
-export function suggestedPrefix(owner: string): string {
-  const prefix = `${envNameOf(owner)}_`;
-  return reservedPrefixOf(prefix) === undefined ? prefix : `COFFER_${prefix}`;
-}
+/** Names and prefixes as `coffer run --all` derives them too (core). */
+export { envNameOf, suggestedPrefix };
 
 interface RawLine {
   line: number;

@@ -22,6 +22,7 @@ export * from "./oidc/issuer-url.js";
 export * from "./oidc/policy-rules.js";
 
 export * from "./references/env-backend-rules.js";
+export * from "./references/env-names.js";
 export * from "./references/find-references.js";
 export * from "./references/json-key.js";
 export * from "./references/lookalikes.js";
