@@ -493,7 +493,7 @@ describe("tokens, users, teams, audit, gen", () => {
     expect((await coffer(["team", "create", "ml"])).code).toBe(0);
     expect((await coffer(["user", "add", "carol"])).code).toBe(0);
     expect((await coffer(["team", "add", "ml", "carol", "--admin"])).stderr).toContain(
-      "carol is a admin of ml",
+      "carol is an admin of ml",
     );
     expect((await coffer(["user", "disable", "carol"])).code).toBe(0);
     const events = JSON.parse(

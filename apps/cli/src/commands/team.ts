@@ -33,7 +33,7 @@ export function registerTeam(program: Command, cli: Cli): void {
         user: userName,
         role: opts.admin ? "admin" : "member",
       });
-      cli.io.err(`${m.user} is a ${m.role} of ${m.team}\n`);
+      cli.io.err(`${m.user} is ${m.role === "admin" ? "an" : "a"} ${m.role} of ${m.team}\n`);
     });
   for (const verb of ["ls", "list"]) {
     team
