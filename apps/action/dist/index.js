@@ -20986,8 +20986,8 @@ var require_keyword = __commonJS({
       var _a;
       const { gen, keyword, schema, parentSchema, $data, it } = cxt;
       checkAsyncKeyword(it, def);
-      const validate2 = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
-      const validateRef = useKeyword(gen, keyword, validate2);
+      const validate = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
+      const validateRef = useKeyword(gen, keyword, validate);
       const valid = gen.let("valid");
       cxt.block$data(valid, validateKeyword);
       cxt.ok((_a = def.valid) !== null && _a !== void 0 ? _a : valid);
@@ -22060,28 +22060,28 @@ var require_compile = __commonJS({
         if (this.opts.code.process)
           sourceCode = this.opts.code.process(sourceCode, sch);
         const makeValidate = new Function(`${names_1.default.self}`, `${names_1.default.scope}`, sourceCode);
-        const validate2 = makeValidate(this, this.scope.get());
-        this.scope.value(validateName, { ref: validate2 });
-        validate2.errors = null;
-        validate2.schema = sch.schema;
-        validate2.schemaEnv = sch;
+        const validate = makeValidate(this, this.scope.get());
+        this.scope.value(validateName, { ref: validate });
+        validate.errors = null;
+        validate.schema = sch.schema;
+        validate.schemaEnv = sch;
         if (sch.$async)
-          validate2.$async = true;
+          validate.$async = true;
         if (this.opts.code.source === true) {
-          validate2.source = { validateName, validateCode, scopeValues: gen._values };
+          validate.source = { validateName, validateCode, scopeValues: gen._values };
         }
         if (this.opts.unevaluated) {
           const { props, items } = schemaCxt;
-          validate2.evaluated = {
+          validate.evaluated = {
             props: props instanceof codegen_1.Name ? void 0 : props,
             items: items instanceof codegen_1.Name ? void 0 : items,
             dynamicProps: props instanceof codegen_1.Name,
             dynamicItems: items instanceof codegen_1.Name
           };
-          if (validate2.source)
-            validate2.source.evaluated = (0, codegen_1.stringify)(validate2.evaluated);
+          if (validate.source)
+            validate.source.evaluated = (0, codegen_1.stringify)(validate.evaluated);
         }
-        sch.validate = validate2;
+        sch.validate = validate;
         return sch;
       } catch (e) {
         delete sch.validate;
@@ -23513,7 +23513,7 @@ var require_core = __commonJS({
         uriResolver
       };
     }
-    var Ajv3 = class {
+    var Ajv2 = class {
       constructor(opts = {}) {
         this.schemas = {};
         this.refs = {};
@@ -23883,9 +23883,9 @@ var require_core = __commonJS({
         }
       }
     };
-    Ajv3.ValidationError = validation_error_1.default;
-    Ajv3.MissingRefError = ref_error_1.default;
-    exports.default = Ajv3;
+    Ajv2.ValidationError = validation_error_1.default;
+    Ajv2.MissingRefError = ref_error_1.default;
+    exports.default = Ajv2;
     function checkOptions(checkOpts, options, msg, log = "error") {
       for (const key in checkOpts) {
         const opt = key;
@@ -25996,7 +25996,7 @@ var require_ajv = __commonJS({
     var draft7MetaSchema = require_json_schema_draft_07();
     var META_SUPPORT_DATA = ["/properties"];
     var META_SCHEMA_ID = "http://json-schema.org/draft-07/schema";
-    var Ajv3 = class extends core_1.default {
+    var Ajv2 = class extends core_1.default {
       _addVocabularies() {
         super._addVocabularies();
         draft7_1.default.forEach((v) => this.addVocabulary(v));
@@ -26015,11 +26015,11 @@ var require_ajv = __commonJS({
         return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
       }
     };
-    exports.Ajv = Ajv3;
-    module.exports = exports = Ajv3;
-    module.exports.Ajv = Ajv3;
+    exports.Ajv = Ajv2;
+    module.exports = exports = Ajv2;
+    module.exports.Ajv = Ajv2;
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.default = Ajv3;
+    exports.default = Ajv2;
     var validate_1 = require_validate();
     Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
       return validate_1.KeywordCxt;
@@ -27632,15 +27632,15 @@ ajv.addKeyword({
 function compileSchema(schema) {
   let compiled;
   const compile = () => compiled ??= ajv.compile(withStorableText(schema));
-  const validate2 = ((data) => {
+  const validate = ((data) => {
     const check = compile();
     const valid = check(data);
-    validate2.errors = check.errors;
+    validate.errors = check.errors;
     return valid;
   });
-  validate2.compile = () => void compile();
-  Object.defineProperty(validate2, "schema", { value: schema });
-  return validate2;
+  validate.compile = () => void compile();
+  Object.defineProperty(validate, "schema", { value: schema });
+  return validate;
 }
 function withStorableText(schema) {
   if (Array.isArray(schema))
@@ -28232,7 +28232,6 @@ var gatewayOptionsSchema = objectSchema({
 var gatewayOptionsValidator = compileSchema(gatewayOptionsSchema);
 
 // ../../packages/core/dist/api/gateway-config.js
-var import_ajv2 = __toESM(require_ajv(), 1);
 var MAX_GATEWAY_ROUTES = 1e3;
 var MAX_GATEWAY_TEMPLATES_PER_ROUTE = 64;
 var PCHAR = "[A-Za-z0-9._~!$&'()*+,;=:@%-]";
@@ -28336,19 +28335,6 @@ var gatewayConfigSchema = {
     }
   }
 };
-function isHttpUrl(text) {
-  if (!/^https?:\/\/[^/?#\s]/i.test(text) || /[?#\s]/.test(text))
-    return false;
-  try {
-    const url = new URL(text);
-    return url.hostname !== "" && url.username === "" && url.password === "";
-  } catch {
-    return false;
-  }
-}
-var configAjv = new import_ajv2.Ajv({ strict: true, allErrors: true, coerceTypes: false });
-configAjv.addFormat("http-url", { type: "string", validate: isHttpUrl });
-var validate = configAjv.compile(gatewayConfigSchema);
 
 // ../../packages/core/dist/api/grants.js
 var grantInputs = {

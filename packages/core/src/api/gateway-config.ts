@@ -7,7 +7,7 @@
  * every string, map and list is bounded. Issues name the JSON pointer of the field and the rule
  * broken, never the rejected data (a header template may hold a literal credential).
  */
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { closestName } from "../did-you-mean.js";
 import { MAX_CACHE_SECONDS, MAX_REFERENCE_LENGTH } from "../model/limits.js";
 import type { ValidationIssue } from "../validation.js";
@@ -187,9 +187,19 @@ export function isHttpUrl(text: string): boolean {
   }
 }
 
-const configAjv = new Ajv({ strict: true, allErrors: true, coerceTypes: false });
-configAjv.addFormat("http-url", { type: "string", validate: isHttpUrl });
-const validate = configAjv.compile<GatewayConfig>(gatewayConfigSchema);
+/**
+ * Compiled on first use, not at import: every part imports core, and compiling this schema
+ * (with ajv's meta-schema) cost the CLI's every start about 60 ms.
+ */
+let compiled: ValidateFunction<GatewayConfig> | undefined;
+function configValidator(): ValidateFunction<GatewayConfig> {
+  if (compiled === undefined) {
+    const configAjv = new Ajv({ strict: true, allErrors: true, coerceTypes: false });
+    configAjv.addFormat("http-url", { type: "string", validate: isHttpUrl });
+    compiled = configAjv.compile<GatewayConfig>(gatewayConfigSchema);
+  }
+  return compiled;
+}
 
 const MAX_SHOWN = 64;
 
@@ -273,6 +283,7 @@ export type GatewayConfigCheck =
 
 /** Checks a parsed config file against the schema; every problem, each with its JSON pointer. */
 export function validateGatewayConfig(data: unknown): GatewayConfigCheck {
+  const validate = configValidator();
   if (validate(data)) return { ok: true, config: data };
   const issues: ValidationIssue[] = [];
   const seen = new Set<string>();
