@@ -33,6 +33,9 @@ export function makeClient(onUnauthorized: () => void): ConsoleClient {
     links: [
       httpBatchLink({
         url: "/trpc",
+        // Proof of this origin where browsers send no Sec-Fetch-Site (plain HTTP at a host
+        // name): another origin's page cannot send this header (apps/server session-cookie.ts).
+        headers: { "x-coffer-console": "1" },
         async fetch(url, options) {
           // tRPC's RequestInitEsque is the browser's RequestInit, less exact about undefined.
           const init = { ...(options as RequestInit), credentials: "same-origin" as const };

@@ -51,6 +51,8 @@ export function createContext(
     pathAndQuery: string;
     /** The body's bytes as read (signed requests cover them); none for a GET. */
     body?: Uint8Array | undefined;
+    /** Came over TLS (the session cookie's name depends on it). */
+    secure?: boolean | undefined;
     actor?: Actor | undefined;
     sessionCookie?: SessionCookieJar | undefined;
   },
@@ -68,6 +70,7 @@ export function createContext(
         method: request.method,
         pathAndQuery: request.pathAndQuery,
         body: request.body,
+        secure: request.secure,
       })),
     authenticateJob: () => authenticator.authenticateJob(request.headers, request.ip),
     authenticateToken: (token) =>

@@ -56,6 +56,8 @@ export interface SignedTarget {
   pathAndQuery: string;
   /** Exactly as read from the wire; none for a GET. */
   body?: Uint8Array | undefined;
+  /** Came over TLS (directly or through a trusted proxy): only the `__Host-` cookie counts. */
+  secure?: boolean | undefined;
 }
 
 export class Authenticator {
@@ -139,9 +141,15 @@ export class Authenticator {
       if (target === undefined) throw unauthorized("signed requests are not accepted here");
       return this.#fromSignature(headers, target, now);
     }
-    const token = presentedToken(headers);
+    const session = presentedSession(headers, target?.secure);
+    // A browser behind a proxy with Basic auth sends that header on every call: with a session
+    // cookie, an Authorization of another scheme than Bearer is the proxy's, not ours.
+    const foreign = !/^Bearer\s/i.test(header(headers, "authorization") ?? "Bearer ");
+    const token =
+      session !== undefined && foreign && header(headers, "x-coffer-token") === undefined
+        ? undefined
+        : presentedToken(headers);
     if (token !== undefined) return this.#fromToken(token, now);
-    const session = presentedSession(headers);
     if (session !== undefined) return this.#fromSession(headers, session, now);
     throw unauthorized(
       "no credentials: send `Authorization: Bearer <token>`, `X-Coffer-Token`, or a signed request",

@@ -3,9 +3,9 @@
  * is HttpOnly (page scripts never see it) and SameSite=Strict; under TLS it is `__Host-` and
  * Secure (sent only over HTTPS, to this host, for every path). SameSite does not tell ports
  * apart (`http://127.0.0.1:8080` is the same site as `:7700`), so a call authenticated by the
- * cookie must also come from this origin: `Sec-Fetch-Site: same-origin`, or an `Origin` whose
- * host is the request's `Host`. Browsers send one of them on every fetch; a call with neither is
- * not a page's and is refused (machines send tokens).
+ * cookie must also come from this origin: `Sec-Fetch-Site: same-origin`, an `Origin` whose host
+ * is the request's `Host`, or the console's own header (CONSOLE_HEADER); any of them present
+ * must agree. A call with none is not the console's and is refused (machines send tokens).
  */
 import { forbidden } from "@coffer/core";
 import { header, type Headers } from "./request-headers.js";
@@ -18,8 +18,21 @@ export const SESSION_MAX_MS = 12 * 60 * 60_000;
 
 const SESSION_SECRET_RE = /^cfs_[0-9A-Za-z]{43}$/;
 
-/** The session cookie's text when the request carries one (the `__Host-` one first). */
-export function presentedSession(headers: Headers): string | undefined {
+/**
+ * The header the console sends with every call. A page of another origin cannot send it: a
+ * header that is not CORS-safelisted makes the browser ask first (a preflight this server
+ * never approves), and `no-cors` requests drop it. It stands in for `Sec-Fetch-Site`, which
+ * browsers send only to secure origins (`https:` and localhost), so that the console works over
+ * plain HTTP at another host name too.
+ */
+export const CONSOLE_HEADER = "x-coffer-console";
+
+/**
+ * The session cookie's text when the request carries one. Over TLS only the `__Host-` one: a
+ * plain-named cookie can be planted by a sibling subdomain or another port of the host (a
+ * sign-in as the planter); over plain HTTP only the plain one exists.
+ */
+export function presentedSession(headers: Headers, secure = false): string | undefined {
   const cookie = header(headers, "cookie");
   if (cookie === undefined) return undefined;
   const found = new Map<string, string>();
@@ -31,7 +44,7 @@ export function presentedSession(headers: Headers): string | undefined {
       found.set(name, part.slice(at + 1).trim());
     }
   }
-  return found.get(SECURE_SESSION_COOKIE) ?? found.get(SESSION_COOKIE);
+  return secure ? found.get(SECURE_SESSION_COOKIE) : found.get(SESSION_COOKIE);
 }
 
 /** Well formed before any lookup: a cookie of another shape is no session. */
@@ -42,7 +55,7 @@ export function requireSameOrigin(headers: Headers): void {
   const site = header(headers, "sec-fetch-site");
   const origin = header(headers, "origin");
   const host = header(headers, "host")?.toLowerCase();
-  let ok = site !== undefined || origin !== undefined;
+  let ok = site !== undefined || origin !== undefined || header(headers, CONSOLE_HEADER) === "1";
   if (site !== undefined && site !== "same-origin") ok = false;
   if (origin !== undefined) ok &&= hostOf(origin) === host && host !== undefined;
   if (!ok) {

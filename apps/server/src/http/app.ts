@@ -149,6 +149,7 @@ export async function createApp(
       .authenticate(req.headers, clientAddress(req), {
         method: req.method,
         pathAndQuery: req.originalUrl,
+        secure: req.secure,
       })
       .then((actor) => {
         res.locals["actor"] = actor;
@@ -184,6 +185,7 @@ export async function createApp(
       method: req.method,
       pathAndQuery: req.originalUrl,
       body: res.locals["rawBody"] as Buffer | undefined,
+      secure: req.secure,
       actor: res.locals["actor"] as Actor | undefined,
       sessionCookie: {
         secure: req.secure,

@@ -94,7 +94,9 @@ describe.each(ENGINES)("console sessions (%s)", (engine) => {
       /^__Host-coffer_session=cfs_\w+; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure$/,
     );
     const cookie = answer.setCookie[0]!.split(";")[0]!;
-    expect((await call("session.current", fromPage(cookie))).status).toBe(200);
+    expect(
+      (await call("session.current", { ...fromPage(cookie), "x-forwarded-proto": "https" })).status,
+    ).toBe(200);
   });
 
   it("refuses the cookie from another origin (another port is the same site), or with no origin at all", async () => {
@@ -263,6 +265,67 @@ describe.each(ENGINES)("console sessions (%s)", (engine) => {
     const refused = await call("team.create", page, { name: "not-from-narrow" });
     expect(refused.status).toBe(403);
     expect((await call("session.closeAll", page, {})).status).toBe(403);
+  });
+
+  it("takes the console's own header as proof of origin (plain HTTP at a host name sends no Sec-Fetch-Site), never against a contrary one", async () => {
+    const { cookie } = await signIn(server.adminToken);
+    const fromConsole = { cookie, "x-coffer-console": "1" };
+    expect((await call("session.current", fromConsole)).status).toBe(200);
+    const other = new URL(origin());
+    other.port = String(Number(other.port) + 1);
+    expect((await call("session.current", { ...fromConsole, origin: other.origin })).status).toBe(
+      403,
+    );
+    expect(
+      (await call("session.current", { ...fromConsole, "sec-fetch-site": "cross-site" })).status,
+    ).toBe(403);
+    expect((await call("session.current", { cookie, "x-coffer-console": "yes" })).status).toBe(403);
+  });
+
+  it("ignores a proxy's Basic Authorization beside the cookie; a Bearer token still wins", async () => {
+    const { cookie } = await signIn(server.adminToken);
+    const basic = await call("session.current", {
+      ...fromPage(cookie),
+      authorization: "Basic ZmFrZTpmYWtl",
+    });
+    expect(basic.status).toBe(200);
+    expect(basic.body.result?.data).toMatchObject({
+      session: expect.stringMatching(/^ses_/) as unknown,
+    });
+    const bearer = await call("session.current", {
+      ...fromPage(cookie),
+      authorization: `Bearer ${server.adminToken}`,
+    });
+    expect(bearer.body.result?.data).toMatchObject({ session: null });
+    // Without a cookie, Basic is still a bad header.
+    expect((await call("session.current", { authorization: "Basic ZmFrZTpmYWtl" })).status).toBe(
+      401,
+    );
+  });
+
+  it("over TLS reads only the __Host- cookie (a planted plain one is no session)", async () => {
+    const answer = await call(
+      "session.open",
+      { origin: origin(), "x-forwarded-proto": "https" },
+      { token: server.adminToken },
+    );
+    const secret = answer.setCookie[0]!.split(";")[0]!.split("=")[1]!;
+    const tls = { "x-forwarded-proto": "https", "sec-fetch-site": "same-origin" };
+    expect(
+      (await call("session.current", { ...tls, cookie: `coffer_session=${secret}` })).status,
+    ).toBe(401);
+    expect(
+      (await call("session.current", { ...tls, cookie: `__Host-coffer_session=${secret}` })).status,
+    ).toBe(200);
+  });
+
+  it("a disabled token's sessions end, and stay ended when it is enabled again", async () => {
+    const admin = callerAs(server, await adminActor());
+    const made = await admin.token.create({ name: "laptop", expiresInSeconds: 3600 });
+    const { cookie } = await signIn(made.token);
+    await admin.token.disable({ id: made.id });
+    await admin.token.enable({ id: made.id, expiresInSeconds: 3600 });
+    expect((await call("session.current", fromPage(cookie))).status).toBe(401);
   });
 
   it("keeps only a hash of the cookie's text", async () => {

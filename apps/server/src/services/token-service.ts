@@ -47,7 +47,10 @@ export class TokenService {
 
   constructor(
     private readonly deps: Pick<Deps, "db" | "log" | "credentialCache" | "org" | "config" | "now">,
-    private readonly stores: Pick<Stores, "credentials" | "principals" | "grants" | "audit">,
+    private readonly stores: Pick<
+      Stores,
+      "credentials" | "principals" | "grants" | "audit" | "sessions"
+    >,
   ) {
     this.#issuer = new CredentialIssuer(deps, stores);
   }
@@ -103,6 +106,8 @@ export class TokenService {
     return this.#update(actor, meta, input.id, "token.disable", async (tx, row) => {
       if (row.disabled_at !== null) throw invalidStatus(`token ${row.id} is already disabled`);
       await this.stores.credentials.disable(tx, "token", row.id, this.deps.now());
+      // Its console sessions end with it (enabling it again does not bring them back).
+      await this.stores.sessions.endAllOfToken(tx, row.id, this.deps.now());
     });
   }
 
@@ -139,6 +144,7 @@ export class TokenService {
     return audited(this.deps, this.stores, actor, meta, "token.revoke", resource, async (tx) => {
       if (!isToken) throw invalidRequest("only a token can revoke itself");
       await this.stores.credentials.revokeToken(tx, id, this.deps.now());
+      await this.stores.sessions.endAllOfToken(tx, id, this.deps.now());
       return { result: { id, revoked: true as const } };
     });
   }

@@ -83,6 +83,14 @@ export const sessionStore = {
     return rows.length;
   },
 
+  /** Ends every session opened with a token (the token disabled or revoked). */
+  async endAllOfToken(q: Queryable, tokenId: string, now: Date): Promise<void> {
+    await q.query(
+      "UPDATE console_sessions SET ended_at = $2 WHERE token_id = $1 AND ended_at IS NULL",
+      [tokenId, now],
+    );
+  },
+
   /** Sessions that ended, or reached their absolute end, before `before` are forgotten. */
   async purge(q: Queryable, before: Date): Promise<void> {
     await q.query("DELETE FROM console_sessions WHERE ended_at < $1 OR expires_at < $1", [before]);
