@@ -105,7 +105,12 @@ export class Authenticator {
       return await check();
     } catch (error) {
       if (!(error instanceof CofferError) || error.errorCode !== "UNAUTHORIZED") throw error;
-      const limited = this.#limiter.fail(ip, this.deps.now().getTime(), "authentications");
+      // A call with no credential at all guesses nothing (the console's check before sign-in,
+      // from every browser behind one office address): it is not held against the address.
+      const guessed = error.details["reason"] !== "no-credentials";
+      const limited = guessed
+        ? this.#limiter.fail(ip, this.deps.now().getTime(), "authentications")
+        : undefined;
       const reason = limited ? "rate-limited" : error.details["reason"];
       this.deps.metrics.authFailures.inc({ reason: typeof reason === "string" ? reason : "other" });
       throw limited ?? error;

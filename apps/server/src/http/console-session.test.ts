@@ -328,6 +328,17 @@ describe.each(ENGINES)("console sessions (%s)", (engine) => {
     expect((await call("session.current", fromPage(cookie))).status).toBe(401);
   });
 
+  it("does not hold calls with no credential at all against the address (the console's check before sign-in)", async () => {
+    const codes = new Set<number>();
+    for (let i = 0; i < 30; i++) {
+      codes.add((await call("session.current", { "sec-fetch-site": "same-origin" })).status);
+    }
+    expect([...codes]).toEqual([401]);
+    expect(
+      (await call("session.current", { authorization: `Bearer ${server.adminToken}` })).status,
+    ).toBe(200);
+  });
+
   it("keeps only a hash of the cookie's text", async () => {
     const { cookie } = await signIn(server.adminToken);
     const secret = cookie.split("=")[1]!;
