@@ -92,7 +92,7 @@ describe.each(WIDTHS)("at %i px", (width) => {
   it("the sign-in page", async () => {
     const page = pages.get(width)!;
     await page.goto(`${rig.url}/`);
-    await page.getByLabel("Token").waitFor();
+    await page.getByLabel("Token", { exact: true }).waitFor();
     await check(page, "sign-in");
   });
 });
@@ -126,7 +126,7 @@ describe("by keyboard only", () => {
     await rig.browser.context.clearCookies();
     const page = pages.get(DESKTOP_WIDTH)!;
     await page.goto(`${rig.url}/`);
-    const token = page.getByLabel("Token");
+    const token = page.getByLabel("Token", { exact: true });
     await token.waitFor();
     await tabTo(page, token);
     await page.keyboard.type(rig.adminToken);

@@ -124,14 +124,14 @@ export async function expectHeading(page: Page, text: string): Promise<void> {
 /** Signs in through the page: the token typed into "Token", then "Sign in"; waits for the nav. */
 export async function signIn(page: Page, url: string, token: string): Promise<void> {
   await page.goto(`${url}/`);
-  await page.getByLabel("Token").fill(token);
+  await page.getByLabel("Token", { exact: true }).fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
   await mainNav(page).waitFor({ state: "attached" });
 }
 
 /** The sign-in form is what the page shows (signed out, or the session ended). */
 export async function expectSignInPage(page: Page): Promise<void> {
-  await page.getByLabel("Token").waitFor();
+  await page.getByLabel("Token", { exact: true }).waitFor();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
 }
 
